@@ -1,0 +1,233 @@
+"""Command-line interface: one command per DVC stage, plus summary.
+
+Paths are arguments, given once in dvc.yaml's ``cmd``. Errors caused by input or configuration are
+printed as one clear message (exit code 2), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from leadscore.errors import LeadscoreError
+
+app = typer.Typer(help="leadscore: fit and intent lead scoring, benchmarked against BANT.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+ParamsOpt = Annotated[Path, typer.Option("--params", help="params.yaml to read")]
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=console, show_path=False)], force=True)
+
+
+def _friendly(func):
+    """Run a command; turn LeadscoreError into a one-line message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        _setup_logging()
+        try:
+            return func(*args, **kwargs)
+        except LeadscoreError as err:
+            console.print(f"[bold red]error:[/] {err}", highlight=False)
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+def _load(params: Path):
+    from leadscore.config import load_params
+
+    return load_params(params)
+
+
+@app.command()
+@_friendly
+def generate(
+    leads_out: Annotated[str, typer.Option(help="raw lead table to write (.parquet)")],
+    truth_out: Annotated[str, typer.Option(help="true conversion probabilities (synthetic data only)")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write the raw lead table: the synthetic CRM, or your export named in params data.source."""
+    from leadscore import stages
+
+    with console.status("generating leads"):
+        stages.generate(_load(params), leads_out=leads_out, truth_out=truth_out)
+
+
+@app.command()
+@_friendly
+def featurize(
+    raw: Annotated[str, typer.Option(help="raw lead table")],
+    fit_out: Annotated[str, typer.Option(help="fit feature table to write")],
+    intent_out: Annotated[str, typer.Option(help="intent feature table to write")],
+    featurizer_out: Annotated[str, typer.Option(help="fitted featurizer to write")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Validate raw leads, split them in time and derive fit and intent features."""
+    from leadscore import stages
+
+    with console.status("featurizing"):
+        stages.featurize(_load(params), raw_path=raw, fit_out=fit_out, intent_out=intent_out, featurizer_out=featurizer_out)
+
+
+@app.command()
+@_friendly
+def train(
+    group: Annotated[str, typer.Option(help="fit or intent")],
+    features: Annotated[str, typer.Option(help="that group's feature table")],
+    model_out: Annotated[str, typer.Option(help="model file to write")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Train the fit or the intent LightGBM model on the train split."""
+    from leadscore import stages
+
+    if group not in ("fit", "intent"):
+        raise LeadscoreError(f"--group must be 'fit' or 'intent', got {group!r}")
+    with console.status(f"training the {group} model"):
+        stages.train(_load(params), group=group, features_path=features, model_out=model_out)
+
+
+@app.command()
+@_friendly
+def calibrate(
+    fit_features: Annotated[str, typer.Option()],
+    intent_features: Annotated[str, typer.Option()],
+    fit_model: Annotated[str, typer.Option()],
+    intent_model: Annotated[str, typer.Option()],
+    featurizer: Annotated[str, typer.Option()],
+    scorer_out: Annotated[str, typer.Option(help="composite lead scorer to write")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Calibrate both models, fit the conversion model and set quadrant thresholds."""
+    from leadscore import stages
+
+    with console.status("calibrating"):
+        stages.calibrate(
+            _load(params),
+            fit_features=fit_features,
+            intent_features=intent_features,
+            fit_model=fit_model,
+            intent_model=intent_model,
+            featurizer_path=featurizer,
+            scorer_out=scorer_out,
+        )
+
+
+@app.command()
+@_friendly
+def evaluate(
+    raw: Annotated[str, typer.Option()],
+    truth: Annotated[str, typer.Option()],
+    features: Annotated[str, typer.Option(help="a feature table (for labels and splits)")],
+    scorer: Annotated[str, typer.Option()],
+    metrics_out: Annotated[str, typer.Option()],
+    plots_dir: Annotated[str, typer.Option()],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Model vs BANT vs oracle on the test split."""
+    from leadscore import stages
+
+    with console.status("evaluating on the test split"):
+        metrics = stages.evaluate(
+            _load(params), raw_path=raw, truth_path=truth, features_path=features, scorer_path=scorer, metrics_out=metrics_out, plots_dir=plots_dir
+        )
+    _print_summary(metrics)
+
+
+@app.command()
+@_friendly
+def predict(
+    raw: Annotated[str, typer.Option()],
+    features: Annotated[str, typer.Option(help="a feature table (for the open split)")],
+    scorer: Annotated[str, typer.Option()],
+    out: Annotated[list[str], typer.Option(help="output file(s), .parquet or .csv; repeat for several")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Score the open leads: quadrant, calibrated conversion probability, action, BANT, rank."""
+    from leadscore import stages
+
+    with console.status("scoring open leads"):
+        scored = stages.predict(_load(params), raw_path=raw, features_path=features, scorer_path=scorer, out_paths=out)
+    console.print(f"scored {len(scored):,} open leads; quadrants: {scored['quadrant'].value_counts().to_dict()}")
+
+
+@app.command()
+@_friendly
+def register(
+    raw: Annotated[str, typer.Option(help="raw lead table (fingerprint and input example)")],
+    features: Annotated[str, typer.Option(help="a feature table (to pick open leads as example)")],
+    scorer: Annotated[str, typer.Option()],
+    fit_model: Annotated[str, typer.Option()],
+    intent_model: Annotated[str, typer.Option()],
+    metrics: Annotated[str, typer.Option()],
+    run_out: Annotated[str, typer.Option(help="run summary JSON to write")],
+    artifact: Annotated[list[str], typer.Option(help="extra files to attach to the run")] = [],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Log the run to MLflow, register the composite model as challenger, promote it if better."""
+    from leadscore import stages
+
+    with console.status("logging to MLflow"):
+        summary = stages.register(
+            _load(params),
+            params_path=str(params),
+            raw_path=raw,
+            features_path=features,
+            scorer_path=scorer,
+            fit_model_path=fit_model,
+            intent_model_path=intent_model,
+            metrics_path=metrics,
+            run_out=run_out,
+            artifacts=artifact,
+        )
+    console.print(f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}")
+
+
+@app.command()
+@_friendly
+def summary(metrics: Annotated[Path, typer.Argument(help="metrics.json written by evaluate")] = Path("reports/metrics.json")) -> None:
+    """Print the model vs BANT vs oracle table from a metrics file."""
+    if not metrics.is_file():
+        raise LeadscoreError(f"{metrics}: not found (run `dvc repro` first)")
+    _print_summary(json.loads(metrics.read_text()))
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_summary(metrics: dict) -> None:
+    out = Console()
+    table = Table(title="Test split: model vs BANT vs the true-probability ceiling")
+    table.add_column("scorer")
+    for col in ("AUC", "PR-AUC", "log loss", "Brier", "ECE"):
+        table.add_column(col, justify="right")
+    for name, m in metrics["test"].items():
+        table.add_row(name, *(_fmt(m[k]) for k in ("auc", "pr_auc", "log_loss", "brier", "ece")))
+    out.print(table)
+    cap = metrics["capacity"]
+    out.print(
+        f"At BANT's volume ({cap['bant_volume']:,} leads): BANT converts {cap['bant_conversions']:,}, "
+        f"the model's top {cap['bant_volume']:,} convert {cap['model_conversions_at_bant_volume']:,} "
+        f"(ratio {_fmt(cap['ratio'])})."
+    )
+    quads = Table(title="Quadrants (test split)")
+    for col in ("quadrant", "leads", "observed rate", "mean predicted"):
+        quads.add_column(col, justify="right" if col != "quadrant" else "left")
+    for name, q in metrics["quadrants"].items():
+        quads.add_row(name, f"{q['n']:,}", _fmt(q["observed_rate"]), _fmt(q["mean_predicted"]))
+    out.print(quads)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

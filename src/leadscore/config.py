@@ -1,0 +1,240 @@
+"""The one place params.yaml is read: typed, frozen, validated configuration objects.
+
+Every section is a frozen pydantic model with ``extra="forbid"``, so a typo in a key or a value of
+the wrong type stops the pipeline at load time with one message that names the key, instead of a
+``KeyError`` deep inside a stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from leadscore.errors import ConfigError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SyntheticConfig(_Frozen):
+    n_leads: int = Field(100_000, gt=0)
+    seed: int = 42
+    reference_date: str = "2026-06-30"
+    months: int = Field(24, gt=0)
+
+
+class DataConfig(_Frozen):
+    source: str = "synthetic"
+    csv_separator: str = ","
+    missing_values: tuple[str, ...] = ()
+    synthetic: SyntheticConfig = SyntheticConfig()
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.source == "synthetic"
+
+
+class ColumnsConfig(_Frozen):
+    id: str = "lead_id"
+    created_at: str | None = "created_at"
+    status: str = "status"
+    won_values: tuple[Any, ...] = ("won",)
+    lost_values: tuple[Any, ...] = ("lost",)
+    open_values: tuple[Any, ...] = ("open",)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> ColumnsConfig:
+        won, lost, open_ = set(self.won_values), set(self.lost_values), set(self.open_values)
+        if won & lost or won & open_ or lost & open_:
+            raise ValueError("won_values, lost_values and open_values must not share a value")
+        if not won or not lost:
+            raise ValueError("won_values and lost_values must each list at least one value")
+        return self
+
+
+class FeaturesConfig(_Frozen):
+    fit: tuple[str, ...]
+    intent: tuple[str, ...]
+    job_title_columns: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    ratios: dict[str, tuple[str, str]] = {}
+    category_aliases: dict[str, dict[str, str]] = {}
+    min_category_count: int = Field(20, ge=1)
+
+    @model_validator(mode="after")
+    def _groups_disjoint(self) -> FeaturesConfig:
+        both = sorted(set(self.fit) & set(self.intent))
+        if both:
+            raise ValueError(f"columns listed in both fit and intent: {both}")
+        if not self.fit_columns or not self.intent_columns:
+            raise ValueError("fit and intent must each keep at least one column after `exclude`")
+        for title in self.job_title_columns:
+            if title not in self.fit and title not in self.intent:
+                raise ValueError(f"job title column {title!r} is in neither fit nor intent")
+        return self
+
+    @property
+    def fit_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.fit if c not in self.exclude)
+
+    @property
+    def intent_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.intent if c not in self.exclude)
+
+
+class SplitConfig(_Frozen):
+    method: Literal["time", "stratified"] = "time"
+    train: float = Field(0.6, gt=0, lt=1)
+    calibration: float = Field(0.2, gt=0, lt=1)
+    test: float = Field(0.2, gt=0, lt=1)
+    early_stopping: float = Field(0.1, gt=0, lt=1)
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> SplitConfig:
+        total = self.train + self.calibration + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"train + calibration + test must be 1.0, got {total:g}")
+        return self
+
+
+class LightGBMConfig(_Frozen):
+    n_estimators: int = Field(2000, gt=0)
+    learning_rate: float = Field(0.03, gt=0)
+    num_leaves: int = Field(15, ge=2)
+    min_child_samples: int = Field(100, ge=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    monotone_increasing: tuple[str, ...] = ()
+
+
+class TrainConfig(_Frozen):
+    seed: int = 42
+    early_stopping_rounds: int = Field(50, gt=0)
+    fit: LightGBMConfig = LightGBMConfig()
+    intent: LightGBMConfig = LightGBMConfig()
+
+
+class CalibrateConfig(_Frozen):
+    method: Literal["isotonic", "sigmoid"] = "isotonic"
+
+
+class ThresholdConfig(_Frozen):
+    method: Literal["base_rate", "probability", "top_share"] = "base_rate"
+    value: float | None = Field(None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _value_when_needed(self) -> ThresholdConfig:
+        if self.method != "base_rate" and self.value is None:
+            raise ValueError(f"method {self.method!r} needs a `value` between 0 and 1")
+        return self
+
+
+class QuadrantsConfig(_Frozen):
+    fit: ThresholdConfig = ThresholdConfig()
+    intent: ThresholdConfig = ThresholdConfig()
+    actions: dict[str, str] = {}
+
+
+class CriterionConfig(_Frozen):
+    """One BANT criterion: the lead passes when ``column`` satisfies the (single) condition."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    column: str
+    in_: tuple[Any, ...] | None = Field(None, alias="in")
+    not_in: tuple[Any, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> CriterionConfig:
+        given = [k for k in ("in_", "not_in", "min", "max") if getattr(self, k) is not None]
+        if not given:
+            raise ValueError("needs a condition: one of `in`, `not_in`, `min`, `max`")
+        if len(given) > 1 and set(given) != {"min", "max"}:
+            raise ValueError("give one condition (`in`, `not_in`) or a `min`/`max` range")
+        return self
+
+
+class BantConfig(_Frozen):
+    min_criteria: int = Field(3, ge=1)
+    criteria: dict[str, CriterionConfig]
+
+    @model_validator(mode="after")
+    def _reachable(self) -> BantConfig:
+        if self.min_criteria > len(self.criteria):
+            raise ValueError(
+                f"min_criteria={self.min_criteria} but only {len(self.criteria)} criteria are defined"
+            )
+        return self
+
+
+class EvaluateConfig(_Frozen):
+    ece_bins: int = Field(10, ge=2)
+
+
+class MlflowConfig(_Frozen):
+    experiment: str = "leadscore"
+    registered_model: str = "leadscore"
+    tracking_uri: str | None = None
+
+
+class Params(_Frozen):
+    """The whole of params.yaml."""
+
+    data: DataConfig = DataConfig()
+    columns: ColumnsConfig = ColumnsConfig()
+    features: FeaturesConfig
+    split: SplitConfig = SplitConfig()
+    train: TrainConfig = TrainConfig()
+    calibrate: CalibrateConfig = CalibrateConfig()
+    quadrants: QuadrantsConfig = QuadrantsConfig()
+    bant: BantConfig
+    evaluate: EvaluateConfig = EvaluateConfig()
+    mlflow: MlflowConfig = MlflowConfig()
+
+
+def _format_errors(source: str, err: ValidationError) -> str:
+    lines = [f"{source}: invalid parameters"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key")
+        else:
+            shown = repr(e.get("input"))
+            shown = shown if len(shown) < 60 else shown[:57] + "..."
+            lines.append(f"  {key}: {e['msg']} (got {shown})")
+    return "\n".join(lines)
+
+
+def params_from_dict(raw: dict[str, Any], *, source: str = "params") -> Params:
+    """Validate a plain dict (e.g. parsed YAML) into :class:`Params`."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(source, err)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid YAML, has an unknown key or a wrong type.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: parameters file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err})") from None
+    return params_from_dict(raw or {}, source=str(path))

@@ -1,0 +1,97 @@
+"""Outcome labels (won / lost / open) and the train / calibration / test split of closed leads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import ColumnsConfig, SplitConfig
+from leadscore.data.validation import parse_timestamps, require_columns
+from leadscore.errors import DataValidationError
+
+# Split names, in time order. "early_stopping" is the most recent slice of the training period: the
+# models use it only to stop boosting, never to fit trees, calibrate or report.
+TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN = "train", "early_stopping", "calibration", "test", "open"
+TRAINING_SPLITS = (TRAIN, EARLY_STOPPING)
+
+
+def _normalise_status(values: pd.Series) -> pd.Series:
+    # Status values may arrive as numbers (0/1) or text with stray case/space; compare as text.
+    return values.map(lambda v: v if pd.isna(v) else str(v).strip().casefold())
+
+
+def outcome_labels(raw: pd.DataFrame, columns: ColumnsConfig, *, source: str = "lead table") -> pd.Series:
+    """Return 1.0 for won, 0.0 for lost and NaN for open leads.
+
+    Raises
+    ------
+    DataValidationError
+        If the status column is missing or holds a value listed in none of won/lost/open_values.
+    """
+    require_columns(raw, [columns.status], what="params columns.status", source=source)
+    status = _normalise_status(raw[columns.status])
+    as_text = lambda values: {str(v).strip().casefold() for v in values}  # noqa: E731
+    won, lost, open_ = as_text(columns.won_values), as_text(columns.lost_values), as_text(columns.open_values)
+    known = status.isin(won | lost | open_)
+    if not known.all():
+        unknown = sorted({str(v) for v in raw.loc[~known, columns.status].unique()})[:10]
+        raise DataValidationError(
+            f"{source}: column {columns.status!r} has values {unknown} that are in none of "
+            f"params columns.won_values {list(columns.won_values)}, lost_values "
+            f"{list(columns.lost_values)} or open_values {list(columns.open_values)}"
+        )
+    labels = pd.Series(np.nan, index=raw.index, name="label")
+    labels[status.isin(won)] = 1.0
+    labels[status.isin(lost)] = 0.0
+    return labels
+
+
+def assign_splits(
+    raw: pd.DataFrame,
+    labels: pd.Series,
+    *,
+    split: SplitConfig,
+    columns: ColumnsConfig,
+    source: str = "lead table",
+) -> pd.Series:
+    """Label each lead train / early_stopping / calibration / test (closed) or open.
+
+    With ``split.method == "time"`` closed leads are ordered by creation date (ties by id, so the split
+    is deterministic) and cut into consecutive blocks, the test block being the most recent: the model
+    is always judged on leads that came after everything it learned from. ``"stratified"`` is the
+    fallback for exports with no usable time column: a seeded split stratified by outcome.
+    """
+    closed = labels.notna()
+    if closed.sum() < 10:
+        raise DataValidationError(f"{source}: only {int(closed.sum())} closed (won/lost) leads; cannot split")
+    splits = pd.Series(OPEN, index=raw.index, name="split", dtype=object)
+    idx = raw.index[closed.to_numpy()]
+    if split.method == "time":
+        if columns.created_at is None:
+            raise DataValidationError(
+                "params split.method is 'time' but columns.created_at is null; "
+                "set a time column or use split.method: stratified"
+            )
+        created = parse_timestamps(raw.loc[idx], columns.created_at, source=source)
+        order = pd.DataFrame({"t": created, "id": raw.loc[idx, columns.id]}).sort_values(["t", "id"], kind="stable")
+        ordered = order.index.to_numpy()
+    else:
+        rng = np.random.default_rng(split.seed)
+        y = labels.loc[idx].to_numpy()
+        # Shuffle within each class, then interleave by rank so every block keeps the class mix.
+        keys = np.empty(len(idx))
+        for cls in (0.0, 1.0):
+            members = np.flatnonzero(y == cls)
+            keys[members] = (rng.permutation(len(members)) + 0.5) / max(len(members), 1)
+        ordered = idx.to_numpy()[np.argsort(keys, kind="stable")]
+    n = len(ordered)
+    n_train = int(round(split.train * n))
+    n_cal = int(round(split.calibration * n))
+    n_es = max(1, int(round(split.early_stopping * n_train)))
+    blocks = np.empty(n, dtype=object)
+    blocks[: n_train - n_es] = TRAIN
+    blocks[n_train - n_es : n_train] = EARLY_STOPPING
+    blocks[n_train : n_train + n_cal] = CALIBRATION
+    blocks[n_train + n_cal :] = TEST
+    splits.loc[ordered] = blocks
+    return splits

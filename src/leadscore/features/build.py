@@ -1,0 +1,190 @@
+"""Raw lead table -> fit and intent feature frames.
+
+:class:`LeadFeaturizer` follows the scikit-learn contract: ``fit`` learns, from training leads only,
+what kind each column is and which categories exist; ``transform`` applies exactly that to any lead
+table (history, open leads, tomorrow's export). Documented rules for messy input:
+
+- numbers and booleans become floats; text that should be a number and isn't raises an error naming
+  the column (a changed type), a few stray non-numbers become missing;
+- text is trimmed, case-folded and passed through ``category_aliases``; categories seen fewer than
+  ``min_category_count`` times in training, and categories never seen in training, are pooled into
+  ``"other"`` (new campaigns and countries appear daily: they are scored, never an error);
+- job titles become ``<col>_seniority`` and ``<col>_department``;
+- a column entirely missing in training carries no information: it is dropped (``dropped_columns_``)
+  with a warning rather than failing the run;
+- ratios are numerator / denominator, missing when the denominator is 0 or missing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import FeaturesConfig
+from leadscore.data.validation import require_columns
+from leadscore.errors import DataValidationError
+from leadscore.features.titles import normalise_titles
+
+log = logging.getLogger(__name__)
+
+OTHER = "other"
+# Share of non-missing values that may fail numeric parsing before we call it a type change.
+_MAX_NON_NUMERIC_SHARE = 0.05
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip().str.casefold()
+    text = text.str.replace(r"\s+", " ", regex=True)
+    return text.mask(text.isin(["", "nan", "none", "null"]))
+
+
+def _as_number(values: pd.Series, column: str, source: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    # Booleans stored as objects (True/False/None) are common in exports.
+    mapped = values.map({True: 1.0, False: 0.0}) if values.dropna().isin([True, False]).all() else None
+    if mapped is not None:
+        return mapped.astype("float64")
+    numbers = pd.to_numeric(values, errors="coerce")
+    failed = numbers.isna() & values.notna()
+    if failed.sum() > _MAX_NON_NUMERIC_SHARE * max(values.notna().sum(), 1):
+        example = values[failed].iloc[0]
+        raise DataValidationError(
+            f"{source}: column {column!r} was numeric in the training data but now holds text "
+            f"({int(failed.sum())} values such as {example!r}); fix the export or retrain"
+        )
+    return numbers.astype("float64")
+
+
+def _is_numeric_column(values: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return True
+    present = values.dropna()
+    return len(present) > 0 and present.isin([True, False]).all()
+
+
+class LeadFeaturizer:
+    """Derive fit and intent features from a raw lead table.
+
+    Parameters
+    ----------
+    features : FeaturesConfig
+        Which columns are fit, intent, job titles, excluded, ratios and category aliases.
+    missing_values : tuple of str
+        Extra strings that mean "missing" (e.g. ``"Select"`` in web-form exports).
+
+    Attributes
+    ----------
+    kinds_ : dict
+        Source column -> ``"numeric"``, ``"categorical"`` or ``"title"``.
+    categories_ : dict
+        Categorical feature -> the categories learned in training (including ``"other"``).
+    fit_features_, intent_features_ : list of str
+        Engineered feature names per group, in model column order.
+    dropped_columns_ : list of str
+        Columns dropped because they were entirely missing in training.
+    """
+
+    def __init__(self, *, features: FeaturesConfig, missing_values: tuple[str, ...] = ()):
+        self.features = features
+        self.missing_values = missing_values
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _source_columns(self) -> list[str]:
+        return [*self.features.fit_columns, *self.features.intent_columns]
+
+    def _ratio_columns(self) -> list[str]:
+        return [c for pair in self.features.ratios.values() for c in pair]
+
+    def _prepare(self, raw: pd.DataFrame, source: str) -> pd.DataFrame:
+        require_columns(raw, self._source_columns(), what="params features.fit/intent", source=source)
+        require_columns(raw, self._ratio_columns(), what="params features.ratios", source=source)
+        frame = raw[list(dict.fromkeys(self._source_columns() + self._ratio_columns()))]
+        if self.missing_values:
+            frame = frame.replace(list(self.missing_values), np.nan)
+        return frame
+
+    def _categorical(self, values: pd.Series, column: str) -> pd.Series:
+        text = _clean_text(values)
+        aliases = {k.strip().casefold(): v.strip().casefold() for k, v in self.features.category_aliases.get(column, {}).items()}
+        if aliases:
+            text = text.replace(aliases)
+        return text
+
+    def _engineer(self, frame: pd.DataFrame, source: str) -> dict[str, pd.Series]:
+        """Engineered features (before category encoding), keyed by feature name."""
+        out: dict[str, pd.Series] = {}
+        for column in self._source_columns():
+            kind = self.kinds_.get(column)
+            if kind is None:  # dropped in fit
+                continue
+            if kind == "title":
+                titles = normalise_titles(frame[column])
+                out[f"{column}_seniority"] = titles["seniority"].astype("string")
+                out[f"{column}_department"] = titles["department"].astype("string")
+            elif kind == "numeric":
+                out[column] = _as_number(frame[column], column, source)
+            else:
+                out[column] = self._categorical(frame[column], column)
+        for name, (num, den) in self.features.ratios.items():
+            numerator = _as_number(frame[num], num, source)
+            denominator = _as_number(frame[den], den, source)
+            out[name] = numerator / denominator.where(denominator != 0)
+        return out
+
+    def _group_of(self, name: str) -> str:
+        fit_cols = set(self.features.fit_columns)
+        if name in self.features.ratios:
+            name = self.features.ratios[name][0]
+        for title in self.features.job_title_columns:
+            if name in (f"{title}_seniority", f"{title}_department"):
+                name = title
+        return "fit" if name in fit_cols else "intent"
+
+    # -- estimator API ---------------------------------------------------------------------------
+    def fit(self, raw: pd.DataFrame, *, source: str = "lead table") -> LeadFeaturizer:
+        """Learn column kinds and categories from training leads."""
+        frame = self._prepare(raw, source)
+        self.kinds_: dict[str, str] = {}
+        self.dropped_columns_: list[str] = []
+        for column in self._source_columns():
+            values = frame[column]
+            if values.isna().all():
+                log.warning("%s: column %r is entirely missing in training; dropped", source, column)
+                self.dropped_columns_.append(column)
+            elif column in self.features.job_title_columns:
+                self.kinds_[column] = "title"
+            elif _is_numeric_column(values):
+                self.kinds_[column] = "numeric"
+            else:
+                self.kinds_[column] = "categorical"
+        engineered = self._engineer(frame, source)
+        self.categories_: dict[str, list[str]] = {}
+        for name, values in engineered.items():
+            if pd.api.types.is_string_dtype(values) or values.dtype == object:
+                counts = values.value_counts()
+                keep = sorted(counts[counts >= self.features.min_category_count].index)
+                self.categories_[name] = keep + ([OTHER] if OTHER not in keep else [])
+        names = list(engineered)
+        self.fit_features_ = [n for n in names if self._group_of(n) == "fit"]
+        self.intent_features_ = [n for n in names if self._group_of(n) == "intent"]
+        return self
+
+    def transform(self, raw: pd.DataFrame, *, source: str = "lead table") -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return ``(fit_features, intent_features)``, index-aligned with ``raw``."""
+        if not hasattr(self, "kinds_"):
+            raise RuntimeError("LeadFeaturizer is not fitted; call fit() first")
+        engineered = self._engineer(self._prepare(raw, source), source)
+        for name, categories in self.categories_.items():
+            values = engineered[name]
+            known = values.isin(categories) | values.isna()
+            # Rare-in-training and never-seen categories share the pooled "other" level.
+            values = values.where(known, OTHER)
+            engineered[name] = pd.Categorical(values, categories=categories)
+        frame = pd.DataFrame(engineered, index=raw.index)
+        return frame[self.fit_features_], frame[self.intent_features_]
+
+    def fit_transform(self, raw: pd.DataFrame, *, source: str = "lead table") -> tuple[pd.DataFrame, pd.DataFrame]:
+        return self.fit(raw, source=source).transform(raw, source=source)

@@ -1,0 +1,93 @@
+"""Reading and writing files at the pipeline's edges.
+
+Every writer goes through a temporary file in the target's directory and an atomic ``os.replace``,
+so an interrupted run never leaves a half-written output behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+
+from leadscore.errors import DataValidationError
+
+TABLE_SUFFIXES = (".parquet", ".csv")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def read_table(
+    path: str | Path, *, csv_separator: str = ",", missing_values: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Read a CSV or Parquet table, raising one clear error when it is missing or unreadable."""
+    path = Path(path)
+    if not path.exists():
+        raise DataValidationError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet" or path.is_dir():
+            return pd.read_parquet(path)
+        if suffix == ".csv":
+            return pd.read_csv(
+                path,
+                sep=csv_separator,
+                na_values=list(missing_values) or None,
+                low_memory=False,
+            )
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise DataValidationError(f"{path}: could not read as {suffix[1:] or 'parquet'} ({err})") from None
+    raise DataValidationError(f"{path}: expected a .csv or .parquet file, got {suffix or 'no suffix'!r}")
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` to ``path`` (.parquet or .csv) atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise DataValidationError(f"{path}: expected a .csv or .parquet output path")
+    with atomic_path(path) as tmp:
+        if suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False)
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    """Write ``obj`` as indented JSON atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def dump_object(obj: Any, path: str | Path) -> None:
+    """Persist a fitted Python object with joblib, atomically."""
+    with atomic_path(path) as tmp:
+        joblib.dump(obj, tmp)
+
+
+def load_object(path: str | Path) -> Any:
+    """Load an object written by :func:`dump_object`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError(f"{path}: model file not found (run `dvc repro` first)")
+    return joblib.load(path)

@@ -1,0 +1,46 @@
+"""BANT: the rule-based qualification that leadscore is benchmarked against."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import BantConfig, CriterionConfig
+from leadscore.data.validation import require_columns
+from leadscore.errors import DataValidationError
+
+
+def _passes(values: pd.Series, rule: CriterionConfig, name: str, source: str) -> pd.Series:
+    if rule.in_ is not None or rule.not_in is not None:
+        text = values.map(lambda v: v if pd.isna(v) else str(v).strip().casefold())
+        listed = {str(v).strip().casefold() for v in (rule.in_ if rule.in_ is not None else rule.not_in)}
+        hit = text.isin(listed)
+        # Missing never passes a criterion: a rep who recorded nothing has not qualified anything.
+        return (hit if rule.in_ is not None else ~hit) & text.notna()
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.isna().all() and values.notna().any():
+        raise DataValidationError(
+            f"{source}: BANT criterion {name!r} compares column {rule.column!r} with a number, "
+            f"but it holds text such as {values.dropna().iloc[0]!r}"
+        )
+    ok = numbers.notna()
+    if rule.min is not None:
+        ok &= numbers >= rule.min
+    if rule.max is not None:
+        ok &= numbers <= rule.max
+    return ok
+
+
+def bant_criteria(raw: pd.DataFrame, bant: BantConfig, *, source: str = "lead table") -> pd.DataFrame:
+    """One boolean column per BANT criterion: does the lead pass it?"""
+    require_columns(raw, [c.column for c in bant.criteria.values()], what="params bant.criteria", source=source)
+    return pd.DataFrame(
+        {name: _passes(raw[rule.column], rule, name, source) for name, rule in bant.criteria.items()},
+        index=raw.index,
+    )
+
+
+def bant_score(raw: pd.DataFrame, bant: BantConfig, *, source: str = "lead table") -> tuple[pd.Series, pd.Series]:
+    """Return ``(criteria_met, qualified)``: the count of criteria passed and whether it reaches min_criteria."""
+    met = bant_criteria(raw, bant, source=source).sum(axis=1).astype(np.int64)
+    return met.rename("bant_criteria_met"), (met >= bant.min_criteria).rename("bant_qualified")

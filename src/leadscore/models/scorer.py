@@ -1,0 +1,95 @@
+"""The composite lead scorer: raw leads in, fit / intent / conversion / quadrant / BANT out.
+
+One object holds everything needed to score a raw CRM row, so the predict stage, batch scoring and
+the MLflow pyfunc model all run the same code and give the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import BantConfig
+from leadscore.data.validation import require_columns
+from leadscore.features.build import LeadFeaturizer
+from leadscore.models.bant import bant_score
+from leadscore.models.calibration import QUADRANTS, ConversionModel, assign_quadrants
+
+SCORE_COLUMNS = (
+    "fit_probability",
+    "intent_probability",
+    "conversion_probability",
+    "quadrant",
+    "recommended_action",
+    "bant_criteria_met",
+    "bant_qualified",
+    "rank",
+)
+
+DEFAULT_ACTIONS = {
+    "high_fit_high_intent": "Fast-track to sales",
+    "high_fit_low_intent": "Nurture",
+    "low_fit_high_intent": "Danger zone: qualify carefully",
+    "low_fit_low_intent": "Exclude until something changes",
+}
+
+
+@dataclass
+class LeadScorer:
+    """Fitted featurizer + calibrated fit and intent models + conversion model + thresholds + BANT."""
+
+    id_column: str
+    featurizer: LeadFeaturizer
+    fit_model: object  # calibrated classifier with predict_proba
+    intent_model: object
+    conversion_model: ConversionModel
+    fit_threshold: float
+    intent_threshold: float
+    bant: BantConfig
+    actions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The raw columns a lead row must have to be scored."""
+        f = self.featurizer.features
+        cols = [self.id_column, *f.fit_columns, *f.intent_columns]
+        cols += [c for pair in f.ratios.values() for c in pair]
+        cols += [c.column for c in self.bant.criteria.values()]
+        return list(dict.fromkeys(cols))
+
+    def component_probabilities(self, raw: pd.DataFrame, *, source: str = "lead table") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibrated ``(p_fit, p_intent, p_conversion)`` arrays for each row of ``raw``."""
+        X_fit, X_intent = self.featurizer.transform(raw, source=source)
+        p_fit = self.fit_model.predict_proba(X_fit)[:, 1]
+        p_intent = self.intent_model.predict_proba(X_intent)[:, 1]
+        p_conv = self.conversion_model.predict_proba(np.column_stack([p_fit, p_intent]))[:, 1]
+        return p_fit, p_intent, p_conv
+
+    def predict(self, raw: pd.DataFrame, *, source: str = "lead table") -> pd.DataFrame:
+        """Score raw leads.
+
+        Returns one row per input row (same order) with the id column and :data:`SCORE_COLUMNS`.
+        ``rank`` is 1 for the most likely conversion within this batch.
+        """
+        require_columns(raw, [self.id_column], what="params columns.id", source=source)
+        p_fit, p_intent, p_conv = self.component_probabilities(raw, source=source)
+        quadrant = assign_quadrants(p_fit, p_intent, self.fit_threshold, self.intent_threshold)
+        actions = {**DEFAULT_ACTIONS, **self.actions}
+        met, qualified = bant_score(raw, self.bant, source=source)
+        out = pd.DataFrame(
+            {
+                self.id_column: raw[self.id_column].to_numpy(),
+                "fit_probability": p_fit,
+                "intent_probability": p_intent,
+                "conversion_probability": p_conv,
+                "quadrant": pd.Categorical(quadrant, categories=QUADRANTS).astype(str),
+                "recommended_action": [actions[q] for q in quadrant],
+                "bant_criteria_met": met.to_numpy(),
+                "bant_qualified": qualified.to_numpy(),
+            }
+        )
+        # Ties broken by position so the ranking is deterministic.
+        out["rank"] = pd.Series(-p_conv).rank(method="first").astype(np.int64).to_numpy()
+        return out

@@ -1,0 +1,65 @@
+"""Training one LightGBM binary model on one feature group (fit or intent)."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from leadscore.config import LightGBMConfig
+from leadscore.errors import DataValidationError
+
+
+def monotone_constraints(feature_names: list[str], increasing: tuple[str, ...]) -> list[int]:
+    """LightGBM constraint vector: +1 for features whose effect must never be negative."""
+    unknown = sorted(set(increasing) - set(feature_names))
+    if unknown:
+        raise DataValidationError(
+            f"params train.*.monotone_increasing lists {unknown}, which are not features of this model "
+            f"(features: {feature_names})"
+        )
+    return [1 if name in increasing else 0 for name in feature_names]
+
+
+def train_lightgbm(
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    X_early_stopping: pd.DataFrame,
+    y_early_stopping: pd.Series,
+    *,
+    params: LightGBMConfig,
+    early_stopping_rounds: int,
+    seed: int,
+) -> lgb.LGBMClassifier:
+    """Fit a LightGBM classifier with early stopping on a held-out slice of the training period.
+
+    The early-stopping slice must come from the training period: stopping on calibration or test
+    leads would leak them into model selection.
+    """
+    for name, y in (("training", y_train), ("early-stopping", y_early_stopping)):
+        if y.nunique() < 2:
+            raise DataValidationError(f"the {name} split has only one outcome class; cannot train")
+    model = lgb.LGBMClassifier(
+        objective="binary",
+        n_estimators=params.n_estimators,
+        learning_rate=params.learning_rate,
+        num_leaves=params.num_leaves,
+        min_child_samples=params.min_child_samples,
+        subsample=params.subsample,
+        subsample_freq=1,
+        colsample_bytree=params.colsample_bytree,
+        reg_lambda=params.reg_lambda,
+        monotone_constraints=monotone_constraints(list(X_train.columns), params.monotone_increasing),
+        random_state=seed,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
+    )
+    model.fit(
+        X_train,
+        y_train.astype(np.int8),
+        eval_set=[(X_early_stopping, y_early_stopping.astype(np.int8))],
+        eval_metric="binary_logloss",
+        callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
+    )
+    return model

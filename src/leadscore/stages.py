@@ -1,0 +1,233 @@
+"""DVC stage entry points: the only place pipeline files are read and written.
+
+Each function takes its file paths as arguments (stated once, in dvc.yaml's ``cmd``), reads its
+inputs, calls pure functions from the package, and writes its outputs atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import Params
+from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, TRAINING_SPLITS, assign_splits, outcome_labels
+from leadscore.data.validation import validate_ids
+from leadscore.errors import DataValidationError
+from leadscore.evaluation.benchmark import evaluate_test_split, plot_tables
+from leadscore.features.build import LeadFeaturizer
+from leadscore.io import dump_object, load_object, read_table, write_json, write_table
+from leadscore.models.calibration import ConversionModel, calibrate_classifier, score_threshold
+from leadscore.models.scorer import LeadScorer
+from leadscore.models.training import train_lightgbm
+
+log = logging.getLogger(__name__)
+
+META_COLUMNS = ("split", "label")
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """sha256 of a file's bytes: identifies the exact data a model was trained on."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_raw_leads(params: Params, path: str | Path) -> pd.DataFrame:
+    """Read the raw lead table written by the generate stage."""
+    raw = read_table(path)
+    validate_ids(raw, params.columns.id, source=str(path))
+    return raw
+
+
+# -- generate -----------------------------------------------------------------------------------
+def generate(params: Params, *, leads_out: str, truth_out: str) -> None:
+    """Write the raw lead table (synthetic, or the user's export) and the truth file."""
+    if params.data.is_synthetic:
+        from leadscore.data.synthetic import generate_leads
+
+        s = params.data.synthetic
+        leads, truth = generate_leads(s.n_leads, seed=s.seed, reference_date=s.reference_date, months=s.months)
+    else:
+        leads = read_table(params.data.source, csv_separator=params.data.csv_separator, missing_values=params.data.missing_values)
+        validate_ids(leads, params.columns.id, source=params.data.source)
+        # Real exports have no ground truth: an empty truth file tells evaluate to skip the oracle.
+        truth = pd.DataFrame({params.columns.id: pd.Series([], dtype=leads[params.columns.id].dtype), "true_p": pd.Series([], dtype=float)})
+    write_table(leads, leads_out)
+    write_table(truth, truth_out)
+    log.info("wrote %d leads to %s", len(leads), leads_out)
+
+
+# -- featurize ----------------------------------------------------------------------------------
+def featurize(params: Params, *, raw_path: str, fit_out: str, intent_out: str, featurizer_out: str) -> None:
+    """Label and split leads, learn the featurizer on training leads, write both feature tables."""
+    raw = read_raw_leads(params, raw_path)
+    labels = outcome_labels(raw, params.columns, source=raw_path)
+    splits = assign_splits(raw, labels, split=params.split, columns=params.columns, source=raw_path)
+    training = splits.isin(TRAINING_SPLITS)
+    featurizer = LeadFeaturizer(features=params.features, missing_values=params.data.missing_values)
+    featurizer.fit(raw[training], source=raw_path)
+    X_fit, X_intent = featurizer.transform(raw, source=raw_path)
+    meta = pd.DataFrame({params.columns.id: raw[params.columns.id], "split": splits, "label": labels})
+    write_table(pd.concat([meta, X_fit], axis=1), fit_out)
+    write_table(pd.concat([meta, X_intent], axis=1), intent_out)
+    dump_object(featurizer, featurizer_out)
+    counts = splits.value_counts().to_dict()
+    log.info("split sizes: %s", counts)
+
+
+def _feature_matrix(table: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    return table.drop(columns=[id_column, *META_COLUMNS])
+
+
+# -- train ------------------------------------------------------------------------------------
+def train(params: Params, *, group: str, features_path: str, model_out: str) -> None:
+    """Train the ``group`` ("fit" or "intent") LightGBM model on the train split."""
+    table = read_table(features_path)
+    X = _feature_matrix(table, params.columns.id)
+    fit_rows, stop_rows = table["split"] == TRAIN, table["split"] == EARLY_STOPPING
+    model = train_lightgbm(
+        X[fit_rows],
+        table.loc[fit_rows, "label"],
+        X[stop_rows],
+        table.loc[stop_rows, "label"],
+        params=getattr(params.train, group),
+        early_stopping_rounds=params.train.early_stopping_rounds,
+        seed=params.train.seed,
+    )
+    dump_object(model, model_out)
+    log.info("%s model: %d trees (early stopping)", group, model.best_iteration_ or model.n_estimators)
+
+
+# -- calibrate ------------------------------------------------------------------------------------
+def calibrate(
+    params: Params,
+    *,
+    fit_features: str,
+    intent_features: str,
+    fit_model: str,
+    intent_model: str,
+    featurizer_path: str,
+    scorer_out: str,
+) -> None:
+    """Calibrate both models and fit the conversion model on the calibration split."""
+    fit_table, intent_table = read_table(fit_features), read_table(intent_features)
+    cal = (fit_table["split"] == CALIBRATION).to_numpy()
+    y_cal = fit_table.loc[cal, "label"].astype(int)
+    id_col = params.columns.id
+    fit_cal = calibrate_classifier(load_object(fit_model), _feature_matrix(fit_table, id_col)[cal], y_cal, method=params.calibrate.method)
+    intent_cal = calibrate_classifier(load_object(intent_model), _feature_matrix(intent_table, id_col)[cal], y_cal, method=params.calibrate.method)
+    p_fit = fit_cal.predict_proba(_feature_matrix(fit_table, id_col)[cal])[:, 1]
+    p_intent = intent_cal.predict_proba(_feature_matrix(intent_table, id_col)[cal])[:, 1]
+    conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
+    scorer = LeadScorer(
+        id_column=id_col,
+        featurizer=load_object(featurizer_path),
+        fit_model=fit_cal,
+        intent_model=intent_cal,
+        conversion_model=conversion,
+        fit_threshold=score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
+        intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
+        bant=params.bant,
+        actions=dict(params.quadrants.actions),
+    )
+    dump_object(scorer, scorer_out)
+    log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
+
+
+# -- evaluate -------------------------------------------------------------------------------------
+def _scored_split(scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, split: str, source: str) -> pd.DataFrame:
+    rows = (table["split"] == split).to_numpy()
+    scored = scorer.predict(raw[rows], source=source)
+    scored["label"] = table.loc[rows, "label"].to_numpy()
+    return scored
+
+
+def evaluate(
+    params: Params,
+    *,
+    raw_path: str,
+    truth_path: str,
+    features_path: str,
+    scorer_path: str,
+    metrics_out: str,
+    plots_dir: str,
+) -> dict:
+    """Score calibration and test leads; write metrics.json and the plot CSVs."""
+    raw = read_raw_leads(params, raw_path)
+    table = read_table(features_path)
+    scorer: LeadScorer = load_object(scorer_path)
+    id_col = params.columns.id
+    calibration = _scored_split(scorer, raw, table, CALIBRATION, raw_path)
+    test = _scored_split(scorer, raw, table, TEST, raw_path)
+    truth = read_table(truth_path)
+    if len(truth):
+        # The truth file is read here and only here: it reports the ceiling, never trains anything.
+        test = test.merge(truth[[id_col, "true_p"]], on=id_col, how="left", validate="one_to_one")
+        if test["true_p"].isna().any():
+            raise DataValidationError(f"{truth_path}: no true_p for some test leads")
+    metrics = evaluate_test_split(test, calibration, ece_bins=params.evaluate.ece_bins)
+    metrics["split"] = {s: int((table["split"] == s).sum()) for s in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN)}
+    metrics["split"]["method"] = params.split.method
+    write_json(metrics, metrics_out)
+    for name, frame in plot_tables(test, calibration, ece_bins=params.evaluate.ece_bins).items():
+        write_table(frame, Path(plots_dir) / f"{name}.csv")
+    return metrics
+
+
+# -- predict --------------------------------------------------------------------------------------
+def predict(params: Params, *, raw_path: str, features_path: str, scorer_path: str, out_paths: list[str]) -> pd.DataFrame:
+    """Score the open leads; write one file per path in ``out_paths`` (.parquet / .csv)."""
+    raw = read_raw_leads(params, raw_path)
+    table = read_table(features_path)
+    open_rows = (table["split"] == OPEN).to_numpy()
+    if not open_rows.any():
+        log.warning("%s: no open leads to score", raw_path)
+    scorer: LeadScorer = load_object(scorer_path)
+    scored = scorer.predict(raw[open_rows], source=raw_path).sort_values("rank", kind="stable").reset_index(drop=True)
+    for path in out_paths:
+        write_table(scored, path)
+    return scored
+
+
+# -- register -------------------------------------------------------------------------------------
+def register(
+    params: Params,
+    *,
+    params_path: str,
+    raw_path: str,
+    features_path: str,
+    scorer_path: str,
+    fit_model_path: str,
+    intent_model_path: str,
+    metrics_path: str,
+    run_out: str,
+    artifacts: list[str] = (),
+) -> dict:
+    """Log this pipeline run to MLflow and register the composite model (see leadscore.tracking)."""
+    import json
+
+    from leadscore import tracking  # imports MLflow: only this stage pays for it
+
+    raw = read_raw_leads(params, raw_path)
+    table = read_table(features_path)
+    open_rows = (table["split"] == OPEN).to_numpy()
+    example = raw[open_rows] if open_rows.any() else raw
+    summary = tracking.log_pipeline_run(
+        params,
+        params_path=params_path,
+        metrics=json.loads(Path(metrics_path).read_text()),
+        scorer_path=scorer_path,
+        fit_model_path=fit_model_path,
+        intent_model_path=intent_model_path,
+        input_example=example,
+        data_fingerprint=file_fingerprint(raw_path),
+        artifacts=[metrics_path, *artifacts],
+    )
+    write_json(summary, run_out)
+    return summary

@@ -1,0 +1,166 @@
+"""The only module that talks to MLflow: run logging, the composite pyfunc model, the registry.
+
+Importing MLflow costs about two seconds, so only the commands that track or load registered models
+import this module. Nothing happens at import time: the tracking URI is resolved when a run starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from leadscore.config import Params
+from leadscore.io import load_object
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+# The metric that decides whether a new model replaces the champion (lower is better).
+CHAMPION_METRIC = "test_conversion_log_loss"
+_DVC_TEMP_MARKER = f"{os.sep}.dvc{os.sep}tmp{os.sep}exps{os.sep}"
+
+
+def default_tracking_uri(cwd: str | Path | None = None) -> str:
+    """``sqlite:///<repo root>/mlflow.db``.
+
+    ``dvc exp run --temp/--queue`` runs stages in a copy under ``.dvc/tmp/exps``; without care every
+    such experiment would log to a throwaway store inside that copy, so we climb back to the real root.
+    """
+    cwd = str(Path(cwd or os.getcwd()).resolve())
+    if _DVC_TEMP_MARKER in cwd:
+        cwd = cwd.split(_DVC_TEMP_MARKER)[0]
+    return f"sqlite:///{Path(cwd) / 'mlflow.db'}"
+
+
+def configure(params: Params) -> str:
+    """Point MLflow at the store: env MLFLOW_TRACKING_URI, else params, else the repo's sqlite file."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or params.mlflow.tracking_uri or default_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    # The registry lives in the same store unless the user set one explicitly.
+    if not os.environ.get("MLFLOW_REGISTRY_URI"):
+        mlflow.set_registry_uri(uri)
+    return uri
+
+
+class LeadScorerModel(mlflow.pyfunc.PythonModel):
+    """MLflow pyfunc wrapper: raw lead rows in, the predict stage's columns out."""
+
+    def load_context(self, context) -> None:
+        self.scorer = load_object(context.artifacts["scorer"])
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        return self.scorer.predict(pd.DataFrame(model_input), source="model input")
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of the pyfunc model: only what scoring imports (inference is slow and wrong)."""
+    names = ["pandas", "numpy", "pyarrow", "scikit-learn", "lightgbm", "joblib", "pydantic", "pyyaml", "mlflow"]
+    return [f"{name}=={metadata.version(name)}" for name in names]
+
+
+def _metric_items(metrics: dict) -> dict[str, float]:
+    flat = _flatten("", metrics, {})
+    return {k.replace(".", "_"): float(v) for k, v in flat.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def log_pipeline_run(
+    params: Params,
+    *,
+    params_path: str,
+    metrics: dict,
+    scorer_path: str,
+    fit_model_path: str,
+    intent_model_path: str,
+    input_example: pd.DataFrame,
+    data_fingerprint: str,
+    artifacts: list[str] = (),
+) -> dict[str, Any]:
+    """Log one pipeline run, register the composite model as challenger and maybe promote it.
+
+    Returns a summary (run id, model version, aliases) that the register stage writes to disk.
+    """
+    tracking_uri = configure(params)
+    mlflow.set_experiment(params.mlflow.experiment)
+    name = params.mlflow.registered_model
+    scorer = load_object(scorer_path)
+    with mlflow.start_run() as run:
+        flat_params = _flatten("", params.model_dump(mode="json", by_alias=True), {})
+        mlflow.log_params({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in flat_params.items()})
+        mlflow.log_metrics(_metric_items(metrics))
+        commit = _git_commit()
+        mlflow.set_tags({"data_fingerprint": data_fingerprint, "data_source": params.data.source, **({"mlflow.source.git.commit": commit} if commit else {})})
+        mlflow.log_artifact(params_path)
+        for path in artifacts:
+            if Path(path).exists():
+                mlflow.log_artifact(path)
+        requirements = pip_requirements()
+        for label, path in (("fit_model", fit_model_path), ("intent_model", intent_model_path)):
+            mlflow.lightgbm.log_model(load_object(path).booster_, name=label, pip_requirements=requirements)
+        example = input_example[scorer.input_columns].head(5).reset_index(drop=True)
+        info = mlflow.pyfunc.log_model(
+            name="lead_scorer",
+            python_model=LeadScorerModel(),
+            artifacts={"scorer": scorer_path},
+            signature=infer_signature(example, scorer.predict(example)),
+            input_example=example,
+            pip_requirements=requirements,
+            code_paths=[str(Path(__file__).parent)],
+            registered_model_name=name,
+        )
+    client = MlflowClient()
+    version = str(info.registered_model_version)
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    new_loss = _metric_items(metrics).get(CHAMPION_METRIC)
+    champion_loss = _champion_metric(client, name)
+    promoted = champion_loss is None or (new_loss is not None and new_loss < champion_loss)
+    if promoted:
+        client.set_registered_model_alias(name, CHAMPION, version)
+    return {
+        "tracking_uri": tracking_uri,
+        "experiment": params.mlflow.experiment,
+        "run_id": run.info.run_id,
+        "registered_model": name,
+        "version": version,
+        "aliases": [CHALLENGER] + ([CHAMPION] if promoted else []),
+        CHAMPION_METRIC: new_loss,
+        f"previous_champion_{CHAMPION_METRIC}": champion_loss,
+    }
+
+
+def _champion_metric(client: MlflowClient, name: str) -> float | None:
+    try:
+        current = client.get_model_version_by_alias(name, CHAMPION)
+    except mlflow.exceptions.MlflowException:
+        return None
+    return client.get_run(current.run_id).data.metrics.get(CHAMPION_METRIC)
+
+
+def load_registered_scorer(model_uri: str, params: Params | None = None):
+    """Load a pyfunc lead scorer from a ``models:/`` or ``runs:/`` URI."""
+    if params is not None:
+        configure(params)
+    return mlflow.pyfunc.load_model(model_uri)

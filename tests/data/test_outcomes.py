@@ -1,0 +1,72 @@
+"""Outcome labels and the time split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.config import ColumnsConfig, SplitConfig
+from leadscore.data.outcomes import assign_splits, outcome_labels
+from leadscore.errors import DataValidationError
+
+
+def test_labels_map_won_lost_open(tiny_leads):
+    labels = outcome_labels(tiny_leads, ColumnsConfig())
+    assert labels.tolist()[:6] == [1.0, 0.0, 0.0, 1.0, 0.0, 1.0]
+    assert labels.iloc[6:].isna().all()
+
+
+def test_status_values_are_compared_without_case_or_space(tiny_leads):
+    tiny_leads.loc[0, "status"] = " Won "
+    assert outcome_labels(tiny_leads, ColumnsConfig()).iloc[0] == 1.0
+
+
+def test_unknown_status_is_named(tiny_leads):
+    tiny_leads.loc[2, "status"] = "pending"
+    with pytest.raises(DataValidationError, match=r"'status' has values \['pending'\]"):
+        outcome_labels(tiny_leads, ColumnsConfig())
+
+
+def _history(n=100, seed=0):
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.permutation(n), unit="D")
+    status = np.where(rng.random(n) < 0.3, "won", "lost")
+    status[-5:] = "open"
+    return pd.DataFrame({"lead_id": [f"L{i}" for i in range(n)], "created_at": created, "status": status})
+
+
+def test_time_split_puts_the_most_recent_closed_leads_in_test():
+    raw = _history()
+    labels = outcome_labels(raw, ColumnsConfig())
+    splits = assign_splits(raw, labels, split=SplitConfig(), columns=ColumnsConfig())
+    t = raw["created_at"]
+    assert (splits == "open").sum() == 5
+    assert t[splits == "train"].max() < t[splits == "early_stopping"].min()
+    assert t[splits == "early_stopping"].max() < t[splits == "calibration"].min()
+    assert t[splits == "calibration"].max() < t[splits == "test"].min()
+    assert (splits == "test").sum() == round(0.2 * 95)
+
+
+def test_stratified_split_is_seeded_and_keeps_the_class_mix():
+    raw = _history(2000)
+    labels = outcome_labels(raw, ColumnsConfig())
+    cfg = SplitConfig(method="stratified", seed=3)
+    a = assign_splits(raw, labels, split=cfg, columns=ColumnsConfig(created_at=None))
+    b = assign_splits(raw, labels, split=cfg, columns=ColumnsConfig(created_at=None))
+    pd.testing.assert_series_equal(a, b)
+    rates = labels.groupby(a).mean()
+    assert rates[["train", "calibration", "test"]].max() - rates[["train", "calibration", "test"]].min() < 0.02
+
+
+def test_time_split_without_time_column_says_what_to_do():
+    raw = _history()
+    with pytest.raises(DataValidationError, match="split.method: stratified"):
+        assign_splits(raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(), columns=ColumnsConfig(created_at=None))
+
+
+def test_unparseable_dates_are_named():
+    raw = _history().astype({"created_at": object})
+    raw.loc[3, "created_at"] = "last tuesday"
+    with pytest.raises(DataValidationError, match="'created_at' should hold dates.*last tuesday"):
+        assign_splits(raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(), columns=ColumnsConfig())

@@ -1,0 +1,93 @@
+"""LeadFeaturizer on tiny hand-made frames: kinds, categories, titles, ratios and error paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.config import FeaturesConfig
+from leadscore.errors import DataValidationError
+from leadscore.features.build import OTHER, LeadFeaturizer
+
+
+@pytest.fixture
+def features() -> FeaturesConfig:
+    return FeaturesConfig(
+        fit=("employees", "industry", "job_title"),
+        intent=("demo_requested", "emails_opened"),
+        job_title_columns=("job_title",),
+        ratios={"email_click_rate": ("emails_clicked", "emails_opened")},
+        category_aliases={"industry": {"Fin. Services": "Financial Services"}},
+        min_category_count=1,
+    )
+
+
+def test_groups_get_only_their_own_engineered_features(tiny_leads, features):
+    X_fit, X_intent = LeadFeaturizer(features=features).fit_transform(tiny_leads)
+    assert list(X_fit.columns) == ["employees", "industry", "job_title_seniority", "job_title_department"]
+    assert list(X_intent.columns) == ["demo_requested", "emails_opened", "email_click_rate"]
+    assert X_fit.index.equals(tiny_leads.index)
+
+
+def test_text_is_cleaned_and_aliased(tiny_leads, features):
+    X_fit, _ = LeadFeaturizer(features=features).fit_transform(tiny_leads)
+    industry = X_fit["industry"].astype(object)
+    assert industry[0] == industry[1] == "software"  # "Software" and "software "
+    assert industry[2] == "financial services"
+    assert pd.isna(industry[5])
+
+
+def test_titles_become_seniority_and_department(tiny_leads, features):
+    X_fit, _ = LeadFeaturizer(features=features).fit_transform(tiny_leads)
+    assert X_fit.loc[0, "job_title_seniority"] == "vp"
+    assert X_fit.loc[0, "job_title_department"] == "sales"
+    assert X_fit.loc[2, "job_title_seniority"] == "c_level"
+    assert X_fit.loc[4, "job_title_seniority"] == "unknown"
+
+
+def test_booleans_become_numbers_and_ratios_guard_zero(tiny_leads, features):
+    _, X_intent = LeadFeaturizer(features=features).fit_transform(tiny_leads)
+    assert X_intent["demo_requested"].tolist()[:3] == [1.0, 0.0, 0.0]
+    assert np.isnan(X_intent["demo_requested"].iloc[7])
+    assert X_intent["email_click_rate"].iloc[0] == pytest.approx(0.4)
+    assert np.isnan(X_intent["email_click_rate"].iloc[1])  # 0 / 0 -> missing, not inf
+
+
+def test_unseen_and_rare_categories_pool_into_other(tiny_leads, features):
+    featurizer = LeadFeaturizer(features=features.model_copy(update={"min_category_count": 2})).fit(tiny_leads.iloc[:6])
+    X_fit, _ = featurizer.transform(tiny_leads)
+    assert "retail" not in featurizer.categories_["industry"]  # seen once in training
+    assert X_fit.loc[3, "industry"] == OTHER
+    assert X_fit.loc[6, "industry"] == OTHER  # "Space Mining" never seen
+    assert list(X_fit["industry"].cat.categories) == featurizer.categories_["industry"]
+
+
+def test_all_missing_training_column_is_dropped(tiny_leads, features):
+    tiny_leads["employees"] = np.nan
+    featurizer = LeadFeaturizer(features=features).fit(tiny_leads)
+    assert featurizer.dropped_columns_ == ["employees"]
+    assert "employees" not in featurizer.transform(tiny_leads)[0].columns
+
+
+def test_missing_column_is_named(tiny_leads, features):
+    with pytest.raises(DataValidationError, match=r"missing column\(s\) 'industry' required by params features"):
+        LeadFeaturizer(features=features).fit(tiny_leads.drop(columns="industry"))
+
+
+def test_column_that_changed_type_is_named(tiny_leads, features):
+    featurizer = LeadFeaturizer(features=features).fit(tiny_leads)
+    changed = tiny_leads.assign(employees=["fifty", "many", "few", "lots", "some", "x", "y", "z"])
+    with pytest.raises(DataValidationError, match="'employees' was numeric in the training data but now holds text"):
+        featurizer.transform(changed)
+
+
+def test_extra_missing_markers(tiny_leads, features):
+    tiny_leads.loc[0, "industry"] = "Select"
+    X_fit, _ = LeadFeaturizer(features=features, missing_values=("Select",)).fit_transform(tiny_leads)
+    assert pd.isna(X_fit.loc[0, "industry"])
+
+
+def test_transform_before_fit_fails(tiny_leads, features):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        LeadFeaturizer(features=features).transform(tiny_leads)

@@ -1,0 +1,84 @@
+"""params.yaml loading: typed, frozen, and one clear error per mistake."""
+
+from __future__ import annotations
+
+import copy
+
+import pydantic
+import pytest
+import yaml
+
+from leadscore.config import load_params, params_from_dict
+from leadscore.errors import ConfigError
+
+from conftest import REPO_ROOT
+
+
+@pytest.fixture
+def raw_params() -> dict:
+    return yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+
+
+def test_repository_params_load_into_typed_frozen_objects(params):
+    assert params.split.train == pytest.approx(0.6)
+    assert isinstance(params.features.fit, tuple)
+    assert params.bant.criteria["budget"].in_ == ("yes",)
+    with pytest.raises(pydantic.ValidationError):
+        params.split.train = 0.9  # frozen
+
+
+def test_unknown_key_is_named(raw_params):
+    raw_params["split"]["trian"] = 0.5
+    with pytest.raises(ConfigError, match=r"split\.trian: unknown key"):
+        params_from_dict(raw_params)
+
+
+def test_wrong_type_is_named_with_the_value(raw_params):
+    raw_params["train"]["fit"]["num_leaves"] = "many"
+    with pytest.raises(ConfigError, match=r"train\.fit\.num_leaves: .*'many'"):
+        params_from_dict(raw_params)
+
+
+def test_split_shares_must_sum_to_one(raw_params):
+    raw_params["split"]["test"] = 0.3
+    with pytest.raises(ConfigError, match="must be 1.0"):
+        params_from_dict(raw_params)
+
+
+def test_column_in_both_groups_is_rejected(raw_params):
+    raw_params["features"]["intent"].append("employees")
+    with pytest.raises(ConfigError, match="both fit and intent.*employees"):
+        params_from_dict(raw_params)
+
+
+def test_bant_criterion_needs_a_condition(raw_params):
+    raw_params["bant"]["criteria"]["budget"] = {"column": "bant_budget"}
+    with pytest.raises(ConfigError, match=r"bant\.criteria\.budget.*needs a condition"):
+        params_from_dict(raw_params)
+
+
+def test_min_criteria_above_count_is_rejected(raw_params):
+    raw_params["bant"]["min_criteria"] = 5
+    with pytest.raises(ConfigError, match="min_criteria=5"):
+        params_from_dict(raw_params)
+
+
+def test_threshold_rule_needs_value(raw_params):
+    raw_params["quadrants"]["fit"] = {"method": "top_share"}
+    with pytest.raises(ConfigError, match="needs a `value`"):
+        params_from_dict(raw_params)
+
+
+def test_excluded_columns_leave_the_groups(raw_params):
+    raw = copy.deepcopy(raw_params)
+    raw["features"]["exclude"] = ["employees"]
+    assert "employees" not in params_from_dict(raw).features.fit_columns
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_params(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("split: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_params(bad)
