@@ -121,6 +121,9 @@ def log_pipeline_run(
         for label, path in (("fit_model", fit_model_path), ("intent_model", intent_model_path)):
             mlflow.lightgbm.log_model(load_object(path).booster_, name=label, pip_requirements=requirements)
         example = input_example[scorer.input_columns].head(5).reset_index(drop=True)
+        # Integer columns cannot hold missing values: declare them as doubles so that a served row
+        # with a null in, say, web visits passes schema enforcement (ints still upcast cleanly).
+        example = example.astype({c: "float64" for c in example.columns if pd.api.types.is_integer_dtype(example[c])})
         info = mlflow.pyfunc.log_model(
             name="lead_scorer",
             python_model=LeadScorerModel(),
