@@ -152,3 +152,18 @@ def test_champion_moves_only_when_log_loss_improves(pipeline):
         assert result["aliases"] == ["challenger", "champion"]
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+def test_pyfunc_accepts_nulls_and_ints_in_numeric_columns(pipeline):
+    """A served request may carry a count as ints or as floats with nulls; both must score."""
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{pipeline['store']}")
+    mlflow.set_registry_uri(f"sqlite:///{pipeline['store']}")
+    model = mlflow.pyfunc.load_model("models:/leadscore@champion")
+    raw = pd.read_parquet(pipeline["root"] / "data/raw/leads.parquet")
+    two = raw[raw["status"] == "open"].head(2).reset_index(drop=True)
+    as_ints = model.predict(two.assign(web_visits_30d=[3, 5]))
+    with_null = model.predict(two.assign(web_visits_30d=[None, 5.0]))
+    assert as_ints["conversion_probability"].between(0, 1).all()
+    assert with_null["conversion_probability"].between(0, 1).all()

@@ -15,7 +15,8 @@ from typing import Any
 
 import mlflow
 import pandas as pd
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 from mlflow.tracking import MlflowClient
 
 from leadscore.config import Params
@@ -121,14 +122,11 @@ def log_pipeline_run(
         for label, path in (("fit_model", fit_model_path), ("intent_model", intent_model_path)):
             mlflow.lightgbm.log_model(load_object(path).booster_, name=label, pip_requirements=requirements)
         example = input_example[scorer.input_columns].head(5).reset_index(drop=True)
-        # Integer columns cannot hold missing values: declare them as doubles so that a served row
-        # with a null in, say, web visits passes schema enforcement (ints still upcast cleanly).
-        example = example.astype({c: "float64" for c in example.columns if pd.api.types.is_integer_dtype(example[c])})
         info = mlflow.pyfunc.log_model(
             name="lead_scorer",
             python_model=LeadScorerModel(),
             artifacts={"scorer": scorer_path},
-            signature=infer_signature(example, scorer.predict(example)),
+            signature=_signature(example, scorer.predict(example)),
             input_example=example,
             pip_requirements=requirements,
             code_paths=[str(Path(__file__).parent)],
@@ -152,6 +150,24 @@ def log_pipeline_run(
         CHAMPION_METRIC: new_loss,
         f"previous_champion_{CHAMPION_METRIC}": champion_loss,
     }
+
+
+def _signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
+    """Inferred signature, with numeric inputs relaxed to ``AnyType``.
+
+    MLflow refuses int64 for a ``double`` column and NaN for a ``long`` one, but a count such as web
+    visits arrives as ints in one request and as floats-with-nulls in the next. The featurizer
+    validates numeric columns itself (with a message naming the column), so the schema only pins
+    which columns exist and the types of the text and boolean ones.
+    """
+    inferred = infer_signature(example, output)
+    relaxed = [
+        ColSpec(AnyType(), spec.name, required=spec.required)
+        if spec.type in (DataType.long, DataType.integer, DataType.double, DataType.float)
+        else spec
+        for spec in inferred.inputs.inputs
+    ]
+    return ModelSignature(inputs=Schema(relaxed), outputs=inferred.outputs)
 
 
 def _champion_metric(client: MlflowClient, name: str) -> float | None:
