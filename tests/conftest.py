@@ -39,3 +39,31 @@ def tiny_leads() -> pd.DataFrame:
             "bant_timeline": ["<1 month", ">6 months", "1-3 months", "3-6 months", "unknown", "1-3 months", None, "<1 month"],
         }
     )
+
+
+@pytest.fixture(scope="session")
+def trained_scorer(tmp_path_factory, params):
+    """A LeadScorer trained by the real stage functions on 20,000 synthetic leads (no DVC).
+
+    Returns ``(scorer, raw_leads)``. Session-scoped: ~10 s once, shared by behaviour tests.
+    """
+    from leadscore import stages
+    from leadscore.io import load_object
+
+    small = params.model_copy(update={"data": params.data.model_copy(update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 20_000})})})
+    d = tmp_path_factory.mktemp("trained")
+    p = {name: str(d / name) for name in ("leads.parquet", "truth.parquet", "fit.parquet", "intent.parquet", "featurizer.joblib", "fit.joblib", "intent.joblib", "scorer.joblib")}
+    stages.generate(small, leads_out=p["leads.parquet"], truth_out=p["truth.parquet"])
+    stages.featurize(small, raw_path=p["leads.parquet"], fit_out=p["fit.parquet"], intent_out=p["intent.parquet"], featurizer_out=p["featurizer.joblib"])
+    stages.train(small, group="fit", features_path=p["fit.parquet"], model_out=p["fit.joblib"])
+    stages.train(small, group="intent", features_path=p["intent.parquet"], model_out=p["intent.joblib"])
+    stages.calibrate(
+        small,
+        fit_features=p["fit.parquet"],
+        intent_features=p["intent.parquet"],
+        fit_model=p["fit.joblib"],
+        intent_model=p["intent.joblib"],
+        featurizer_path=p["featurizer.joblib"],
+        scorer_out=p["scorer.joblib"],
+    )
+    return load_object(p["scorer.joblib"]), pd.read_parquet(p["leads.parquet"])

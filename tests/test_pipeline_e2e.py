@@ -1,6 +1,6 @@
 """End to end: a real `dvc repro` in a temporary copy of the project, a real MLflow sqlite store.
 
-Runs the whole pipeline once on a small synthetic CRM (module-scoped fixture), then checks the
+Runs the whole pipeline once on the default synthetic CRM (module-scoped fixture), then checks the
 outputs, that a second `dvc repro` reruns nothing, the MLflow run and aliases, and that the
 registered pyfunc model returns exactly what the predict stage wrote.
 """
@@ -22,7 +22,7 @@ from conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
-N_LEADS = 30_000
+N_LEADS = 100_000  # the default: the quality floors below are the ones promised for it
 
 
 def _env(store: Path) -> dict[str, str]:
@@ -68,13 +68,13 @@ def test_metrics_have_the_documented_shape(pipeline):
     assert sum(q["n"] for q in metrics["quadrants"].values()) == metrics["data"]["test_leads"]
 
 
-def test_quality_floor_on_small_data(pipeline):
-    """Even at 30k leads the model is close to the ceiling, calibrated, and beats BANT."""
+def test_quality_floor_on_default_data(pipeline):
+    """On the test split: within 0.01 AUC of the ceiling, calibrated, and 1.3x BANT's wins."""
     m = json.loads((pipeline["root"] / "reports/metrics.json").read_text())
-    assert m["test"]["conversion"]["auc"] >= m["test"]["oracle"]["auc"] - 0.03
+    assert m["test"]["conversion"]["auc"] >= m["test"]["oracle"]["auc"] - 0.01
     assert m["test"]["conversion"]["auc"] > m["test"]["bant"]["auc"] + 0.05
-    assert m["test"]["conversion"]["ece"] <= 0.03
-    assert m["capacity"]["ratio"] >= 1.2
+    assert m["test"]["conversion"]["ece"] <= 0.02
+    assert m["capacity"]["ratio"] >= 1.3
 
 
 def test_second_repro_reruns_nothing(pipeline):

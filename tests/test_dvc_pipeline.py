@@ -1,0 +1,29 @@
+"""dvc.yaml tells the whole story: stage names, and the truth file reaching only evaluate."""
+
+from __future__ import annotations
+
+import yaml
+
+from conftest import REPO_ROOT
+
+STAGES = ("generate", "featurize", "train_fit", "train_intent", "calibrate", "evaluate", "predict", "register")
+
+
+def _stages() -> dict:
+    return yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def test_pipeline_has_the_documented_stages():
+    assert tuple(_stages()) == STAGES
+
+
+def test_truth_file_is_read_only_by_evaluate():
+    readers = [name for name, stage in _stages().items() if any("truth" in d for d in stage.get("deps", []))]
+    assert readers == ["evaluate"]
+    assert all("truth" not in stage["cmd"] for name, stage in _stages().items() if name not in ("generate", "evaluate"))
+
+
+def test_training_stages_never_see_calibration_or_test_metrics():
+    for name in ("train_fit", "train_intent", "calibrate"):
+        deps = _stages()[name].get("deps", [])
+        assert not any(d.startswith("reports/") for d in deps), name
