@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,9 @@ import pytest
 from leadscore.config import load_params
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+# Real public datasets live beside the repo (../shared/datasets), never inside it; an env var lets a
+# checkout elsewhere (e.g. a git worktree) point at them.
+SHARED_DATASETS = Path(os.environ.get("LEADSCORE_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
 
 
 @pytest.fixture(scope="session")
