@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import Params
+from leadscore.data.loading import load_raw_leads
 from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, TRAINING_SPLITS, assign_splits, outcome_labels
 from leadscore.data.validation import validate_ids
 from leadscore.errors import DataValidationError
@@ -48,16 +49,11 @@ def read_raw_leads(params: Params, path: str | Path) -> pd.DataFrame:
 # -- generate -----------------------------------------------------------------------------------
 def generate(params: Params, *, leads_out: str, truth_out: str) -> None:
     """Write the raw lead table (synthetic, or the user's export) and the truth file."""
-    if params.data.is_synthetic:
-        from leadscore.data.synthetic import generate_leads
-
-        s = params.data.synthetic
-        leads, truth = generate_leads(s.n_leads, seed=s.seed, reference_date=s.reference_date, months=s.months)
-    else:
-        leads = read_table(params.data.source, csv_separator=params.data.csv_separator, missing_values=params.data.missing_values)
-        validate_ids(leads, params.columns.id, source=params.data.source)
+    leads, truth = load_raw_leads(params)
+    if truth is None:
         # Real exports have no ground truth: an empty truth file tells evaluate to skip the oracle.
-        truth = pd.DataFrame({params.columns.id: pd.Series([], dtype=leads[params.columns.id].dtype), "true_p": pd.Series([], dtype=float)})
+        id_dtype = leads[params.columns.id].dtype
+        truth = pd.DataFrame({params.columns.id: pd.Series([], dtype=id_dtype), "true_p": pd.Series([], dtype=float)})
     write_table(leads, leads_out)
     write_table(truth, truth_out)
     log.info("wrote %d leads to %s", len(leads), leads_out)
