@@ -160,7 +160,8 @@ def _signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
     validates numeric columns itself (with a message naming the column), so the schema only pins
     which columns exist and the types of the text and boolean ones.
     """
-    inferred = infer_signature(example, output)
+    as_float = example.astype({c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c]) and not pd.api.types.is_bool_dtype(example[c])})
+    inferred = infer_signature(as_float, output)
     relaxed = [
         ColSpec(AnyType(), spec.name, required=spec.required)
         if spec.type in (DataType.long, DataType.integer, DataType.double, DataType.float)
