@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from leadscore.config import load_params
 
@@ -70,3 +74,45 @@ def trained_scorer(tmp_path_factory, params):
         scorer_out=p["scorer.joblib"],
     )
     return load_object(p["scorer.joblib"]), pd.read_parquet(p["leads.parquet"])
+
+
+# The default size: the e2e quality floors are the ones promised for the default data.
+N_LEADS = 100_000
+
+
+def _pipeline_env(store: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}"
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["DVC_NO_ANALYTICS"] = "1"
+    return env
+
+
+def run_command(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory):
+    """A copy of the project (default params) after one real `dvc repro`, with its own MLflow store.
+
+    Returns a dict: root (the copy), env (PATH, MLFLOW_TRACKING_URI ...), store (mlflow.db), first
+    (the completed `dvc repro`). Session-scoped: the ~1 minute run is shared by every test using it.
+    """
+    root = tmp_path_factory.mktemp("project")
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(REPO_ROOT / name, root / name)
+    shutil.copytree(REPO_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["data"]["synthetic"]["n_leads"] = N_LEADS
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    store = root / "mlflow.db"
+    env = _pipeline_env(store)
+    run_command(["git", "init", "-q"], root, env)
+    run_command(["dvc", "init", "-q"], root, env)
+    run_command(["dvc", "config", "core.analytics", "false"], root, env)
+    first = run_command(["dvc", "repro"], root, env)
+    return {"root": root, "env": env, "store": store, "first": first}

@@ -1,7 +1,7 @@
 """End to end: a real `dvc repro` in a temporary copy of the project, a real MLflow sqlite store.
 
-Runs the whole pipeline once on the default synthetic CRM (module-scoped fixture), then checks the
-outputs, that a second `dvc repro` reruns nothing, the MLflow run and aliases, and that the
+The whole pipeline runs once on the default synthetic CRM (session fixture ``pipeline`` in conftest),
+then these tests check the outputs, that a second `dvc repro` reruns nothing, the MLflow run and aliases, and that the
 registered pyfunc model returns exactly what the predict stage wrote.
 """
 
@@ -9,55 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO_ROOT
+from conftest import N_LEADS, run_command
 
 pytestmark = pytest.mark.slow
-
-N_LEADS = 100_000  # the default: the quality floors below are the ones promised for it
-
-
-def _env(store: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}"
-    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    env["DVC_NO_ANALYTICS"] = "1"
-    return env
-
-
-def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    """A copy of the project with a small n, after one `dvc repro`."""
-    root = tmp_path_factory.mktemp("project")
-    for name in ("dvc.yaml", "params.yaml"):
-        shutil.copy(REPO_ROOT / name, root / name)
-    shutil.copytree(REPO_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["data"]["synthetic"]["n_leads"] = N_LEADS
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    store = root / "mlflow.db"
-    env = _env(store)
-    _run(["git", "init", "-q"], root, env)
-    _run(["dvc", "init", "-q"], root, env)
-    _run(["dvc", "config", "core.analytics", "false"], root, env)
-    first = _run(["dvc", "repro"], root, env)
-    return {"root": root, "env": env, "store": store, "first": first}
-
 
 def test_metrics_have_the_documented_shape(pipeline):
     metrics = json.loads((pipeline["root"] / "reports/metrics.json").read_text())
@@ -78,9 +36,9 @@ def test_quality_floor_on_default_data(pipeline):
 
 
 def test_second_repro_reruns_nothing(pipeline):
-    second = _run(["dvc", "repro"], pipeline["root"], pipeline["env"])
+    second = run_command(["dvc", "repro"], pipeline["root"], pipeline["env"])
     assert "Running stage" not in second.stdout, second.stdout
-    status = _run(["dvc", "status"], pipeline["root"], pipeline["env"])
+    status = run_command(["dvc", "status"], pipeline["root"], pipeline["env"])
     assert "up to date" in status.stdout.lower(), status.stdout
 
 
