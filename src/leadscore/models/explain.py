@@ -182,12 +182,15 @@ def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
         if not splits:  # a single-leaf tree: its value is all expected value
             expected += float(booster.predict(matrix[:1], start_iteration=t, num_iteration=1, raw_score=True)[0])
             continue
-        key = np.zeros(n, dtype=np.int64)
-        n_cells = 1
-        for f, feature_splits in splits.items():
-            lookup, size = features[f].tree_lookup(feature_splits)
-            key += lookup[features[f].codes] * n_cells
-            n_cells *= size
+        lookups = {f: features[f].tree_lookup(feature_splits) for f, feature_splits in splits.items()}
+        n_cells = int(np.prod([size for _, size in lookups.values()], dtype=object))
+        # Narrow keys halve the memory traffic on 1M rows; fall back to int64 for big trees.
+        key_type = np.int32 if n_cells < 2**31 else np.int64
+        key = np.zeros(n, dtype=key_type)
+        stride = 1
+        for f, (lookup, size) in lookups.items():
+            key += (lookup.astype(key_type) * key_type(stride))[features[f].codes]
+            stride *= size
         if n_cells <= _DENSE_CELLS:
             first = np.full(n_cells, -1, dtype=np.int64)
             first[key[::-1]] = np.arange(n - 1, -1, -1)
@@ -198,8 +201,9 @@ def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
         else:
             _, representatives, inverse = np.unique(key, return_index=True, return_inverse=True)
         shap = booster.predict(matrix[representatives], start_iteration=t, num_iteration=1, pred_contrib=True)
+        shap_by_feature = np.ascontiguousarray(shap.T)
         for f in splits:
-            contributions[f] += shap[inverse, f]
+            contributions[f] += shap_by_feature[f].take(inverse)
         expected += float(shap[0, -1])
     out = pd.DataFrame(contributions.T, columns=names, index=X.index)
     out[EXPECTED_VALUE] = expected
@@ -324,6 +328,17 @@ def _join(parts: list[np.ndarray], present: np.ndarray) -> np.ndarray:
     return out
 
 
+def _reason_texts(label: str, values: np.ndarray, effects: np.ndarray) -> np.ndarray:
+    """``Label: value (+0.61)`` per row, formatted once per distinct (value, effect) pair."""
+    value_codes, distinct_values = pd.factorize(values)
+    hundredths = np.rint(effects * 100).astype(np.int64)
+    low = int(hundredths.min())
+    span = int(hundredths.max()) - low + 1
+    pairs, inverse = np.unique(value_codes.astype(np.int64) * span + (hundredths - low), return_inverse=True)
+    texts = [f"{label}: {distinct_values[p // span]} ({(p % span + low) / 100:+.2f})" for p in pairs.tolist()]
+    return np.asarray(texts, dtype=object)[inverse.ravel()]
+
+
 def group_reasons(
     source_effects: pd.DataFrame, value_texts, *, labels: Mapping[str, str] | None = None, top_k: int = 3
 ) -> GroupReasons:
@@ -355,7 +370,7 @@ def group_reasons(
             for s_idx, source in enumerate(sources):
                 rows = present[:, j] & (order[:, j] == s_idx)
                 if rows.any():
-                    text[rows] = names[s_idx] + ": " + value_texts(source, rows) + " (" + format_effects(chosen[rows, j]) + ")"
+                    text[rows] = _reason_texts(names[s_idx], value_texts(source, rows), chosen[rows, j])
             parts.append(text)
         top = np.where(present[:, :2], order[:, :2], -1) if k >= 2 else np.column_stack([np.where(present[:, 0], order[:, 0], -1), np.full(n, -1)])
         results[direction] = (_join(parts, present) if k else np.full(n, "", dtype=object), top)
