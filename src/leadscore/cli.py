@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.logging import RichHandler
 from rich.table import Table
 
@@ -132,6 +132,7 @@ def evaluate(
     scorer: Annotated[str, typer.Option()],
     metrics_out: Annotated[str, typer.Option()],
     plots_dir: Annotated[str, typer.Option()],
+    figures_dir: Annotated[str | None, typer.Option(help="write global importance charts (mean |SHAP|) here")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Model vs BANT vs oracle on the test split."""
@@ -139,7 +140,14 @@ def evaluate(
 
     with console.status("evaluating on the test split"):
         metrics = stages.evaluate(
-            _load(params), raw_path=raw, truth_path=truth, features_path=features, scorer_path=scorer, metrics_out=metrics_out, plots_dir=plots_dir
+            _load(params),
+            raw_path=raw,
+            truth_path=truth,
+            features_path=features,
+            scorer_path=scorer,
+            metrics_out=metrics_out,
+            plots_dir=plots_dir,
+            figures_dir=figures_dir,
         )
     _print_summary(metrics)
 
@@ -151,13 +159,14 @@ def predict(
     features: Annotated[str, typer.Option(help="a feature table (for the open split)")],
     scorer: Annotated[str, typer.Option()],
     out: Annotated[list[str], typer.Option(help="output file(s), .parquet or .csv; repeat for several")],
+    explain: Annotated[bool, typer.Option("--explain", help="add each lead's top reasons for/against in fit and intent")] = False,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Score the open leads: quadrant, calibrated conversion probability, action, BANT, rank."""
     from leadscore import stages
 
     with console.status("scoring open leads"):
-        scored = stages.predict(_load(params), raw_path=raw, features_path=features, scorer_path=scorer, out_paths=out)
+        scored = stages.predict(_load(params), raw_path=raw, features_path=features, scorer_path=scorer, out_paths=out, explain=explain)
     console.print(f"scored {len(scored):,} open leads; quadrants: {scored['quadrant'].value_counts().to_dict()}")
 
 
@@ -191,6 +200,67 @@ def register(
             artifacts=artifact,
         )
     console.print(f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}")
+
+
+@app.command(name="explain")
+@_friendly
+def explain_lead(
+    lead_id: Annotated[str, typer.Argument(help="the lead's id (params columns.id)")],
+    scorer: Annotated[Path, typer.Option(help="lead scorer written by the calibrate stage")] = Path("models/lead_scorer.joblib"),
+    raw: Annotated[Path, typer.Option(help="lead table holding the lead (.parquet or .csv)")] = Path("data/raw/leads.parquet"),
+) -> None:
+    """Why this lead? Scores, quadrant, the top reasons for and against in fit and intent, and BANT."""
+    from rich.panel import Panel
+
+    from leadscore.io import load_object, read_table
+    from leadscore.models.bant import bant_criteria
+    from leadscore.models.explain import REASON_SEPARATOR
+
+    model = load_object(scorer)
+    leads = read_table(raw)
+    if model.id_column not in leads.columns:
+        raise LeadscoreError(f"{raw}: no id column {model.id_column!r}")
+    row = leads[leads[model.id_column].astype(str) == lead_id]
+    if row.empty:
+        raise LeadscoreError(f"lead {lead_id!r} not found in {raw} (column {model.id_column!r})")
+    row = row.head(1)
+    scored = model.predict(row, source=str(raw), explain=True).iloc[0]
+
+    scores = Table.grid(padding=(0, 2))
+    scores.add_row("fit", f"{scored['fit_probability']:.1%}", f"(high above {model.fit_threshold:.1%})")
+    scores.add_row("intent", f"{scored['intent_probability']:.1%}", f"(high above {model.intent_threshold:.1%})")
+    scores.add_row("[bold]conversion[/]", f"[bold]{scored['conversion_probability']:.1%}[/]", "")
+    reasons = Table(title="Reasons (effects in log-odds)", title_justify="left", expand=True)
+    reasons.add_column("")
+    reasons.add_column("for", style="green")
+    reasons.add_column("against", style="red")
+    for group in ("fit", "intent"):
+        lines = [str(scored[f"{group}_reasons_{d}"]).replace(REASON_SEPARATOR, "\n") or "-" for d in ("for", "against")]
+        reasons.add_row(group, *lines)
+    bant = Table(title=f"BANT ({scored['bant_criteria_met']} of {len(model.bant.criteria)} met, "
+                 f"{'qualified' if scored['bant_qualified'] else 'not qualified'} at {model.bant.min_criteria})",
+                 title_justify="left", expand=True)
+    for col in ("criterion", "value", ""):
+        bant.add_column(col)
+    passed = bant_criteria(row, model.bant, source=str(raw)).iloc[0]
+    for name, rule in model.bant.criteria.items():
+        value = row[rule.column].iloc[0]
+        bant.add_row(name, "missing" if _is_missing(value) else str(value), "[green]pass[/]" if passed[name] else "[red]fail[/]")
+    quadrant = str(scored["quadrant"]).replace("_fit_", " fit, ").replace("_", " ").capitalize()
+    body = Group(
+        scores,
+        f"\n[bold]{quadrant}[/]: {scored['recommended_action']}",
+        f"[italic]{scored['quadrant_summary']}[/]\n",
+        reasons,
+        bant,
+    )
+    Console().print(Panel(body, title=f"Lead {lead_id}", title_align="left"))
+
+
+def _is_missing(value) -> bool:
+    import pandas as pd
+
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 @app.command()

@@ -178,6 +178,13 @@ class EvaluateConfig(_Frozen):
     ece_bins: int = Field(10, ge=2)
 
 
+class ExplainConfig(_Frozen):
+    """Per-lead reasons: how many per group and direction, and plain-word labels for columns."""
+
+    top_k: int = Field(3, ge=1, le=10)
+    labels: dict[str, str] = {}
+
+
 class MlflowConfig(_Frozen):
     experiment: str = "leadscore"
     registered_model: str = "leadscore"
@@ -196,6 +203,7 @@ class Params(_Frozen):
     quadrants: QuadrantsConfig = QuadrantsConfig()
     bant: BantConfig
     evaluate: EvaluateConfig = EvaluateConfig()
+    explain: ExplainConfig = ExplainConfig()
     mlflow: MlflowConfig = MlflowConfig()
 
 

@@ -91,3 +91,10 @@ def load_object(path: str | Path) -> Any:
     if not path.is_file():
         raise DataValidationError(f"{path}: model file not found (run `dvc repro` first)")
     return joblib.load(path)
+
+
+def write_figure(fig: Any, path: str | Path, *, dpi: int = 110) -> None:
+    """Save a matplotlib Figure (format from the suffix, e.g. .png) atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=dpi)

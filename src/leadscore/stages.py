@@ -19,9 +19,11 @@ from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRA
 from leadscore.data.validation import validate_ids
 from leadscore.errors import DataValidationError
 from leadscore.evaluation.benchmark import evaluate_test_split, plot_tables
+from leadscore.evaluation.importance import importance_figure
 from leadscore.features.build import LeadFeaturizer
-from leadscore.io import dump_object, load_object, read_table, write_json, write_table
+from leadscore.io import dump_object, load_object, read_table, write_figure, write_json, write_table
 from leadscore.models.calibration import ConversionModel, calibrate_classifier, score_threshold
+from leadscore.models.explain import global_importance
 from leadscore.models.scorer import LeadScorer
 from leadscore.models.training import train_lightgbm
 
@@ -131,6 +133,8 @@ def calibrate(
         intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
         bant=params.bant,
         actions=dict(params.quadrants.actions),
+        labels=dict(params.explain.labels),
+        explain_top_k=params.explain.top_k,
     )
     dump_object(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
@@ -153,8 +157,13 @@ def evaluate(
     scorer_path: str,
     metrics_out: str,
     plots_dir: str,
+    figures_dir: str | None = None,
 ) -> dict:
-    """Score calibration and test leads; write metrics.json and the plot CSVs."""
+    """Score calibration and test leads; write metrics.json and the plot CSVs.
+
+    With ``figures_dir``, also the fit and intent models' global importance on the test split
+    (mean |SHAP| per source column): ``importance.csv``, ``importance_fit.png``, ``importance_intent.png``.
+    """
     raw = read_raw_leads(params, raw_path)
     table = read_table(features_path)
     scorer: LeadScorer = load_object(scorer_path)
@@ -173,19 +182,27 @@ def evaluate(
     write_json(metrics, metrics_out)
     for name, frame in plot_tables(test, calibration, ece_bins=params.evaluate.ece_bins).items():
         write_table(frame, Path(plots_dir) / f"{name}.csv")
+    if figures_dir is not None:
+        importance = global_importance(scorer, raw[(table["split"] == TEST).to_numpy()], source=raw_path)
+        write_table(importance, Path(figures_dir) / "importance.csv")
+        for group in ("fit", "intent"):
+            write_figure(importance_figure(importance, model=group), Path(figures_dir) / f"importance_{group}.png")
     return metrics
 
 
 # -- predict --------------------------------------------------------------------------------------
-def predict(params: Params, *, raw_path: str, features_path: str, scorer_path: str, out_paths: list[str]) -> pd.DataFrame:
-    """Score the open leads; write one file per path in ``out_paths`` (.parquet / .csv)."""
+def predict(params: Params, *, raw_path: str, features_path: str, scorer_path: str, out_paths: list[str], explain: bool = False) -> pd.DataFrame:
+    """Score the open leads; write one file per path in ``out_paths`` (.parquet / .csv).
+
+    With ``explain``, each lead also gets its top reasons for and against in fit and in intent.
+    """
     raw = read_raw_leads(params, raw_path)
     table = read_table(features_path)
     open_rows = (table["split"] == OPEN).to_numpy()
     if not open_rows.any():
         log.warning("%s: no open leads to score", raw_path)
     scorer: LeadScorer = load_object(scorer_path)
-    scored = scorer.predict(raw[open_rows], source=raw_path).sort_values("rank", kind="stable").reset_index(drop=True)
+    scored = scorer.predict(raw[open_rows], source=raw_path, explain=explain).sort_values("rank", kind="stable").reset_index(drop=True)
     for path in out_paths:
         write_table(scored, path)
     return scored

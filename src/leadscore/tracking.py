@@ -52,13 +52,18 @@ def configure(params: Params) -> str:
 
 
 class LeadScorerModel(mlflow.pyfunc.PythonModel):
-    """MLflow pyfunc wrapper: raw lead rows in, the predict stage's columns out."""
+    """MLflow pyfunc wrapper: raw lead rows in, the predict stage's columns out.
+
+    Each lead carries its reasons for and against in fit and intent (as the predict stage writes
+    them); pass ``params={"explain": False}`` to skip them when only the scores are needed.
+    """
 
     def load_context(self, context) -> None:
         self.scorer = load_object(context.artifacts["scorer"])
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-        return self.scorer.predict(pd.DataFrame(model_input), source="model input")
+        explain = bool((params or {}).get("explain", True))
+        return self.scorer.predict(pd.DataFrame(model_input), source="model input", explain=explain)
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +131,7 @@ def log_pipeline_run(
             name="lead_scorer",
             python_model=LeadScorerModel(),
             artifacts={"scorer": scorer_path},
-            signature=_signature(example, scorer.predict(example)),
+            signature=_signature(example, scorer.predict(example, explain=True)),
             input_example=example,
             pip_requirements=requirements,
             code_paths=[str(Path(__file__).parent)],
@@ -161,14 +166,14 @@ def _signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
     which columns exist and the types of the text and boolean ones.
     """
     as_float = example.astype({c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c]) and not pd.api.types.is_bool_dtype(example[c])})
-    inferred = infer_signature(as_float, output)
+    inferred = infer_signature(as_float, output, params={"explain": True})
     relaxed = [
         ColSpec(AnyType(), spec.name, required=spec.required)
         if spec.type in (DataType.long, DataType.integer, DataType.double, DataType.float)
         else spec
         for spec in inferred.inputs.inputs
     ]
-    return ModelSignature(inputs=Schema(relaxed), outputs=inferred.outputs)
+    return ModelSignature(inputs=Schema(relaxed), outputs=inferred.outputs, params=inferred.params)
 
 
 def _champion_metric(client: MlflowClient, name: str) -> float | None:

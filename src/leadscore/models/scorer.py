@@ -16,6 +16,7 @@ from leadscore.data.validation import require_columns
 from leadscore.features.build import LeadFeaturizer
 from leadscore.models.bant import bant_score
 from leadscore.models.calibration import QUADRANTS, ConversionModel, assign_quadrants
+from leadscore.models.explain import explain_leads
 
 SCORE_COLUMNS = (
     "fit_probability",
@@ -49,6 +50,10 @@ class LeadScorer:
     intent_threshold: float
     bant: BantConfig
     actions: dict[str, str] = field(default_factory=dict)
+    # Plain-word labels for source columns and reasons per group and direction (params `explain`).
+    # Plain defaults (not factories) so scorers pickled before these fields existed still load.
+    labels: dict[str, str] | None = None
+    explain_top_k: int = 3
 
     @property
     def input_columns(self) -> list[str]:
@@ -62,19 +67,26 @@ class LeadScorer:
     def component_probabilities(self, raw: pd.DataFrame, *, source: str = "lead table") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated ``(p_fit, p_intent, p_conversion)`` arrays for each row of ``raw``."""
         X_fit, X_intent = self.featurizer.transform(raw, source=source)
+        return self._probabilities(X_fit, X_intent)
+
+    def _probabilities(self, X_fit: pd.DataFrame, X_intent: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p_fit = self.fit_model.predict_proba(X_fit)[:, 1]
         p_intent = self.intent_model.predict_proba(X_intent)[:, 1]
         p_conv = self.conversion_model.predict_proba(np.column_stack([p_fit, p_intent]))[:, 1]
         return p_fit, p_intent, p_conv
 
-    def predict(self, raw: pd.DataFrame, *, source: str = "lead table") -> pd.DataFrame:
+    def predict(self, raw: pd.DataFrame, *, source: str = "lead table", explain: bool = False) -> pd.DataFrame:
         """Score raw leads.
 
         Returns one row per input row (same order) with the id column and :data:`SCORE_COLUMNS`.
-        ``rank`` is 1 for the most likely conversion within this batch.
+        ``rank`` is 1 for the most likely conversion within this batch. With ``explain=True``, also
+        :data:`~leadscore.models.explain.REASON_COLUMNS`: the top reasons for and against in fit and
+        in intent (``Label: value (+effect)`` joined by ``"; "``; effects in log-odds of the
+        uncalibrated model) and a one-line summary of why the lead sits in its quadrant.
         """
         require_columns(raw, [self.id_column], what="params columns.id", source=source)
-        p_fit, p_intent, p_conv = self.component_probabilities(raw, source=source)
+        X_fit, X_intent = self.featurizer.transform(raw, source=source)
+        p_fit, p_intent, p_conv = self._probabilities(X_fit, X_intent)
         quadrant = assign_quadrants(p_fit, p_intent, self.fit_threshold, self.intent_threshold)
         actions = {**DEFAULT_ACTIONS, **self.actions}
         met, qualified = bant_score(raw, self.bant, source=source)
@@ -92,4 +104,8 @@ class LeadScorer:
         )
         # Ties broken by position so the ranking is deterministic.
         out["rank"] = pd.Series(-p_conv).rank(method="first").astype(np.int64).to_numpy()
+        if explain:
+            reasons = explain_leads(self, raw, X_fit, X_intent, p_fit, p_intent)
+            for column in reasons.columns:
+                out[column] = reasons[column].to_numpy()
         return out

@@ -1,0 +1,183 @@
+"""Why this lead? TreeSHAP reasons: exactness, mapping to source columns, formatting, behaviour."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.models.explain import (
+    EXPECTED_VALUE,
+    MIN_EFFECT,
+    REASON_COLUMNS,
+    REASON_SEPARATOR,
+    feature_sources,
+    format_effects,
+    format_value,
+    global_importance,
+    group_reasons,
+    humanise,
+    lightgbm_model,
+    quadrant_summaries,
+    shap_contributions,
+    source_contributions,
+)
+from leadscore.models.scorer import SCORE_COLUMNS
+
+REASON = re.compile(r"^(?P<label>[^:]+): (?P<value>.*) \((?P<effect>[+-]\d+\.\d\d)\)$")
+
+
+def _parse(text: str) -> list[tuple[str, str, float]]:
+    """'Label: value (+0.12); ...' -> [(label, value, effect), ...]."""
+    if not isinstance(text, str) or not text:
+        return []
+    out = []
+    for part in text.split(REASON_SEPARATOR):
+        m = REASON.match(part)
+        assert m, f"reason not in 'Label: value (+effect)' form: {part!r}"
+        out.append((m["label"], m["value"], float(m["effect"])))
+    return out
+
+
+# -- tiny hand-made frames ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(7, "7"), (1211, "1,211"), (3145000.0, "3,145,000"), (1.875, "1.88"), (0.5, "0.5"), (True, "yes"), (np.False_, "no"),
+     (None, "missing"), (np.nan, "missing"), (pd.NA, "missing"), ("  Software ", "Software"), ("", "missing"), ("a; b", "a, b")],
+)
+def test_format_value(value, text):
+    assert format_value(value) == text
+
+
+def test_humanise_and_effects():
+    assert humanise("pricing_page_views") == "Pricing page views"
+    assert humanise("web_visits_30d") == "Web visits 30d"
+    assert format_effects(np.array([0.614, -0.4, 0.004999, -1.0])).tolist() == ["+0.61", "-0.40", "+0.00", "-1.00"]
+
+
+def _values(frame: pd.DataFrame):
+    return lambda source, rows: np.asarray([format_value(v) for v in frame[source].to_numpy()[rows]], dtype=object)
+
+
+def test_group_reasons_orders_by_effect_and_drops_negligible_ones():
+    raw = pd.DataFrame({"a": [1, 2], "b": ["x", None], "c": [True, False], "d": [0.5, 0.25]})
+    effects = pd.DataFrame({"a": [0.5, -0.2], "b": [0.9, -0.7], "c": [-0.3, MIN_EFFECT / 2], "d": [0.1, 0.3]})
+    reasons = group_reasons(effects, _values(raw), labels={"b": "Bee"}, top_k=2)
+    assert reasons.reasons_for.tolist() == ["Bee: x (+0.90); A: 1 (+0.50)", "D: 0.25 (+0.30)"]
+    assert reasons.reasons_against.tolist() == ["C: yes (-0.30)", "Bee: missing (-0.70); A: 2 (-0.20)"]
+    assert reasons.top_for.tolist() == [[1, 0], [3, -1]]
+    summary = quadrant_summaries(np.array([True, False]), np.array([False, True]), reasons, reasons)
+    assert summary.tolist() == [
+        "High fit thanks to Bee and A; low intent held back by C.",
+        "Low fit held back by Bee and A; high intent thanks to D.",
+    ]
+
+
+def test_source_contributions_sum_engineered_features():
+    contributions = pd.DataFrame({"job_title_seniority": [0.5, -0.1], "job_title_department": [0.2, 0.3], "employees": [1.0, 2.0], EXPECTED_VALUE: [-2.0, -2.0]})
+    sources = {"job_title_seniority": "job_title", "job_title_department": "job_title", "employees": "employees"}
+    out = source_contributions(contributions, sources)
+    assert list(out.columns) == ["job_title", "employees"]
+    np.testing.assert_allclose(out["job_title"], [0.7, 0.2])
+    np.testing.assert_allclose(out["employees"], [1.0, 2.0])
+
+
+# -- the trained scorer ---------------------------------------------------------------------------------
+@pytest.fixture
+def open_leads(trained_scorer):
+    _, raw = trained_scorer
+    return raw[raw["status"] == "open"].head(400).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("group", ["fit", "intent"])
+def test_contributions_plus_expected_value_equal_the_raw_margin(trained_scorer, group):
+    scorer, raw = trained_scorer
+    X = dict(zip(("fit", "intent"), scorer.featurizer.transform(raw)))[group]
+    model = lightgbm_model(getattr(scorer, f"{group}_model"))
+    contributions = shap_contributions(getattr(scorer, f"{group}_model"), X)
+    margin = model.booster_.predict(X, raw_score=True, num_iteration=model.best_iteration_)
+    np.testing.assert_allclose(contributions.sum(axis=1).to_numpy(), margin, rtol=0, atol=1e-9)
+    # Cell deduplication is exact: the same numbers as LightGBM's own pred_contrib on every lead.
+    sample = X.sample(1500, random_state=0)
+    reference = model.predict(sample, pred_contrib=True)
+    np.testing.assert_allclose(contributions.loc[sample.index].to_numpy(), reference, rtol=0, atol=1e-9)
+
+
+def test_source_contributions_keep_the_total(trained_scorer):
+    scorer, raw = trained_scorer
+    X_fit, _ = scorer.featurizer.transform(raw.head(2000))
+    contributions = shap_contributions(scorer.fit_model, X_fit)
+    by_source = source_contributions(contributions, feature_sources(scorer.featurizer))
+    assert "job_title" in by_source.columns and "job_title_seniority" not in by_source.columns
+    np.testing.assert_allclose(by_source.sum(axis=1), contributions.drop(columns=EXPECTED_VALUE).sum(axis=1), atol=1e-9)
+
+
+def test_explain_adds_reason_columns_and_keeps_the_scores(trained_scorer, open_leads):
+    scorer, _ = trained_scorer
+    plain = scorer.predict(open_leads)
+    explained = scorer.predict(open_leads, explain=True)
+    assert list(plain.columns) == ["lead_id", *SCORE_COLUMNS]
+    assert list(explained.columns) == ["lead_id", *SCORE_COLUMNS, *REASON_COLUMNS]
+    pd.testing.assert_frame_equal(explained[plain.columns], plain)
+    for column in REASON_COLUMNS[:4]:
+        parsed = explained[column].map(_parse)
+        assert parsed.map(len).between(0, 3).all()
+        sign = 1 if column.endswith("_for") else -1
+        assert all(sign * effect > 0 for reasons in parsed for _, _, effect in reasons)
+        # Reasons are ordered from the strongest.
+        assert all([abs(e) for *_, e in r] == sorted((abs(e) for *_, e in r), reverse=True) for r in parsed)
+    assert explained["fit_reasons_for"].str.len().gt(0).mean() > 0.5
+    high_fit = explained["quadrant"].str.startswith("high_fit")
+    assert explained.loc[high_fit, "quadrant_summary"].str.startswith("High fit").all()
+    assert explained.loc[~high_fit, "quadrant_summary"].str.startswith("Low fit").all()
+
+
+def test_more_pricing_page_views_is_a_reason_for_intent(trained_scorer, open_leads):
+    scorer, _ = trained_scorer
+    base = scorer.predict(open_leads, explain=True)["intent_reasons_for"].map(_parse)
+    more = scorer.predict(open_leads.assign(pricing_page_views=open_leads["pricing_page_views"] + 10), explain=True)
+    reasons = more["intent_reasons_for"].map(_parse)
+
+    def pricing(rs):
+        return [(value, effect) for label, value, effect in rs if label == "Pricing-page views"]
+
+    listed = reasons.map(pricing)
+    assert listed.map(len).mean() > 0.9 > base.map(pricing).map(len).mean()
+    assert all(effect > 0 for hits in listed for _, effect in hits)
+    # The lead's own (raised) value is shown.
+    shown = {int(v) for hits in listed for v, _ in hits}
+    assert min(shown) >= 10
+
+
+def test_webmail_is_a_reason_against_fit_where_learned(trained_scorer, open_leads):
+    scorer, raw = trained_scorer
+    X_fit, _ = scorer.featurizer.transform(raw)
+    effects = source_contributions(shap_contributions(scorer.fit_model, X_fit), feature_sources(scorer.featurizer))
+    webmail = (raw["email_domain_type"].str.strip().str.casefold() == "webmail").to_numpy()
+    # The synthetic truth penalises webmail (-0.6 on the logit): the model must have learned it.
+    assert effects.loc[webmail, "email_domain_type"].mean() < 0 < effects.loc[~webmail, "email_domain_type"].mean()
+    out = scorer.predict(open_leads.assign(email_domain_type="webmail"), explain=True)
+    against = out["fit_reasons_against"].map(_parse)
+    hits = against.map(lambda rs: [e for label, value, e in rs if label == "Email domain" and value == "webmail"])
+    assert hits.map(len).mean() > 0.5
+    assert all(e < 0 for h in hits for e in h)
+    assert not out["fit_reasons_for"].str.contains("Email domain: webmail").any()
+
+
+def test_global_importance_and_figure(trained_scorer, open_leads):
+    from leadscore.evaluation.importance import importance_figure
+
+    scorer, _ = trained_scorer
+    importance = global_importance(scorer, open_leads)
+    assert set(importance["model"]) == {"fit", "intent"}
+    assert (importance["mean_abs_shap"] >= 0).all()
+    fit_columns = set(importance.loc[importance["model"] == "fit", "column"])
+    assert {"job_title", "email_domain_type", "employees"} <= fit_columns
+    assert "pricing_page_views" in set(importance.loc[importance["model"] == "intent", "column"])
+    fig = importance_figure(importance, model="intent")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "Pricing-page views" in labels
+    with pytest.raises(ValueError, match="no importance rows"):
+        importance_figure(importance, model="nope")

@@ -1,0 +1,39 @@
+"""`leadscore explain LEAD_ID`: the panel for one lead, and a clear error for an unknown id."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from leadscore.cli import app
+from leadscore.io import dump_object
+
+
+@pytest.fixture(scope="module")
+def files(trained_scorer, tmp_path_factory):
+    scorer, raw = trained_scorer
+    d = tmp_path_factory.mktemp("explain_cli")
+    dump_object(scorer, d / "scorer.joblib")
+    raw.to_parquet(d / "leads.parquet")
+    return d, raw
+
+
+def test_explain_prints_the_panel(files):
+    d, raw = files
+    lead = raw[raw["status"] == "open"].iloc[0]
+    result = CliRunner().invoke(app, ["explain", lead["lead_id"], "--scorer", str(d / "scorer.joblib"), "--raw", str(d / "leads.parquet")], terminal_width=160)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"Lead {lead['lead_id']}" in out
+    for text in ("fit", "intent", "conversion", "Reasons", "for", "against", "BANT", "budget", "timeline"):
+        assert text in out
+    assert ("pass" in out) or ("fail" in out)
+    assert " fit " in out.lower() and ("thanks to" in out or "held back by" in out)
+
+
+def test_explain_unknown_lead_is_one_clear_error(files):
+    d, _ = files
+    result = CliRunner().invoke(app, ["explain", "NO-SUCH-LEAD", "--scorer", str(d / "scorer.joblib"), "--raw", str(d / "leads.parquet")])
+    assert result.exit_code == 2
+    assert "NO-SUCH-LEAD" in result.output and "not found" in result.output
+    assert "Traceback" not in result.output
