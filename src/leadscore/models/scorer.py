@@ -74,6 +74,10 @@ class LeadScorer:
         ``rank`` is 1 for the most likely conversion within this batch.
         """
         require_columns(raw, [self.id_column], what="params columns.id", source=source)
+        if len(raw) == 0:
+            # No open leads (e.g. an export of closed history only): an empty table, same columns.
+            require_columns(raw, self.input_columns, what="the scorer's input columns", source=source)
+            return self._empty(raw)
         p_fit, p_intent, p_conv = self.component_probabilities(raw, source=source)
         quadrant = assign_quadrants(p_fit, p_intent, self.fit_threshold, self.intent_threshold)
         actions = {**DEFAULT_ACTIONS, **self.actions}
@@ -93,3 +97,18 @@ class LeadScorer:
         # Ties broken by position so the ranking is deterministic.
         out["rank"] = pd.Series(-p_conv).rank(method="first").astype(np.int64).to_numpy()
         return out
+
+    def _empty(self, raw: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                self.id_column: raw[self.id_column].to_numpy(),
+                "fit_probability": np.array([], dtype=float),
+                "intent_probability": np.array([], dtype=float),
+                "conversion_probability": np.array([], dtype=float),
+                "quadrant": np.array([], dtype=object),
+                "recommended_action": np.array([], dtype=object),
+                "bant_criteria_met": np.array([], dtype=np.int64),
+                "bant_qualified": np.array([], dtype=bool),
+                "rank": np.array([], dtype=np.int64),
+            }
+        )
