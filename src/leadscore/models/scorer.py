@@ -101,12 +101,13 @@ class LeadScorer:
     def _empty(self, raw: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                self.id_column: raw[self.id_column].to_numpy(),
+                self.id_column: raw[self.id_column].reset_index(drop=True),
                 "fit_probability": np.array([], dtype=float),
                 "intent_probability": np.array([], dtype=float),
                 "conversion_probability": np.array([], dtype=float),
-                "quadrant": np.array([], dtype=object),
-                "recommended_action": np.array([], dtype=object),
+                # "str": the dtype pandas infers for text in predict's non-empty path.
+                "quadrant": pd.Series([], dtype="str"),
+                "recommended_action": pd.Series([], dtype="str"),
                 "bant_criteria_met": np.array([], dtype=np.int64),
                 "bant_qualified": np.array([], dtype=bool),
                 "rank": np.array([], dtype=np.int64),
