@@ -71,13 +71,16 @@ def featurize(
     fit_out: Annotated[str, typer.Option(help="fit feature table to write")],
     intent_out: Annotated[str, typer.Option(help="intent feature table to write")],
     featurizer_out: Annotated[str, typer.Option(help="fitted featurizer to write")],
+    audit_out: Annotated[str | None, typer.Option(help="feature audit (single-column AUCs, data checks) to write")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Validate raw leads, split them in time and derive fit and intent features."""
+    """Validate raw leads, check there is enough, split them in time, audit for leaks, derive features."""
     from leadscore import stages
 
     with console.status("featurizing"):
-        stages.featurize(_load(params), raw_path=raw, fit_out=fit_out, intent_out=intent_out, featurizer_out=featurizer_out)
+        stages.featurize(
+            _load(params), raw_path=raw, fit_out=fit_out, intent_out=intent_out, featurizer_out=featurizer_out, audit_out=audit_out
+        )
 
 
 @app.command()
@@ -261,6 +264,34 @@ def _is_missing(value) -> bool:
     import pandas as pd
 
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+@app.command()
+@_friendly
+def profile(
+    name: Annotated[str, typer.Argument(help="a profile under profiles/ (e.g. x_education) or a path to a params file")],
+    dry_run: Annotated[bool, typer.Option(help="validate the profile and its data, change nothing")] = False,
+) -> None:
+    """Run the pipeline on a profile: copy it over params.yaml, then `dvc exp run`.
+
+    A profile is a complete params.yaml for one data source. The run is a DVC experiment (see
+    `dvc exp show`); nothing is committed. `git checkout params.yaml` returns to the default data.
+    """
+    import shutil
+    import subprocess
+
+    from leadscore.profiles import prepare_profile
+
+    source = prepare_profile(name, root=Path.cwd())
+    console.print(f"profile {source}: parameters valid, data found")
+    if dry_run:
+        return
+    shutil.copyfile(source, "params.yaml")
+    console.print(f"copied {source} over params.yaml; running `dvc exp run` (restore the default data with `git checkout params.yaml`)")
+    result = subprocess.run(["dvc", "exp", "run"], check=False)
+    if result.returncode != 0:
+        raise typer.Exit(code=result.returncode)
+    _print_summary(json.loads(Path("reports/metrics.json").read_text()))
 
 
 @app.command()

@@ -27,15 +27,25 @@ class SyntheticConfig(_Frozen):
     months: int = Field(24, gt=0)
 
 
+# The embedded generator's module. data.source names it (rather than a keyword such as "synthetic")
+# so that dvc.yaml can always list ${data.source} as the generate stage's dependency: a real file
+# both for the synthetic CRM (its code) and for an export (its bytes).
+SYNTHETIC_SOURCE = "src/leadscore/data/synthetic.py"
+
+
 class DataConfig(_Frozen):
-    source: str = "synthetic"
+    source: str = SYNTHETIC_SOURCE
     csv_separator: str = ","
     missing_values: tuple[str, ...] = ()
+    # True when the export has no lead id: generate numbers its rows 1..n, in file order, into
+    # columns.id (refusing if that column already exists).
+    add_row_id: bool = False
     synthetic: SyntheticConfig = SyntheticConfig()
 
     @property
     def is_synthetic(self) -> bool:
-        return self.source == "synthetic"
+        # "synthetic" still works for programmatic use; dvc.yaml needs the path.
+        return self.source == "synthetic" or Path(self.source).as_posix().endswith("leadscore/data/synthetic.py")
 
 
 class ColumnsConfig(_Frozen):
@@ -64,6 +74,11 @@ class FeaturesConfig(_Frozen):
     ratios: dict[str, tuple[str, str]] = {}
     category_aliases: dict[str, dict[str, str]] = {}
     min_category_count: int = Field(20, ge=1)
+    # Leakage guard (features/leakage.py): a feature whose AUC *alone* on the train split exceeds
+    # the threshold is a suspected leak. "warn" reports it (the default: a strong feature is not
+    # proof of a leak, a human should decide), "drop" removes it before training, "fail" stops.
+    leak_auc_threshold: float = Field(0.85, gt=0.5, le=1.0)
+    on_suspected_leak: Literal["warn", "drop", "fail"] = "warn"
 
     @model_validator(mode="after")
     def _groups_disjoint(self) -> FeaturesConfig:
@@ -87,7 +102,10 @@ class FeaturesConfig(_Frozen):
 
 
 class SplitConfig(_Frozen):
-    method: Literal["time", "stratified"] = "time"
+    # time: by columns.created_at (dates, or a number read as an order such as a lead number);
+    # row_order: by position in the export (rows already in time order); stratified: seeded, by
+    # outcome. "time" with columns.created_at null falls back to stratified (stated in the report).
+    method: Literal["time", "row_order", "stratified"] = "time"
     train: float = Field(0.6, gt=0, lt=1)
     calibration: float = Field(0.2, gt=0, lt=1)
     test: float = Field(0.2, gt=0, lt=1)
@@ -174,6 +192,26 @@ class BantConfig(_Frozen):
         return self
 
 
+class GuardsConfig(_Frozen):
+    """Minimum history before the pipeline trains (counts over all closed leads of the export).
+
+    Below ``min_closed`` closed leads or ``min_wins`` wins the run stops; below ``warn_closed`` /
+    ``warn_wins`` it warns. The refusal levels follow commercial tools (~1,000 leads and ~120
+    conversions); the warning levels are where our time split leaves a few hundred wins to train on.
+    """
+
+    min_closed: int = Field(1000, ge=10)
+    min_wins: int = Field(120, ge=2)
+    warn_closed: int = Field(5000, ge=10)
+    warn_wins: int = Field(500, ge=2)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GuardsConfig:
+        if self.warn_closed < self.min_closed or self.warn_wins < self.min_wins:
+            raise ValueError("warn_closed/warn_wins must be at least min_closed/min_wins")
+        return self
+
+
 class EvaluateConfig(_Frozen):
     ece_bins: int = Field(10, ge=2)
 
@@ -198,6 +236,7 @@ class Params(_Frozen):
     columns: ColumnsConfig = ColumnsConfig()
     features: FeaturesConfig
     split: SplitConfig = SplitConfig()
+    guards: GuardsConfig = GuardsConfig()
     train: TrainConfig = TrainConfig()
     calibrate: CalibrateConfig = CalibrateConfig()
     quadrants: QuadrantsConfig = QuadrantsConfig()

@@ -14,13 +14,15 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import Params
+from leadscore.data.guards import check_minimum_data
 from leadscore.data.loading import load_raw_leads
-from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, TRAINING_SPLITS, assign_splits, outcome_labels
+from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
 from leadscore.data.validation import validate_ids
 from leadscore.errors import DataValidationError
 from leadscore.evaluation.benchmark import evaluate_test_split, plot_tables
 from leadscore.evaluation.importance import importance_figure
 from leadscore.features.build import LeadFeaturizer
+from leadscore.features.leakage import audit_columns
 from leadscore.io import dump_object, load_object, read_table, write_figure, write_json, write_table
 from leadscore.models.calibration import ConversionModel, calibrate_classifier, score_threshold
 from leadscore.models.explain import global_importance
@@ -62,21 +64,77 @@ def generate(params: Params, *, leads_out: str, truth_out: str) -> None:
 
 
 # -- featurize ----------------------------------------------------------------------------------
-def featurize(params: Params, *, raw_path: str, fit_out: str, intent_out: str, featurizer_out: str) -> None:
-    """Label and split leads, learn the featurizer on training leads, write both feature tables."""
+def feature_audit(params: Params, raw: pd.DataFrame, labels: pd.Series, splits: pd.Series, *, source: str) -> dict:
+    """Single-column AUC of every candidate and excluded column on the train split (the leak guard).
+
+    Candidates are the fit and intent columns; columns listed in ``features.exclude`` are measured
+    too (status "excluded") so the report shows why they are out.
+    """
+    f = params.features
+    train = (splits == TRAIN).to_numpy()
+    candidates = [*f.fit, *f.intent, *f.exclude]
+    present = [c for c in dict.fromkeys(candidates) if c in raw.columns]
+    frame = raw.loc[train, present]
+    if params.data.missing_values:
+        frame = frame.replace(list(params.data.missing_values), np.nan)
+    table = audit_columns(frame, labels[train], threshold=f.leak_auc_threshold, seed=params.split.seed)
+    group = {**{c: "fit" for c in f.fit}, **{c: "intent" for c in f.intent}}
+    table["group"] = table["column"].map(group).fillna("-")
+    table["status"] = np.where(table["column"].isin(f.exclude), "excluded", "used")
+    leaks = table[table["suspected_leak"] & (table["status"] == "used")]["column"].tolist()
+    return {
+        "split": TRAIN,
+        "train_leads": int(train.sum()),
+        "threshold": f.leak_auc_threshold,
+        "on_suspected_leak": f.on_suspected_leak,
+        "suspected_leaks": leaks,
+        "columns": table[["column", "group", "kind", "auc", "suspected_leak", "status"]].to_dict(orient="records"),
+    }
+
+
+def featurize(params: Params, *, raw_path: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str | None = None) -> dict:
+    """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
+    training leads, write both feature tables (and the audit report). Returns the audit."""
     raw = read_raw_leads(params, raw_path)
     labels = outcome_labels(raw, params.columns, source=raw_path)
+    data_check = check_minimum_data(labels, params.guards, source=raw_path)
+    for warning in data_check["warnings"]:
+        log.warning(warning)
     splits = assign_splits(raw, labels, split=params.split, columns=params.columns, source=raw_path)
+    split_description = effective_split(params.split, params.columns)
+    log.info("split: %s", split_description)
+    audit = feature_audit(params, raw, labels, splits, source=raw_path)
+    audit = {"data": data_check, "split_method": split_description, **audit}
+    features = params.features
+    if audit["suspected_leaks"]:
+        leaks = ", ".join(f"{c!r} (AUC {a['auc']:.3f})" for c in audit["suspected_leaks"] for a in audit["columns"] if a["column"] == c)
+        message = (
+            f"{raw_path}: suspected leak(s): {leaks} predict the outcome almost alone on the train split "
+            f"(threshold {features.leak_auc_threshold}); if written after the outcome, list them in features.exclude"
+        )
+        if features.on_suspected_leak == "fail":
+            if audit_out:
+                write_json(audit, audit_out)
+            raise DataValidationError(message + " (features.on_suspected_leak: fail)")
+        if features.on_suspected_leak == "drop":
+            features = features.model_copy(update={"exclude": (*features.exclude, *audit["suspected_leaks"])})
+            if not features.fit_columns or not features.intent_columns:
+                raise DataValidationError(message + "; dropping them would leave the fit or intent model without features")
+            message += "; dropped (features.on_suspected_leak: drop)"
+        log.warning(message)
     training = splits.isin(TRAINING_SPLITS)
-    featurizer = LeadFeaturizer(features=params.features, missing_values=params.data.missing_values)
+    featurizer = LeadFeaturizer(features=features, missing_values=params.data.missing_values)
     featurizer.fit(raw[training], source=raw_path)
     X_fit, X_intent = featurizer.transform(raw, source=raw_path)
     meta = pd.DataFrame({params.columns.id: raw[params.columns.id], "split": splits, "label": labels})
     write_table(pd.concat([meta, X_fit], axis=1), fit_out)
     write_table(pd.concat([meta, X_intent], axis=1), intent_out)
     dump_object(featurizer, featurizer_out)
+    if audit_out:
+        write_json(audit, audit_out)
     counts = splits.value_counts().to_dict()
     log.info("split sizes: %s", counts)
+    return audit
 
 
 def _feature_matrix(table: pd.DataFrame, id_column: str) -> pd.DataFrame:
@@ -178,7 +236,7 @@ def evaluate(
             raise DataValidationError(f"{truth_path}: no true_p for some test leads")
     metrics = evaluate_test_split(test, calibration, ece_bins=params.evaluate.ece_bins)
     metrics["split"] = {s: int((table["split"] == s).sum()) for s in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN)}
-    metrics["split"]["method"] = params.split.method
+    metrics["split"]["method"] = effective_split(params.split, params.columns)
     write_json(metrics, metrics_out)
     for name, frame in plot_tables(test, calibration, ece_bins=params.evaluate.ece_bins).items():
         write_table(frame, Path(plots_dir) / f"{name}.csv")
@@ -244,3 +302,44 @@ def register(
     )
     write_json(summary, run_out)
     return summary
+
+
+# -- everything but register, in one directory (tests and benchmarks) ------------------------------
+def run_all(params: Params, *, workdir: str | Path) -> dict[str, Path]:
+    """Run generate .. predict (not register) with every file under ``workdir``; return the paths.
+
+    The same stage functions `dvc repro` calls, for tests and benchmark scripts that need a trained
+    pipeline without a DVC project. Returns a dict of the files written (keys as in dvc.yaml).
+    """
+    d = Path(workdir)
+    p = {
+        "leads": d / "raw/leads.parquet",
+        "truth": d / "raw/truth.parquet",
+        "fit_features": d / "features/fit.parquet",
+        "intent_features": d / "features/intent.parquet",
+        "featurizer": d / "models/featurizer.joblib",
+        "audit": d / "reports/feature_audit.json",
+        "fit_model": d / "models/fit_model.joblib",
+        "intent_model": d / "models/intent_model.joblib",
+        "scorer": d / "models/lead_scorer.joblib",
+        "metrics": d / "reports/metrics.json",
+        "plots": d / "reports/plots",
+        "predictions": d / "predictions/open_leads_scored.parquet",
+    }
+    s = {k: str(v) for k, v in p.items()}
+    generate(params, leads_out=s["leads"], truth_out=s["truth"])
+    featurize(params, raw_path=s["leads"], fit_out=s["fit_features"], intent_out=s["intent_features"], featurizer_out=s["featurizer"], audit_out=s["audit"])
+    train(params, group="fit", features_path=s["fit_features"], model_out=s["fit_model"])
+    train(params, group="intent", features_path=s["intent_features"], model_out=s["intent_model"])
+    calibrate(
+        params,
+        fit_features=s["fit_features"],
+        intent_features=s["intent_features"],
+        fit_model=s["fit_model"],
+        intent_model=s["intent_model"],
+        featurizer_path=s["featurizer"],
+        scorer_out=s["scorer"],
+    )
+    evaluate(params, raw_path=s["leads"], truth_path=s["truth"], features_path=s["fit_features"], scorer_path=s["scorer"], metrics_out=s["metrics"], plots_dir=s["plots"])
+    predict(params, raw_path=s["leads"], features_path=s["fit_features"], scorer_path=s["scorer"], out_paths=[s["predictions"]])
+    return p

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from leadscore.config import ColumnsConfig, SplitConfig
-from leadscore.data.outcomes import assign_splits, outcome_labels
+from leadscore.data.outcomes import assign_splits, effective_split, outcome_labels
 from leadscore.errors import DataValidationError
 
 
@@ -59,10 +59,45 @@ def test_stratified_split_is_seeded_and_keeps_the_class_mix():
     assert rates[["train", "calibration", "test"]].max() - rates[["train", "calibration", "test"]].min() < 0.02
 
 
-def test_time_split_without_time_column_says_what_to_do():
-    raw = _history()
-    with pytest.raises(DataValidationError, match="split.method: stratified"):
-        assign_splits(raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(), columns=ColumnsConfig(created_at=None))
+def test_time_split_without_time_column_falls_back_to_stratified_and_says_so():
+    raw = _history(500)
+    labels = outcome_labels(raw, ColumnsConfig())
+    no_time = ColumnsConfig(created_at=None)
+    fallback = assign_splits(raw, labels, split=SplitConfig(seed=3), columns=no_time)
+    stratified = assign_splits(raw, labels, split=SplitConfig(method="stratified", seed=3), columns=no_time)
+    pd.testing.assert_series_equal(fallback, stratified)
+    assert effective_split(SplitConfig(), no_time).startswith("stratified (no time column")
+
+
+def test_a_numeric_created_at_is_read_as_an_order():
+    """X Education has no dates: its sequential Lead Number orders leads; test = highest numbers."""
+    raw = _history(200).drop(columns="created_at")
+    raw["lead_number"] = np.random.default_rng(1).permutation(200) + 579_533
+    cols = ColumnsConfig(created_at="lead_number")
+    splits = assign_splits(raw, outcome_labels(raw, cols), split=SplitConfig(), columns=cols)
+    n = raw["lead_number"]
+    assert n[splits == "train"].max() < n[splits == "early_stopping"].min()
+    assert n[splits == "calibration"].max() < n[splits == "test"].min()
+    assert effective_split(SplitConfig(), cols) == "time (ordered by 'lead_number')"
+
+
+def test_missing_order_numbers_are_named():
+    raw = _history().drop(columns="created_at")
+    raw["lead_number"] = np.arange(100, dtype=float)
+    raw.loc[4, "lead_number"] = np.nan
+    cols = ColumnsConfig(created_at="lead_number")
+    with pytest.raises(DataValidationError, match="'lead_number' .* 1 missing values"):
+        assign_splits(raw, outcome_labels(raw, cols), split=SplitConfig(), columns=cols)
+
+
+def test_row_order_split_follows_the_exports_rows():
+    raw = _history(300)
+    cols = ColumnsConfig(created_at=None)
+    splits = assign_splits(raw, outcome_labels(raw, cols), split=SplitConfig(method="row_order"), columns=cols)
+    position = pd.Series(np.arange(300), index=raw.index)
+    assert position[splits == "train"].max() < position[splits == "calibration"].min()
+    assert position[splits == "calibration"].max() < position[splits == "test"].min()
+    assert "row order" in effective_split(SplitConfig(method="row_order"), cols)
 
 
 def test_unparseable_dates_are_named():

@@ -91,3 +91,19 @@ def test_extra_missing_markers(tiny_leads, features):
 def test_transform_before_fit_fails(tiny_leads, features):
     with pytest.raises(RuntimeError, match="not fitted"):
         LeadFeaturizer(features=features).transform(tiny_leads)
+
+
+def test_a_column_entirely_missing_at_scoring_time_is_scored_as_missing_with_a_warning(tiny_leads, features, caplog):
+    featurizer = LeadFeaturizer(features=features).fit(tiny_leads)
+    batch = tiny_leads.assign(industry=None, employees=np.nan)
+    with caplog.at_level("WARNING"):
+        X_fit, _ = featurizer.transform(batch, source="today.csv")
+    assert X_fit["industry"].isna().all() and X_fit["employees"].isna().all()
+    assert "today.csv: column 'industry' is entirely missing in this batch; scored as missing" in caplog.text
+    assert "column 'employees' is entirely missing" in caplog.text
+
+
+def test_a_text_column_that_now_holds_numbers_is_named(tiny_leads, features):
+    featurizer = LeadFeaturizer(features=features).fit(tiny_leads)
+    with pytest.raises(DataValidationError, match=r"today.csv: column 'industry' held text .* now holds numbers \(such as 3\)"):
+        featurizer.transform(tiny_leads.assign(industry=[3, 1, 4, 1, 5, 9, 2, 6]), source="today.csv")

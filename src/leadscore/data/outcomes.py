@@ -46,6 +46,35 @@ def outcome_labels(raw: pd.DataFrame, columns: ColumnsConfig, *, source: str = "
     return labels
 
 
+def effective_split(split: SplitConfig, columns: ColumnsConfig) -> str:
+    """How closed leads are actually ordered, in words, for logs and the report.
+
+    ``split.method == "time"`` with no time column (``columns.created_at: null``) falls back to the
+    seeded stratified split rather than failing: the report says so.
+    """
+    if split.method == "time" and columns.created_at is None:
+        return "stratified (no time column: columns.created_at is null)"
+    if split.method == "time":
+        return f"time (ordered by {columns.created_at!r})"
+    if split.method == "row_order":
+        return "row order (the export's rows are taken to be in time order)"
+    return "stratified (seeded random split by outcome; not time-ordered)"
+
+
+def _time_order(raw: pd.DataFrame, idx: pd.Index, columns: ColumnsConfig, source: str) -> pd.Series:
+    """Sort key for closed leads: dates, or a number read as an order (e.g. a sequential lead number)."""
+    require_columns(raw, [columns.created_at], what="params columns.created_at", source=source)
+    values = raw.loc[idx, columns.created_at]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        if values.isna().any():
+            raise DataValidationError(
+                f"{source}: column {columns.created_at!r} (the time order) has {int(values.isna().sum())} "
+                "missing values; a time-ordered split needs one on every lead"
+            )
+        return values
+    return parse_timestamps(raw.loc[idx], columns.created_at, source=source)
+
+
 def assign_splits(
     raw: pd.DataFrame,
     labels: pd.Series,
@@ -56,25 +85,28 @@ def assign_splits(
 ) -> pd.Series:
     """Label each lead train / early_stopping / calibration / test (closed) or open.
 
-    With ``split.method == "time"`` closed leads are ordered by creation date (ties by id, so the split
-    is deterministic) and cut into consecutive blocks, the test block being the most recent: the model
-    is always judged on leads that came after everything it learned from. ``"stratified"`` is the
-    fallback for exports with no usable time column: a seeded split stratified by outcome.
+    Closed leads are put in order and cut into consecutive blocks, the test block last, so the model
+    is judged on leads that came after everything it learned from:
+
+    - ``"time"``: by ``columns.created_at`` (ties by id, so the split is deterministic). Dates, or a
+      numeric column read as an order (X Education has no dates; its ``Lead Number`` is the proxy).
+      With ``created_at: null`` it falls back to ``"stratified"`` (see :func:`effective_split`).
+    - ``"row_order"``: by position in the export, for exports already sorted by time without a
+      date column (UCI Bank Marketing).
+    - ``"stratified"``: a seeded split stratified by outcome; not a forecast of the future.
     """
     closed = labels.notna()
     if closed.sum() < 10:
         raise DataValidationError(f"{source}: only {int(closed.sum())} closed (won/lost) leads; cannot split")
     splits = pd.Series(OPEN, index=raw.index, name="split", dtype=object)
     idx = raw.index[closed.to_numpy()]
-    if split.method == "time":
-        if columns.created_at is None:
-            raise DataValidationError(
-                "params split.method is 'time' but columns.created_at is null; "
-                "set a time column or use split.method: stratified"
-            )
-        created = parse_timestamps(raw.loc[idx], columns.created_at, source=source)
+    method = "stratified" if split.method == "time" and columns.created_at is None else split.method
+    if method == "time":
+        created = _time_order(raw, idx, columns, source)
         order = pd.DataFrame({"t": created, "id": raw.loc[idx, columns.id]}).sort_values(["t", "id"], kind="stable")
         ordered = order.index.to_numpy()
+    elif method == "row_order":
+        ordered = idx.to_numpy()
     else:
         rng = np.random.default_rng(split.seed)
         y = labels.loc[idx].to_numpy()

@@ -12,6 +12,11 @@ table (history, open leads, tomorrow's export). Documented rules for messy input
 - job titles become ``<col>_seniority`` and ``<col>_department``;
 - a column entirely missing in training carries no information: it is dropped (``dropped_columns_``)
   with a warning rather than failing the run;
+- a column entirely missing in a batch being *scored* is scored as missing (each tree sends missing
+  values down the branch it learned for them), with a warning naming the column;
+- a column that was text in training but arrives as numbers none of which is a known category
+  raises an error naming the column (a changed type: silently pooling every value into "other"
+  would score every lead alike);
 - ratios are numerator / denominator, missing when the denominator is 0 or missing.
 """
 
@@ -176,7 +181,9 @@ class LeadFeaturizer:
         """Return ``(fit_features, intent_features)``, index-aligned with ``raw``."""
         if not hasattr(self, "kinds_"):
             raise RuntimeError("LeadFeaturizer is not fitted; call fit() first")
-        engineered = self._engineer(self._prepare(raw, source), source)
+        frame = self._prepare(raw, source)
+        self._check_scoring_columns(frame, source)
+        engineered = self._engineer(frame, source)
         for name, categories in self.categories_.items():
             values = engineered[name]
             known = values.isin(categories) | values.isna()
@@ -185,6 +192,24 @@ class LeadFeaturizer:
             engineered[name] = pd.Categorical(values, categories=categories)
         frame = pd.DataFrame(engineered, index=raw.index)
         return frame[self.fit_features_], frame[self.intent_features_]
+
+    def _check_scoring_columns(self, frame: pd.DataFrame, source: str) -> None:
+        """Warn about columns entirely missing in this batch; refuse text columns turned numeric."""
+        for column, kind in self.kinds_.items():
+            values = frame[column]
+            present = values.dropna()
+            if len(frame) > 1 and present.empty:
+                log.warning("%s: column %r is entirely missing in this batch; scored as missing", source, column)
+                continue
+            is_number = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            if kind == "categorical" and is_number and len(present):
+                known = set(self.categories_.get(column, ()))
+                if not _clean_text(present.astype(str)).isin(known).any():
+                    raise DataValidationError(
+                        f"{source}: column {column!r} held text in the training data but now holds numbers "
+                        f"(such as {present.iloc[0]}) that match none of its {len(known)} known categories; "
+                        "fix the export or retrain"
+                    )
 
     def fit_transform(self, raw: pd.DataFrame, *, source: str = "lead table") -> tuple[pd.DataFrame, pd.DataFrame]:
         return self.fit(raw, source=source).transform(raw, source=source)

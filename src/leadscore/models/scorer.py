@@ -16,7 +16,7 @@ from leadscore.data.validation import require_columns
 from leadscore.features.build import LeadFeaturizer
 from leadscore.models.bant import bant_score
 from leadscore.models.calibration import QUADRANTS, ConversionModel, assign_quadrants
-from leadscore.models.explain import explain_leads
+from leadscore.models.explain import REASON_COLUMNS, explain_leads
 
 SCORE_COLUMNS = (
     "fit_probability",
@@ -85,6 +85,11 @@ class LeadScorer:
         uncalibrated model) and a one-line summary of why the lead sits in its quadrant.
         """
         require_columns(raw, [self.id_column], what="params columns.id", source=source)
+        if len(raw) == 0:
+            # No open leads (e.g. an export of closed history only): an empty table, same columns.
+            require_columns(raw, self.input_columns, what="the scorer's input columns", source=source)
+            empty = self._empty(raw)
+            return empty.assign(**{c: pd.Series([], dtype="str") for c in REASON_COLUMNS}) if explain else empty
         X_fit, X_intent = self.featurizer.transform(raw, source=source)
         p_fit, p_intent, p_conv = self._probabilities(X_fit, X_intent)
         quadrant = assign_quadrants(p_fit, p_intent, self.fit_threshold, self.intent_threshold)
@@ -109,3 +114,19 @@ class LeadScorer:
             for column in reasons.columns:
                 out[column] = reasons[column].to_numpy()
         return out
+
+    def _empty(self, raw: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                self.id_column: raw[self.id_column].reset_index(drop=True),
+                "fit_probability": np.array([], dtype=float),
+                "intent_probability": np.array([], dtype=float),
+                "conversion_probability": np.array([], dtype=float),
+                # "str": the dtype pandas infers for text in predict's non-empty path.
+                "quadrant": pd.Series([], dtype="str"),
+                "recommended_action": pd.Series([], dtype="str"),
+                "bant_criteria_met": np.array([], dtype=np.int64),
+                "bant_qualified": np.array([], dtype=bool),
+                "rank": np.array([], dtype=np.int64),
+            }
+        )

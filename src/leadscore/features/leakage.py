@@ -1,0 +1,77 @@
+"""Leakage guard: how well does each feature predict the outcome *on its own*?
+
+A column that alone separates won from lost leads almost perfectly (single-column AUC near 1) is
+usually written after the outcome was known: a rep's status note, a "lost to competitor" tag, a
+call's duration. Measured on the train split only, so the audit never looks at calibration or
+test leads.
+
+How a column's AUC is measured (always reported as ``max(auc, 1 - auc)``, so direction does not
+matter):
+
+- numeric: the AUC of the raw value; missing values are put first and then last, and the better of
+  the two is kept (missingness itself can leak);
+- categorical: the AUC of an out-of-fold target encoding (``n_folds`` folds, smoothed towards the
+  fold's base rate), missing being a category of its own. Out of fold, so a column of unique ids
+  scores ~0.5 rather than 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+_MISSING = "\x00missing"
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    auc = roc_auc_score(y, score)
+    return float(max(auc, 1.0 - auc))
+
+
+def numeric_auc(values: pd.Series, y: np.ndarray) -> float:
+    """Single-column AUC of a numeric feature (missing first or last, whichever separates better)."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    if np.isnan(x).all():
+        return 0.5
+    present = x[~np.isnan(x)]
+    below, above = present.min() - 1.0, present.max() + 1.0
+    return max(_auc(y, np.where(np.isnan(x), fill, x)) for fill in (below, above))
+
+
+def categorical_auc(values: pd.Series, y: np.ndarray, *, n_folds: int = 5, smoothing: float = 10.0, seed: int = 0) -> float:
+    """Single-column AUC of a categorical feature via out-of-fold target encoding."""
+    cats = values.astype(object).where(values.notna(), _MISSING).astype(str).to_numpy()
+    encoded = np.empty(len(y), dtype=float)
+    folds = StratifiedKFold(n_splits=min(n_folds, int(np.bincount(y.astype(int)).min())), shuffle=True, random_state=seed)
+    for fit_idx, enc_idx in folds.split(cats, y):
+        prior = y[fit_idx].mean()
+        stats = pd.DataFrame({"c": cats[fit_idx], "y": y[fit_idx]}).groupby("c")["y"].agg(["sum", "count"])
+        rate = (stats["sum"] + smoothing * prior) / (stats["count"] + smoothing)
+        encoded[enc_idx] = pd.Series(cats[enc_idx]).map(rate).fillna(prior).to_numpy()
+    return _auc(y, encoded)
+
+
+def single_column_auc(values: pd.Series, y: np.ndarray, *, seed: int = 0) -> float:
+    """Dispatch on the column's type: numbers and booleans are numeric, anything else categorical."""
+    numeric = (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)) and not isinstance(values.dtype, pd.CategoricalDtype)
+    return numeric_auc(values, y) if numeric else categorical_auc(values, y, seed=seed)
+
+
+def audit_columns(frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: int = 0) -> pd.DataFrame:
+    """Single-column AUC of every column of ``frame`` against 0/1 outcomes ``y`` (train split only).
+
+    Returns a frame ``[column, kind, auc, suspected_leak]`` sorted by AUC, highest first.
+    ``suspected_leak`` is ``auc > threshold``.
+    """
+    y_arr = np.asarray(y, dtype=int)
+    if len(np.unique(y_arr)) < 2:
+        raise ValueError("the outcome has a single class; single-column AUCs are undefined")
+    rows = []
+    for column in frame.columns:
+        values = frame[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+        auc = single_column_auc(values, y_arr, seed=seed)
+        rows.append({"column": column, "kind": "numeric" if numeric else "categorical", "auc": round(auc, 4), "suspected_leak": bool(auc > threshold)})
+    return pd.DataFrame(rows, columns=["column", "kind", "auc", "suspected_leak"]).sort_values("auc", ascending=False, kind="stable").reset_index(drop=True)

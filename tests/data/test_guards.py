@@ -1,0 +1,55 @@
+"""Minimum-data guard: refuse below the minimum, warn between minimum and warning level."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.config import GuardsConfig
+from leadscore.data.guards import check_minimum_data
+from leadscore.errors import ConfigError, DataValidationError
+from leadscore.config import params_from_dict
+
+GUARDS = GuardsConfig(min_closed=20, min_wins=5, warn_closed=50, warn_wins=10)
+
+
+def _labels(wins: int, losses: int, open_: int = 3) -> pd.Series:
+    return pd.Series([1.0] * wins + [0.0] * losses + [np.nan] * open_)
+
+
+def test_too_few_closed_leads_are_refused_with_counts():
+    with pytest.raises(DataValidationError, match=r"export.csv has 15 closed leads and 6 wins; needs at least 20 closed leads and 5 wins"):
+        check_minimum_data(_labels(6, 9), GUARDS, source="export.csv")
+
+
+def test_too_few_wins_are_refused_even_with_many_leads():
+    with pytest.raises(DataValidationError, match=r"has 104 closed leads and 4 wins"):
+        check_minimum_data(_labels(4, 100), GUARDS)
+
+
+def test_between_minimum_and_warning_level_warns():
+    result = check_minimum_data(_labels(8, 30), GUARDS)
+    assert result["closed"] == 38 and result["wins"] == 8 and result["losses"] == 30
+    assert len(result["warnings"]) == 1 and "noisy" in result["warnings"][0]
+
+
+def test_enough_data_passes_silently():
+    assert check_minimum_data(_labels(20, 60), GUARDS)["warnings"] == []
+
+
+def test_open_leads_do_not_count():
+    with pytest.raises(DataValidationError, match="has 10 closed leads"):
+        check_minimum_data(_labels(5, 5, open_=1000), GUARDS)
+
+
+def test_defaults_follow_commercial_tools():
+    g = GuardsConfig()
+    assert (g.min_closed, g.min_wins, g.warn_closed, g.warn_wins) == (1000, 120, 5000, 500)
+
+
+def test_warning_level_below_minimum_is_a_config_error(params):
+    raw = params.model_dump(by_alias=True)
+    raw["guards"] = {"min_closed": 1000, "warn_closed": 500}
+    with pytest.raises(ConfigError, match="warn_closed"):
+        params_from_dict(raw)

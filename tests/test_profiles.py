@@ -1,0 +1,186 @@
+"""The shipped profiles: they validate, they keep leaks out, and they run end to end on real data.
+
+Tests needing the real datasets skip with a reason when ../shared/datasets is absent (or set
+LEADSCORE_SHARED_DATASETS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO_ROOT, SHARED_DATASETS
+from leadscore import stages
+from leadscore.config import Params, load_params
+from leadscore.data.outcomes import assign_splits, outcome_labels
+from leadscore.errors import ConfigError, DataValidationError
+from leadscore.io import read_table
+from leadscore.profiles import prepare_profile, profile_path
+
+PROFILES = {"x_education": "x_education_leads/Leads.csv", "bank_marketing": "bank_marketing/bank-full.csv"}
+X_ED_LEAKY = {"Tags", "Lead Quality", "Lead Profile", "Last Notable Activity", "Asymmetrique Activity Index",
+              "Asymmetrique Profile Index", "Asymmetrique Activity Score", "Asymmetrique Profile Score"}
+
+
+def _needs(relative: str):
+    path = SHARED_DATASETS / relative
+    return pytest.mark.skipif(not path.is_file(), reason=f"{path} not found: real datasets live in ../shared/datasets (or set LEADSCORE_SHARED_DATASETS)")
+
+
+def _profile(name: str) -> Params:
+    """A shipped profile, its ../shared/datasets source re-rooted at SHARED_DATASETS."""
+    params = load_params(REPO_ROOT / "profiles" / f"{name}.yaml")
+    source = str(SHARED_DATASETS / PROFILES[name])
+    return params.model_copy(update={"data": params.data.model_copy(update={"source": source})})
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_profiles_validate_and_point_beside_the_repo(name):
+    params = load_params(REPO_ROOT / "profiles" / f"{name}.yaml")
+    assert params.data.source == f"../shared/datasets/{PROFILES[name]}"
+    assert params.mlflow.registered_model != "leadscore"  # never competes with the default data's champion
+
+
+def test_x_education_keeps_post_outcome_columns_out():
+    f = load_params(REPO_ROOT / "profiles/x_education.yaml").features
+    used = set(f.fit_columns) | set(f.intent_columns)
+    assert not used & X_ED_LEAKY and X_ED_LEAKY <= set(f.exclude)
+    assert "Lead Number" not in used and "Prospect ID" not in used
+
+
+def test_bank_marketing_excludes_duration():
+    f = load_params(REPO_ROOT / "profiles/bank_marketing.yaml").features
+    used = set(f.fit_columns) | set(f.intent_columns)
+    assert "duration" not in used and "campaign" not in used and "duration" in f.exclude
+
+
+def test_unknown_profile_lists_the_available_ones():
+    with pytest.raises(ConfigError, match=r"profile 'hubspot' not found .* available profiles: \['bank_marketing', 'x_education'\]"):
+        profile_path("hubspot", root=REPO_ROOT)
+
+
+def _project(tmp_path: Path, *, with_data: bool) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(REPO_ROOT / name, root / name)
+    shutil.copytree(REPO_ROOT / "profiles", root / "profiles")
+    if with_data:
+        (tmp_path / "shared").mkdir()
+        (tmp_path / "shared" / "datasets").symlink_to(SHARED_DATASETS, target_is_directory=True)
+    return root
+
+
+def test_a_profile_whose_data_is_missing_is_refused(tmp_path):
+    root = _project(tmp_path, with_data=False)
+    with pytest.raises(DataValidationError, match=r"data.source '../shared/datasets/x_education_leads/Leads.csv' not found"):
+        prepare_profile("x_education", root=root)
+
+
+@_needs(PROFILES["x_education"])
+def test_a_profile_never_overwrites_uncommitted_params(tmp_path):
+    root = _project(tmp_path, with_data=True)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "params.yaml"], cwd=root, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "p"], cwd=root, check=True)
+    assert prepare_profile("x_education", root=root) == root / "profiles/x_education.yaml"
+    with open(root / "params.yaml", "a") as fh:
+        fh.write("# my edit\n")
+    with pytest.raises(ConfigError, match="params.yaml has uncommitted changes"):
+        prepare_profile("x_education", root=root)
+
+
+# -- leakage guard on real data ---------------------------------------------------------------------
+@_needs(PROFILES["x_education"])
+def test_tags_is_flagged_when_x_education_is_run_with_all_columns():
+    params = _profile("x_education")
+    everything = params.features.model_copy(update={"intent": (*params.features.intent, *sorted(X_ED_LEAKY)), "exclude": ()})
+    params = params.model_copy(update={"features": everything})
+    raw = read_table(params.data.source, missing_values=params.data.missing_values)
+    labels = outcome_labels(raw, params.columns)
+    splits = assign_splits(raw, labels, split=params.split, columns=params.columns)
+    audit = stages.feature_audit(params, raw, labels, splits, source="Leads.csv")
+    aucs = {c["column"]: c["auc"] for c in audit["columns"]}
+    assert audit["suspected_leaks"] == ["Tags"]
+    assert 0.88 < aucs["Tags"] < 0.96  # the dataset README measured 0.92 on all rows
+    assert set(aucs) == set(params.features.fit) | set(params.features.intent)  # every column is listed
+
+
+# -- end to end through the real stage functions ------------------------------------------------------
+@pytest.fixture(scope="module")
+def x_education_run(tmp_path_factory):
+    if not (SHARED_DATASETS / PROFILES["x_education"]).is_file():
+        pytest.skip(f"{SHARED_DATASETS / PROFILES['x_education']} not found")
+    paths = stages.run_all(_profile("x_education"), workdir=tmp_path_factory.mktemp("x_education"))
+    return paths, json.loads(paths["metrics"].read_text()), json.loads(paths["audit"].read_text())
+
+
+@pytest.fixture(scope="module")
+def bank_run(tmp_path_factory):
+    if not (SHARED_DATASETS / PROFILES["bank_marketing"]).is_file():
+        pytest.skip(f"{SHARED_DATASETS / PROFILES['bank_marketing']} not found")
+    paths = stages.run_all(_profile("bank_marketing"), workdir=tmp_path_factory.mktemp("bank"))
+    return paths, json.loads(paths["metrics"].read_text()), json.loads(paths["audit"].read_text())
+
+
+def test_x_education_end_to_end_reaches_its_quality_floor(x_education_run):
+    """Measured 0.884 (time split by Lead Number, leaky columns excluded); floor 0.85."""
+    paths, metrics, audit = x_education_run
+    assert metrics["test"]["conversion"]["auc"] >= 0.85
+    assert metrics["test"]["conversion"]["auc"] > metrics["test"]["bant"]["auc"] + 0.03
+    assert metrics["test"]["conversion"]["ece"] <= 0.06
+    assert set(metrics["test"]["bant"]) >= {"auc", "log_loss", "ece"} and metrics["capacity"]["ratio"] > 1.0
+    assert metrics["split"]["method"] == "time (ordered by 'Lead Number')"
+    assert audit["suspected_leaks"] == [] and {"Tags", "Lead Quality"} <= {c["column"] for c in audit["columns"] if c["status"] == "excluded"}
+    assert audit["data"]["closed"] == 9240 and audit["data"]["wins"] == 3561
+
+
+def test_x_education_has_no_open_leads_and_predict_writes_an_empty_table(x_education_run):
+    paths, _, _ = x_education_run
+    scored = pd.read_parquet(paths["predictions"])
+    assert len(scored) == 0 and "conversion_probability" in scored.columns and "Prospect ID" in scored.columns
+
+
+def test_bank_marketing_end_to_end_on_row_order(bank_run):
+    """Measured 0.586 on the row-order split (the README explains why: drift, and poutcome is all
+    "unknown" in the earliest rows the model trains on); floor 0.55."""
+    paths, metrics, audit = bank_run
+    assert metrics["test"]["conversion"]["auc"] >= 0.55
+    assert set(metrics["test"]["bant"]) >= {"auc", "log_loss", "ece"}
+    assert metrics["split"]["method"].startswith("row order")
+    features = set(pd.read_parquet(paths["fit_features"]).columns) | set(pd.read_parquet(paths["intent_features"]).columns)
+    assert "duration" not in features and "campaign" not in features
+    duration = next(c for c in audit["columns"] if c["column"] == "duration")
+    assert duration["status"] == "excluded" and duration["auc"] > 0.85  # the guard sees the leak it is spared
+
+
+# -- the one documented command, through a real `dvc exp run` ---------------------------------------------
+@pytest.mark.slow
+@_needs(PROFILES["x_education"])
+def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
+    root = _project(tmp_path, with_data=True)
+    shutil.copytree(REPO_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}", MLFLOW_DISABLE_TELEMETRY="true", DVC_NO_ANALYTICS="1")
+    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "init"]):
+        subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "leadscore", "profile", "x_education"], cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    metrics = json.loads((root / "reports/metrics.json").read_text())
+    assert metrics["test"]["conversion"]["auc"] >= 0.85
+    lock = (root / "dvc.lock").read_text()
+    assert "../shared/datasets/x_education_leads/Leads.csv" in lock  # the export is the generate stage's dependency
+    assert json.loads((root / "reports/feature_audit.json").read_text())["split"] == "train"
+    exps = subprocess.run(["dvc", "exp", "ls"], cwd=root, env=env, capture_output=True, text=True)
+    assert exps.returncode == 0 and exps.stdout.strip()  # recorded as a DVC experiment; nothing committed
+    head = subprocess.run(["git", "log", "--oneline"], cwd=root, env=env, capture_output=True, text=True).stdout
+    assert len(head.strip().splitlines()) == 1
