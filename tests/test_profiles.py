@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import yaml
 import pytest
 
 from conftest import REPO_ROOT, SHARED_DATASETS
@@ -184,3 +185,19 @@ def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
     assert exps.returncode == 0 and exps.stdout.strip()  # recorded as a DVC experiment; nothing committed
     head = subprocess.run(["git", "log", "--oneline"], cwd=root, env=env, capture_output=True, text=True).stdout
     assert len(head.strip().splitlines()) == 1
+
+
+def _dvc_param_keys() -> set[str]:
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    return {key for stage in stages.values() for entry in stage.get("params", []) for key in ([entry] if isinstance(entry, str) else entry)}
+
+
+@pytest.mark.parametrize("profile", sorted(p.stem for p in (REPO_ROOT / "profiles").glob("*.yaml")))
+def test_profile_has_every_params_key_dvc_tracks(profile):
+    """DVC refuses to run a stage whose params key is absent from params.yaml, defaults or not."""
+    data = yaml.safe_load((REPO_ROOT / "profiles" / f"{profile}.yaml").read_text())
+    for key in _dvc_param_keys():
+        node = data
+        for part in key.split("."):
+            assert isinstance(node, dict) and part in node, f"profiles/{profile}.yaml lacks {key!r}, which dvc.yaml tracks"
+            node = node[part]
