@@ -181,3 +181,18 @@ def test_global_importance_and_figure(trained_scorer, open_leads):
     assert "Pricing-page views" in labels
     with pytest.raises(ValueError, match="no importance rows"):
         importance_figure(importance, model="nope")
+
+
+def test_column_names_with_spaces_keep_their_names():
+    """LightGBM stores "What is your occupation" as "What_is_your_occupation"; reasons must not break."""
+    import lightgbm as lgb
+
+    from leadscore.models.explain import shap_contributions
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"What is your occupation": pd.Categorical(rng.choice(["a", "b", "c"], 400)), "Total Visits": rng.poisson(3, 400).astype(float)})
+    y = ((X["Total Visits"] > 3) | (X["What is your occupation"] == "a")).astype(int)
+    model = lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(X, y)
+    contributions = shap_contributions(model, X)
+    assert list(contributions.columns[:2]) == list(X.columns)
+    np.testing.assert_allclose(contributions.sum(axis=1), model.predict(X, raw_score=True), atol=1e-9)

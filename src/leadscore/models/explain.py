@@ -74,9 +74,11 @@ def _n_trees(model) -> int:
 def _as_matrix(model, X: pd.DataFrame) -> np.ndarray:
     """The float matrix LightGBM predicts on: categoricals as their training category codes."""
     booster = model.booster_
-    names = booster.feature_name()
-    if list(X.columns) != names:
-        X = X[names]
+    # LightGBM stores feature names sanitised (spaces -> "_"), so match by position: the featurizer
+    # always emits the training columns in training order.
+    if X.shape[1] != booster.num_feature():
+        raise ValueError(f"expected {booster.num_feature()} features, got {X.shape[1]}")
+    names = list(X.columns)
     categories = iter(booster.pandas_categorical or [])
     columns = []
     for name in names:
@@ -165,7 +167,7 @@ def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
     """
     model = lightgbm_model(model)
     booster = model.booster_
-    names = booster.feature_name()
+    names = list(X.columns)
     matrix = _as_matrix(model, X)
     n, n_features = matrix.shape
     n_trees = _n_trees(model)
