@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,17 @@ from leadscore.config import Params
 from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, TRAINING_SPLITS, assign_splits, outcome_labels
 from leadscore.data.validation import validate_ids
 from leadscore.errors import DataValidationError
-from leadscore.evaluation.benchmark import evaluate_test_split, plot_tables
+from leadscore.evaluation.baselines import (
+    all_features_lightgbm_config,
+    bant_points,
+    random_scores,
+    train_all_features_lightgbm,
+    train_logistic,
+)
+from leadscore.evaluation.benchmark import add_rule_probabilities, evaluate_test_split, plot_tables
 from leadscore.features.build import LeadFeaturizer
-from leadscore.io import dump_object, load_object, read_table, write_json, write_table
+from leadscore.io import dump_object, load_object, read_table, write_bytes, write_json, write_table, write_text
+from leadscore.models.bant import bant_criteria
 from leadscore.models.calibration import ConversionModel, calibrate_classifier, score_threshold
 from leadscore.models.scorer import LeadScorer
 from leadscore.models.training import train_lightgbm
@@ -141,11 +150,40 @@ def calibrate(
 
 
 # -- evaluate -------------------------------------------------------------------------------------
-def _scored_split(scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, split: str, source: str) -> pd.DataFrame:
+def _scored_split(scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, split: str, source: str, points: dict[str, float]) -> pd.DataFrame:
     rows = (table["split"] == split).to_numpy()
     scored = scorer.predict(raw[rows], source=source)
     scored["label"] = table.loc[rows, "label"].to_numpy()
+    scored["bant_points"] = bant_points(bant_criteria(raw[rows], scorer.bant, source=source), points).to_numpy()
     return scored
+
+
+def _baseline_probabilities(params: Params, fit_table: pd.DataFrame, intent_table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Train the all-features LightGBM and the logistic regression (train split; early stopping on the
+    early-stopping split), calibrate them (calibration split), and score the test split."""
+    id_col = params.columns.id
+    if not fit_table[id_col].equals(intent_table[id_col]):
+        raise DataValidationError("the fit and intent feature tables list different leads (rerun featurize)")
+    X = pd.concat([_feature_matrix(fit_table, id_col), _feature_matrix(intent_table, id_col)], axis=1)
+    y = fit_table["label"]
+    part = {name: (fit_table["split"] == name).to_numpy() for name in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST)}
+    method = params.calibrate.method
+    lightgbm_all = train_all_features_lightgbm(
+        X[part[TRAIN]], y[part[TRAIN]], X[part[EARLY_STOPPING]], y[part[EARLY_STOPPING]], X[part[CALIBRATION]], y[part[CALIBRATION]],
+        params=all_features_lightgbm_config(params.train.fit, params.train.intent),
+        early_stopping_rounds=params.train.early_stopping_rounds,
+        seed=params.train.seed,
+        calibration_method=method,
+    )
+    logistic = train_logistic(
+        X[part[TRAIN]], y[part[TRAIN]], X[part[CALIBRATION]], y[part[CALIBRATION]],
+        C=params.evaluate.logistic_c, seed=params.train.seed, calibration_method=method,
+    )
+    X_test = X[part[TEST]]
+    return {
+        "lightgbm_all_probability": lightgbm_all.predict_proba(X_test)[:, 1],
+        "logistic_probability": logistic.predict_proba(X_test)[:, 1],
+    }
 
 
 def evaluate(
@@ -154,29 +192,65 @@ def evaluate(
     raw_path: str,
     truth_path: str,
     features_path: str,
+    intent_features_path: str,
     scorer_path: str,
     metrics_out: str,
     plots_dir: str,
+    report_html: str,
+    report_md: str,
+    figures_dir: str,
 ) -> dict:
-    """Score calibration and test leads; write metrics.json and the plot CSVs."""
+    """Benchmark every scorer on the test split; write metrics.json, the plot CSVs, the figures and the
+    benchmark page (HTML + markdown), all from one metrics dict."""
+    from leadscore.evaluation import figures, report  # matplotlib: only this stage pays for it
+
     raw = read_raw_leads(params, raw_path)
     table = read_table(features_path)
+    intent_table = read_table(intent_features_path)
     scorer: LeadScorer = load_object(scorer_path)
     id_col = params.columns.id
-    calibration = _scored_split(scorer, raw, table, CALIBRATION, raw_path)
-    test = _scored_split(scorer, raw, table, TEST, raw_path)
+    points = params.bant.point_weights
+    calibration = _scored_split(scorer, raw, table, CALIBRATION, raw_path, points)
+    test = _scored_split(scorer, raw, table, TEST, raw_path, points)
+    for column, values in _baseline_probabilities(params, table, intent_table).items():
+        test[column] = values
+    test["random_score"] = random_scores(len(test), seed=params.evaluate.random_seed)
     truth = read_table(truth_path)
     if len(truth):
         # The truth file is read here and only here: it reports the ceiling, never trains anything.
         test = test.merge(truth[[id_col, "true_p"]], on=id_col, how="left", validate="one_to_one")
         if test["true_p"].isna().any():
             raise DataValidationError(f"{truth_path}: no true_p for some test leads")
-    metrics = evaluate_test_split(test, calibration, ece_bins=params.evaluate.ece_bins)
+    ev = params.evaluate
+    options = dict(bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=len(scorer.bant.criteria))
+    metrics = evaluate_test_split(
+        test,
+        calibration,
+        ece_bins=ev.ece_bins,
+        bant_variants=options["bant_variants"],
+        n_criteria=options["n_criteria"],
+        bootstrap_n=ev.bootstrap.n,
+        bootstrap_seed=ev.bootstrap.seed,
+        bootstrap_level=ev.bootstrap.level,
+        capacity_reps=ev.capacity.reps,
+        capacity_leads_per_rep=ev.capacity.leads_per_rep,
+    )
     metrics["split"] = {s: int((table["split"] == s).sum()) for s in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN)}
     metrics["split"]["method"] = params.split.method
+    metrics["thresholds"] = {"fit": float(scorer.fit_threshold), "intent": float(scorer.intent_threshold)}
+    metrics["report"] = {"html": report_html, "markdown": report_md, "figures": figures_dir}
     write_json(metrics, metrics_out)
-    for name, frame in plot_tables(test, calibration, ece_bins=params.evaluate.ece_bins).items():
+    for name, frame in plot_tables(test, calibration, ece_bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=options["n_criteria"]).items():
         write_table(frame, Path(plots_dir) / f"{name}.csv")
+
+    scored = add_rule_probabilities(test, calibration, bant_variants=ev.bant_variants, n_criteria=len(scorer.bant.criteria))
+    pngs = figures.benchmark_figures(scored, metrics, **options)
+    for name, png in pngs.items():
+        write_bytes(png, Path(figures_dir) / f"{name}.png")
+    md_dir = Path(report_md).resolve().parent
+    figure_links = {name: os.path.relpath(Path(figures_dir).resolve() / f"{name}.png", md_dir) for name in pngs}
+    write_text(report.render_markdown(metrics, figures=figure_links), report_md)
+    write_text(report.render_html(metrics, figures=pngs), report_html)
     return metrics
 
 
