@@ -70,3 +70,41 @@ def trained_scorer(tmp_path_factory, params):
         scorer_out=p["scorer.joblib"],
     )
     return load_object(p["scorer.joblib"]), pd.read_parquet(p["leads.parquet"])
+
+
+@pytest.fixture(scope="session")
+def small_pipeline(tmp_path_factory, params):
+    """generate -> featurize -> train -> calibrate -> evaluate on 4,000 synthetic leads.
+
+    Returns ``{"params", "paths", "metrics"}``; bootstrap kept small so the session stays quick.
+    """
+    from leadscore import stages
+
+    small = params.model_copy(
+        update={
+            "data": params.data.model_copy(update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 4_000})}),
+            "evaluate": params.evaluate.model_copy(update={"bootstrap": params.evaluate.bootstrap.model_copy(update={"n": 40})}),
+        }
+    )
+    d = tmp_path_factory.mktemp("benchmark")
+    p = {
+        "leads": d / "data/leads.parquet", "truth": d / "data/truth.parquet", "fit": d / "data/fit.parquet",
+        "intent": d / "data/intent.parquet", "featurizer": d / "models/featurizer.joblib", "fit_model": d / "models/fit.joblib",
+        "intent_model": d / "models/intent.joblib", "scorer": d / "models/scorer.joblib", "metrics": d / "reports/metrics.json",
+        "plots": d / "reports/plots", "html": d / "reports/benchmark.html", "md": d / "reports/benchmark.md", "figures": d / "reports/figures",
+    }
+    p = {k: str(v) for k, v in p.items()}
+    stages.generate(small, leads_out=p["leads"], truth_out=p["truth"])
+    stages.featurize(small, raw_path=p["leads"], fit_out=p["fit"], intent_out=p["intent"], featurizer_out=p["featurizer"])
+    stages.train(small, group="fit", features_path=p["fit"], model_out=p["fit_model"])
+    stages.train(small, group="intent", features_path=p["intent"], model_out=p["intent_model"])
+    stages.calibrate(
+        small, fit_features=p["fit"], intent_features=p["intent"], fit_model=p["fit_model"], intent_model=p["intent_model"],
+        featurizer_path=p["featurizer"], scorer_out=p["scorer"],
+    )
+    metrics = stages.evaluate(
+        small, raw_path=p["leads"], truth_path=p["truth"], features_path=p["fit"], intent_features_path=p["intent"],
+        scorer_path=p["scorer"], metrics_out=p["metrics"], plots_dir=p["plots"], report_html=p["html"], report_md=p["md"],
+        figures_dir=p["figures"],
+    )
+    return {"params": small, "paths": p, "metrics": metrics}

@@ -66,6 +66,34 @@ def test_metrics_have_the_documented_shape(pipeline):
     assert set(metrics["capacity"]) >= {"bant_volume", "bant_conversions", "model_conversions_at_bant_volume", "ratio"}
     assert set(metrics["quadrants"]) == {"high_fit_high_intent", "high_fit_low_intent", "low_fit_high_intent", "low_fit_low_intent"}
     assert sum(q["n"] for q in metrics["quadrants"].values()) == metrics["data"]["test_leads"]
+    for scorer in ("lightgbm_all", "logistic", "bant_points", "bant_2of4", "bant_4of4", "random"):
+        assert scorer in metrics["test"] and scorer in metrics["bootstrap"]["intervals"]
+    assert (pipeline["root"] / metrics["report"]["html"]).is_file()
+
+
+def test_benchmark_page_and_summary_say_where_it_is(pipeline):
+    root = pipeline["root"]
+    html = (root / "reports/benchmark.html").read_text()
+    assert html.count("data:image/png;base64,") == 4
+    summary = _run([sys.executable, "-m", "leadscore", "summary", "reports/metrics.json"], root, pipeline["env"])
+    assert (root / "reports/benchmark.html").resolve().as_uri() in summary.stdout.replace("\n", "")
+
+
+def test_baselines_and_fewer_calls_on_default_data(pipeline):
+    """The benchmark's own floors: the model beats the logistic baseline and BANT, with fewer calls."""
+    m = json.loads((pipeline["root"] / "reports/metrics.json").read_text())
+    assert m["test"]["conversion"]["auc"] > m["test"]["random"]["auc"] + 0.3
+    assert m["test"]["conversion"]["auc"] >= m["test"]["logistic"]["auc"]
+    assert abs(m["test"]["conversion"]["auc"] - m["test"]["lightgbm_all"]["auc"]) < 0.01
+    assert m["at_bant_volume"]["scorers"]["conversion"]["fewer_calls"] >= 0.3
+
+
+def test_dvc_plots_and_metrics_diff_run(pipeline):
+    root, env = pipeline["root"], pipeline["env"]
+    _run(["dvc", "plots", "show", "-o", str(root / "dvc_plots")], root, env)
+    assert (root / "dvc_plots/index.html").is_file()
+    diff = _run(["dvc", "metrics", "diff", "--all"], root, env)
+    assert "test.conversion.auc" in diff.stdout
 
 
 def test_quality_floor_on_default_data(pipeline):
@@ -107,7 +135,9 @@ def test_mlflow_run_and_aliases(pipeline):
     assert str(client.get_model_version_by_alias("leadscore", "champion").version) == run_info["version"]
     assert str(client.get_model_version_by_alias("leadscore", "challenger").version) == run_info["version"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"params.yaml", "metrics.json"} <= artifacts
+    assert {"params.yaml", "metrics.json", "benchmark.html", "benchmark.md", "figures"} <= artifacts
+    figures = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "figures")}
+    assert {"gains.png", "reliability.png", "quadrant_map.png", "capacity.png"} <= figures
     del mlflow
 
 

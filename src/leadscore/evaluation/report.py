@@ -202,7 +202,7 @@ def headline(metrics: dict) -> list[str]:
 
     def ci(key: str, metric: str) -> str:
         d = diffs.get(key, {}).get(metric)
-        return f" ({level:.0%} interval {signed(d['low'])} to {signed(d['high'])})" if d else ""
+        return f", {level:.0%} interval {signed(d['low'])} to {signed(d['high'])}" if d else ""
 
     lines = [
         f"Test split: {count(data['test_leads'])} most recent closed leads, {count(data['test_conversions'])} conversions "
