@@ -92,8 +92,12 @@ def test_dvc_plots_and_metrics_diff_run(pipeline):
     root, env = pipeline["root"], pipeline["env"]
     _run(["dvc", "plots", "show", "-o", str(root / "dvc_plots")], root, env)
     assert (root / "dvc_plots/index.html").is_file()
-    diff = _run(["dvc", "metrics", "diff", "--all"], root, env)
-    assert "test.conversion.auc" in diff.stdout
+    # metrics diff compares revisions: commit this run's lock file, then diff the workspace against it.
+    git = ["git", "-c", "user.name=leadscore-test", "-c", "user.email=test@localhost"]
+    _run([*git, "add", "dvc.yaml", "dvc.lock", "params.yaml", "reports/metrics.json"], root, env)
+    _run([*git, "commit", "-q", "-m", "experiment"], root, env)
+    diff = _run(["dvc", "metrics", "diff", "--all", "HEAD"], root, env)
+    assert "test.conversion.auc" in diff.stdout, diff.stdout
 
 
 def test_quality_floor_on_default_data(pipeline):
