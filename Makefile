@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## Run the whole pipeline on the embedded synthetic CRM and print model vs BANT vs the ceiling.
+## Run the whole pipeline on the embedded synthetic CRM; print model vs BANT vs the ceiling and where the benchmark page is.
 run: install
 	$(BIN)/dvc repro
 	$(BIN)/python -m leadscore summary reports/metrics.json

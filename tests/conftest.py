@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -58,22 +59,8 @@ def trained_scorer(tmp_path_factory, params):
     from leadscore.io import load_object
 
     small = params.model_copy(update={"data": params.data.model_copy(update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 20_000})})})
-    d = tmp_path_factory.mktemp("trained")
-    p = {name: str(d / name) for name in ("leads.parquet", "truth.parquet", "fit.parquet", "intent.parquet", "featurizer.joblib", "fit.joblib", "intent.joblib", "scorer.joblib")}
-    stages.generate(small, leads_out=p["leads.parquet"], truth_out=p["truth.parquet"])
-    stages.featurize(small, raw_path=p["leads.parquet"], fit_out=p["fit.parquet"], intent_out=p["intent.parquet"], featurizer_out=p["featurizer.joblib"])
-    stages.train(small, group="fit", features_path=p["fit.parquet"], model_out=p["fit.joblib"])
-    stages.train(small, group="intent", features_path=p["intent.parquet"], model_out=p["intent.joblib"])
-    stages.calibrate(
-        small,
-        fit_features=p["fit.parquet"],
-        intent_features=p["intent.parquet"],
-        fit_model=p["fit.joblib"],
-        intent_model=p["intent.joblib"],
-        featurizer_path=p["featurizer.joblib"],
-        scorer_out=p["scorer.joblib"],
-    )
-    return load_object(p["scorer.joblib"]), pd.read_parquet(p["leads.parquet"])
+    paths = stages.run_all(small, workdir=tmp_path_factory.mktemp("trained"), through="calibrate")
+    return load_object(paths["scorer"]), pd.read_parquet(paths["leads"])
 
 
 # The default size: the e2e quality floors are the ones promised for the default data.
@@ -116,3 +103,23 @@ def pipeline(tmp_path_factory):
     run_command(["dvc", "config", "core.analytics", "false"], root, env)
     first = run_command(["dvc", "repro"], root, env)
     return {"root": root, "env": env, "store": store, "first": first}
+
+
+@pytest.fixture(scope="session")
+def small_pipeline(tmp_path_factory, params):
+    """generate -> featurize -> train -> calibrate -> evaluate on 4,000 synthetic leads.
+
+    Returns ``{"params", "paths", "metrics"}``; bootstrap kept small so the session stays quick.
+    """
+    from leadscore import stages
+
+    small = params.model_copy(
+        update={
+            "data": params.data.model_copy(update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 4_000})}),
+            "evaluate": params.evaluate.model_copy(update={"bootstrap": params.evaluate.bootstrap.model_copy(update={"n": 40})}),
+        }
+    )
+    paths = stages.run_all(small, workdir=tmp_path_factory.mktemp("benchmark"), through="evaluate")
+    metrics = json.loads(paths["metrics"].read_text())
+    p = {**{k: str(v) for k, v in paths.items()}, "fit": str(paths["fit_features"]), "intent": str(paths["intent_features"])}
+    return {"params": small, "paths": p, "metrics": metrics}

@@ -82,3 +82,30 @@ def test_missing_file_and_bad_yaml(tmp_path):
     bad.write_text("split: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_params(bad)
+
+
+def test_bant_points_must_weigh_every_criterion(raw_params):
+    raw_params["bant"]["points"] = {"budget": 30, "authority": 25}
+    with pytest.raises(ConfigError, match=r"bant: .*one weight per criterion"):
+        params_from_dict(raw_params)
+
+
+def test_bant_points_default_to_one_per_criterion(raw_params):
+    raw_params["bant"].pop("points", None)
+    assert set(params_from_dict(raw_params).bant.point_weights.values()) == {1.0}
+
+
+def test_evaluate_settings_are_validated(raw_params):
+    bad = copy.deepcopy(raw_params)
+    bad["evaluate"]["bant_variants"] = [2, 5]
+    with pytest.raises(ConfigError, match=r"bant_variants \[5\]"):
+        params_from_dict(bad)
+    bad = copy.deepcopy(raw_params)
+    bad["evaluate"]["bootstrap"]["n"] = 0
+    with pytest.raises(ConfigError, match=r"evaluate\.bootstrap\.n"):
+        params_from_dict(bad)
+    bad = copy.deepcopy(raw_params)
+    bad["evaluate"]["capacity"]["rep"] = 3
+    with pytest.raises(ConfigError, match=r"evaluate\.capacity\.rep: unknown key"):
+        params_from_dict(bad)
+    assert params_from_dict(raw_params).evaluate.capacity.leads == 2500

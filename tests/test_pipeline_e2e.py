@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -24,6 +26,38 @@ def test_metrics_have_the_documented_shape(pipeline):
     assert set(metrics["capacity"]) >= {"bant_volume", "bant_conversions", "model_conversions_at_bant_volume", "ratio"}
     assert set(metrics["quadrants"]) == {"high_fit_high_intent", "high_fit_low_intent", "low_fit_high_intent", "low_fit_low_intent"}
     assert sum(q["n"] for q in metrics["quadrants"].values()) == metrics["data"]["test_leads"]
+    for scorer in ("lightgbm_all", "logistic", "bant_points", "bant_2of4", "bant_4of4", "random"):
+        assert scorer in metrics["test"] and scorer in metrics["bootstrap"]["intervals"]
+    assert (pipeline["root"] / metrics["report"]["html"]).is_file()
+
+
+def test_benchmark_page_and_summary_say_where_it_is(pipeline):
+    root = pipeline["root"]
+    html = (root / "reports/benchmark.html").read_text()
+    assert html.count("data:image/png;base64,") == 6  # 4 benchmark charts + 2 importance charts
+    summary = run_command([sys.executable, "-m", "leadscore", "summary", "reports/metrics.json"], root, pipeline["env"])
+    assert (root / "reports/benchmark.html").resolve().as_uri() in summary.stdout.replace("\n", "")
+
+
+def test_baselines_and_fewer_calls_on_default_data(pipeline):
+    """The benchmark's own floors: the model beats the logistic baseline and BANT, with fewer calls."""
+    m = json.loads((pipeline["root"] / "reports/metrics.json").read_text())
+    assert m["test"]["conversion"]["auc"] > m["test"]["random"]["auc"] + 0.3
+    assert m["test"]["conversion"]["auc"] >= m["test"]["logistic"]["auc"]
+    assert abs(m["test"]["conversion"]["auc"] - m["test"]["lightgbm_all"]["auc"]) < 0.01
+    assert m["at_bant_volume"]["scorers"]["conversion"]["fewer_calls"] >= 0.3
+
+
+def test_dvc_plots_and_metrics_diffrun_command(pipeline):
+    root, env = pipeline["root"], pipeline["env"]
+    run_command(["dvc", "plots", "show", "-o", str(root / "dvc_plots")], root, env)
+    assert (root / "dvc_plots/index.html").is_file()
+    # metrics diff compares revisions: commit this run's lock file, then diff the workspace against it.
+    git = ["git", "-c", "user.name=leadscore-test", "-c", "user.email=test@localhost"]
+    run_command([*git, "add", "dvc.yaml", "dvc.lock", "params.yaml", "reports/metrics.json"], root, env)
+    run_command([*git, "commit", "-q", "-m", "experiment"], root, env)
+    diff = run_command(["dvc", "metrics", "diff", "--all", "HEAD"], root, env)
+    assert "test.conversion.auc" in diff.stdout, diff.stdout
 
 
 def test_quality_floor_on_default_data(pipeline):
@@ -58,14 +92,16 @@ def test_mlflow_run_and_aliases(pipeline):
 
     run_info = json.loads((pipeline["root"] / "reports/mlflow_run.json").read_text())
     client = MlflowClient(tracking_uri=f"sqlite:///{pipeline['store']}", registry_uri=f"sqlite:///{pipeline['store']}")
-    run = client.get_run(run_info["run_id"])
+    run = client.getrun_command(run_info["run_id"])
     assert run.data.metrics["test_conversion_auc"] > 0.7
     assert run.data.params["data.synthetic.n_leads"] == str(N_LEADS)
     assert len(run.data.tags["data_fingerprint"]) == 64
     assert str(client.get_model_version_by_alias("leadscore", "champion").version) == run_info["version"]
     assert str(client.get_model_version_by_alias("leadscore", "challenger").version) == run_info["version"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"params.yaml", "metrics.json"} <= artifacts
+    assert {"params.yaml", "metrics.json", "benchmark.html", "benchmark.md", "figures"} <= artifacts
+    figures = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "figures")}
+    assert {"gains.png", "reliability.png", "quadrant_map.png", "capacity.png"} <= figures
     del mlflow
 
 
@@ -102,11 +138,11 @@ def test_champion_moves_only_when_log_loss_improves(pipeline):
         )
         worse = json.loads(json.dumps(metrics))
         worse["test"]["conversion"]["log_loss"] += 1.0
-        result = tracking.log_pipeline_run(params, metrics=worse, **common)
+        result = tracking.log_pipelinerun_command(params, metrics=worse, **common)
         assert result["aliases"] == ["challenger"]
         better = json.loads(json.dumps(metrics))
         better["test"]["conversion"]["log_loss"] -= 0.01
-        result = tracking.log_pipeline_run(params, metrics=better, **common)
+        result = tracking.log_pipelinerun_command(params, metrics=better, **common)
         assert result["aliases"] == ["challenger", "champion"]
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI", None)

@@ -131,25 +131,31 @@ def calibrate(
 def evaluate(
     raw: Annotated[str, typer.Option()],
     truth: Annotated[str, typer.Option()],
-    features: Annotated[str, typer.Option(help="a feature table (for labels and splits)")],
+    features: Annotated[str, typer.Option(help="the fit feature table (labels, splits, fit features)")],
+    intent_features: Annotated[str, typer.Option(help="the intent feature table (for the all-features baselines)")],
     scorer: Annotated[str, typer.Option()],
     metrics_out: Annotated[str, typer.Option()],
-    plots_dir: Annotated[str, typer.Option()],
-    figures_dir: Annotated[str | None, typer.Option(help="write global importance charts (mean |SHAP|) here")] = None,
+    plots_dir: Annotated[str, typer.Option(help="CSV tables for `dvc plots`")],
+    report_html: Annotated[str, typer.Option(help="self-contained benchmark page to write")],
+    report_md: Annotated[str, typer.Option(help="the same tables as markdown")],
+    figures_dir: Annotated[str, typer.Option(help="benchmark charts (PNG) to write")],
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Model vs BANT vs oracle on the test split."""
+    """Model vs BANT vs baselines vs oracle on the test split: metrics, plots and the benchmark page."""
     from leadscore import stages
 
-    with console.status("evaluating on the test split"):
+    with console.status("evaluating on the test split (baselines, bootstrap, report)"):
         metrics = stages.evaluate(
             _load(params),
             raw_path=raw,
             truth_path=truth,
             features_path=features,
+            intent_features_path=intent_features,
             scorer_path=scorer,
             metrics_out=metrics_out,
             plots_dir=plots_dir,
+            report_html=report_html,
+            report_md=report_md,
             figures_dir=figures_dir,
         )
     _print_summary(metrics)
@@ -322,12 +328,21 @@ def _print_summary(metrics: dict) -> None:
         f"the model's top {cap['bant_volume']:,} convert {cap['model_conversions_at_bant_volume']:,} "
         f"(ratio {_fmt(cap['ratio'])})."
     )
+    conversion = metrics.get("at_bant_volume", {}).get("scorers", {}).get("conversion", {})
+    if conversion.get("leads_to_match") is not None:
+        out.print(
+            f"Same wins with fewer calls: the model reaches BANT's {cap['bant_conversions']:,} conversions after "
+            f"{conversion['leads_to_match']:,} leads ({conversion['fewer_calls']:.0%} fewer calls)."
+        )
     quads = Table(title="Quadrants (test split)")
     for col in ("quadrant", "leads", "observed rate", "mean predicted"):
         quads.add_column(col, justify="right" if col != "quadrant" else "left")
     for name, q in metrics["quadrants"].items():
         quads.add_row(name, f"{q['n']:,}", _fmt(q["observed_rate"]), _fmt(q["mean_predicted"]))
     out.print(quads)
+    page = metrics.get("report", {}).get("html")
+    if page:
+        out.print(f"Benchmark report: [bold]{Path(page).resolve().as_uri()}[/] (tables as markdown: {metrics['report']['markdown']})", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

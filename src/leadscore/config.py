@@ -182,6 +182,9 @@ class CriterionConfig(_Frozen):
 class BantConfig(_Frozen):
     min_criteria: int = Field(3, ge=1)
     criteria: dict[str, CriterionConfig]
+    # Weighted points per criterion, like the lead-scoring rules of common CRM tools; only the
+    # benchmark reads them (the "bant_points" scorer). None: one point per criterion.
+    points: dict[str, float] | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> BantConfig:
@@ -189,7 +192,34 @@ class BantConfig(_Frozen):
             raise ValueError(
                 f"min_criteria={self.min_criteria} but only {len(self.criteria)} criteria are defined"
             )
+        if self.points is not None:
+            if set(self.points) != set(self.criteria):
+                raise ValueError(
+                    f"points must give one weight per criterion {sorted(self.criteria)}, got {sorted(self.points)}"
+                )
+            if any(w < 0 for w in self.points.values()) or not any(w > 0 for w in self.points.values()):
+                raise ValueError("points must be >= 0 with at least one above 0")
         return self
+
+    @property
+    def point_weights(self) -> dict[str, float]:
+        """Points per criterion (one each when ``points`` is not set)."""
+        return dict(self.points) if self.points is not None else {name: 1.0 for name in self.criteria}
+
+
+class BootstrapConfig(_Frozen):
+    n: int = Field(200, ge=10, le=10_000)
+    seed: int = 42
+    level: float = Field(0.95, gt=0.5, lt=1)
+
+
+class SalesCapacityConfig(_Frozen):
+    reps: int = Field(5, ge=1)
+    leads_per_rep: int = Field(500, ge=1)
+
+    @property
+    def leads(self) -> int:
+        return self.reps * self.leads_per_rep
 
 
 class GuardsConfig(_Frozen):
@@ -214,6 +244,13 @@ class GuardsConfig(_Frozen):
 
 class EvaluateConfig(_Frozen):
     ece_bins: int = Field(10, ge=2)
+    bootstrap: BootstrapConfig = BootstrapConfig()
+    capacity: SalesCapacityConfig = SalesCapacityConfig()
+    # Rule variants benchmarked beside BANT: "qualified when at least k criteria are met", per k.
+    bant_variants: tuple[int, ...] = (2, 4)
+    random_seed: int = 42
+    # Regularisation of the logistic-regression baseline (inverse strength, scikit-learn's C).
+    logistic_c: float = Field(1.0, gt=0)
 
 
 class ExplainConfig(_Frozen):
@@ -244,6 +281,14 @@ class Params(_Frozen):
     evaluate: EvaluateConfig = EvaluateConfig()
     explain: ExplainConfig = ExplainConfig()
     mlflow: MlflowConfig = MlflowConfig()
+
+    @model_validator(mode="after")
+    def _variants_reachable(self) -> Params:
+        n = len(self.bant.criteria)
+        bad = [k for k in self.evaluate.bant_variants if not 1 <= k <= n]
+        if bad:
+            raise ValueError(f"evaluate.bant_variants {bad}: each must be between 1 and the {n} BANT criteria")
+        return self
 
 
 def _format_errors(source: str, err: ValidationError) -> str:

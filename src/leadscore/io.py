@@ -79,6 +79,18 @@ def write_json(obj: Any, path: str | Path) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
+def write_text(text: str, path: str | Path) -> None:
+    """Write ``text`` (UTF-8) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes(data: bytes, path: str | Path) -> None:
+    """Write ``data`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def dump_object(obj: Any, path: str | Path) -> None:
     """Persist a fitted Python object with joblib, atomically."""
     with atomic_path(path) as tmp:
@@ -91,10 +103,3 @@ def load_object(path: str | Path) -> Any:
     if not path.is_file():
         raise DataValidationError(f"{path}: model file not found (run `dvc repro` first)")
     return joblib.load(path)
-
-
-def write_figure(fig: Any, path: str | Path, *, dpi: int = 110) -> None:
-    """Save a matplotlib Figure (format from the suffix, e.g. .png) atomically."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=dpi)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,19 @@ from leadscore.data.loading import load_raw_leads
 from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
 from leadscore.data.validation import validate_ids
 from leadscore.errors import DataValidationError
-from leadscore.evaluation.benchmark import evaluate_test_split, plot_tables
+from leadscore.evaluation.baselines import (
+    all_features_lightgbm_config,
+    bant_points,
+    random_scores,
+    train_all_features_lightgbm,
+    train_logistic,
+)
+from leadscore.evaluation.benchmark import add_rule_probabilities, evaluate_test_split, plot_tables
 from leadscore.evaluation.importance import importance_figure
 from leadscore.features.build import LeadFeaturizer
 from leadscore.features.leakage import audit_columns
-from leadscore.io import dump_object, load_object, read_table, write_figure, write_json, write_table
+from leadscore.io import dump_object, load_object, read_table, write_bytes, write_json, write_table, write_text
+from leadscore.models.bant import bant_criteria
 from leadscore.models.calibration import ConversionModel, calibrate_classifier, score_threshold
 from leadscore.models.explain import global_importance
 from leadscore.models.scorer import LeadScorer
@@ -199,11 +208,40 @@ def calibrate(
 
 
 # -- evaluate -------------------------------------------------------------------------------------
-def _scored_split(scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, split: str, source: str) -> pd.DataFrame:
+def _scored_split(scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, split: str, source: str, points: dict[str, float]) -> pd.DataFrame:
     rows = (table["split"] == split).to_numpy()
     scored = scorer.predict(raw[rows], source=source)
     scored["label"] = table.loc[rows, "label"].to_numpy()
+    scored["bant_points"] = bant_points(bant_criteria(raw[rows], scorer.bant, source=source), points).to_numpy()
     return scored
+
+
+def _baseline_probabilities(params: Params, fit_table: pd.DataFrame, intent_table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Train the all-features LightGBM and the logistic regression (train split; early stopping on the
+    early-stopping split), calibrate them (calibration split), and score the test split."""
+    id_col = params.columns.id
+    if not fit_table[id_col].equals(intent_table[id_col]):
+        raise DataValidationError("the fit and intent feature tables list different leads (rerun featurize)")
+    X = pd.concat([_feature_matrix(fit_table, id_col), _feature_matrix(intent_table, id_col)], axis=1)
+    y = fit_table["label"]
+    part = {name: (fit_table["split"] == name).to_numpy() for name in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST)}
+    method = params.calibrate.method
+    lightgbm_all = train_all_features_lightgbm(
+        X[part[TRAIN]], y[part[TRAIN]], X[part[EARLY_STOPPING]], y[part[EARLY_STOPPING]], X[part[CALIBRATION]], y[part[CALIBRATION]],
+        params=all_features_lightgbm_config(params.train.fit, params.train.intent),
+        early_stopping_rounds=params.train.early_stopping_rounds,
+        seed=params.train.seed,
+        calibration_method=method,
+    )
+    logistic = train_logistic(
+        X[part[TRAIN]], y[part[TRAIN]], X[part[CALIBRATION]], y[part[CALIBRATION]],
+        C=params.evaluate.logistic_c, seed=params.train.seed, calibration_method=method,
+    )
+    X_test = X[part[TEST]]
+    return {
+        "lightgbm_all_probability": lightgbm_all.predict_proba(X_test)[:, 1],
+        "logistic_probability": logistic.predict_proba(X_test)[:, 1],
+    }
 
 
 def evaluate(
@@ -212,39 +250,69 @@ def evaluate(
     raw_path: str,
     truth_path: str,
     features_path: str,
+    intent_features_path: str,
     scorer_path: str,
     metrics_out: str,
     plots_dir: str,
-    figures_dir: str | None = None,
+    report_html: str,
+    report_md: str,
+    figures_dir: str,
 ) -> dict:
-    """Score calibration and test leads; write metrics.json and the plot CSVs.
+    """Benchmark every scorer on the test split; write metrics.json, the plot CSVs, the figures and the
+    benchmark page (HTML + markdown), all from one metrics dict; plus the fit and intent models'
+    global importance on the test split (mean |SHAP| per source column) in ``figures_dir``."""
+    from leadscore.evaluation import figures, report  # matplotlib: only this stage pays for it
 
-    With ``figures_dir``, also the fit and intent models' global importance on the test split
-    (mean |SHAP| per source column): ``importance.csv``, ``importance_fit.png``, ``importance_intent.png``.
-    """
     raw = read_raw_leads(params, raw_path)
     table = read_table(features_path)
+    intent_table = read_table(intent_features_path)
     scorer: LeadScorer = load_object(scorer_path)
     id_col = params.columns.id
-    calibration = _scored_split(scorer, raw, table, CALIBRATION, raw_path)
-    test = _scored_split(scorer, raw, table, TEST, raw_path)
+    points = params.bant.point_weights
+    calibration = _scored_split(scorer, raw, table, CALIBRATION, raw_path, points)
+    test = _scored_split(scorer, raw, table, TEST, raw_path, points)
+    for column, values in _baseline_probabilities(params, table, intent_table).items():
+        test[column] = values
+    test["random_score"] = random_scores(len(test), seed=params.evaluate.random_seed)
     truth = read_table(truth_path)
     if len(truth):
         # The truth file is read here and only here: it reports the ceiling, never trains anything.
         test = test.merge(truth[[id_col, "true_p"]], on=id_col, how="left", validate="one_to_one")
         if test["true_p"].isna().any():
             raise DataValidationError(f"{truth_path}: no true_p for some test leads")
-    metrics = evaluate_test_split(test, calibration, ece_bins=params.evaluate.ece_bins)
+    ev = params.evaluate
+    options = dict(bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=len(scorer.bant.criteria))
+    metrics = evaluate_test_split(
+        test,
+        calibration,
+        ece_bins=ev.ece_bins,
+        bant_variants=options["bant_variants"],
+        n_criteria=options["n_criteria"],
+        bootstrap_n=ev.bootstrap.n,
+        bootstrap_seed=ev.bootstrap.seed,
+        bootstrap_level=ev.bootstrap.level,
+        capacity_reps=ev.capacity.reps,
+        capacity_leads_per_rep=ev.capacity.leads_per_rep,
+    )
     metrics["split"] = {s: int((table["split"] == s).sum()) for s in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN)}
     metrics["split"]["method"] = effective_split(params.split, params.columns)
+    metrics["thresholds"] = {"fit": float(scorer.fit_threshold), "intent": float(scorer.intent_threshold)}
+    metrics["report"] = {"html": report_html, "markdown": report_md, "figures": figures_dir}
     write_json(metrics, metrics_out)
-    for name, frame in plot_tables(test, calibration, ece_bins=params.evaluate.ece_bins).items():
+    for name, frame in plot_tables(test, calibration, ece_bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=options["n_criteria"]).items():
         write_table(frame, Path(plots_dir) / f"{name}.csv")
-    if figures_dir is not None:
-        importance = global_importance(scorer, raw[(table["split"] == TEST).to_numpy()], source=raw_path)
-        write_table(importance, Path(figures_dir) / "importance.csv")
-        for group in ("fit", "intent"):
-            write_figure(importance_figure(importance, model=group), Path(figures_dir) / f"importance_{group}.png")
+    scored = add_rule_probabilities(test, calibration, bant_variants=ev.bant_variants, n_criteria=len(scorer.bant.criteria))
+    pngs = figures.benchmark_figures(scored, metrics, **options)
+    importance = global_importance(scorer, raw[(table["split"] == TEST).to_numpy()], source=raw_path)
+    write_table(importance, Path(figures_dir) / "importance.csv")
+    for group in ("fit", "intent"):
+        pngs[f"importance_{group}"] = figures.png_bytes(importance_figure(importance, model=group))
+    for name, png in pngs.items():
+        write_bytes(png, Path(figures_dir) / f"{name}.png")
+    md_dir = Path(report_md).resolve().parent
+    figure_links = {name: os.path.relpath(Path(figures_dir).resolve() / f"{name}.png", md_dir) for name in pngs}
+    write_text(report.render_markdown(metrics, figures=figure_links), report_md)
+    write_text(report.render_html(metrics, figures=pngs), report_html)
     return metrics
 
 
@@ -305,12 +373,19 @@ def register(
 
 
 # -- everything but register, in one directory (tests and benchmarks) ------------------------------
-def run_all(params: Params, *, workdir: str | Path) -> dict[str, Path]:
-    """Run generate .. predict (not register) with every file under ``workdir``; return the paths.
+PIPELINE_ORDER = ("generate", "featurize", "train", "calibrate", "evaluate", "predict")
+
+
+def run_all(params: Params, *, workdir: str | Path, through: str = "predict") -> dict[str, Path]:
+    """Run generate .. ``through`` (never register) with every file under ``workdir``; return the paths.
 
     The same stage functions `dvc repro` calls, for tests and benchmark scripts that need a trained
-    pipeline without a DVC project. Returns a dict of the files written (keys as in dvc.yaml).
+    pipeline without a DVC project. The layout under ``workdir`` is this function's own (the
+    project's paths are stated in dvc.yaml only).
     """
+    if through not in PIPELINE_ORDER:
+        raise ValueError(f"through must be one of {PIPELINE_ORDER}, got {through!r}")
+    steps = PIPELINE_ORDER[: PIPELINE_ORDER.index(through) + 1]
     d = Path(workdir)
     p = {
         "leads": d / "raw/leads.parquet",
@@ -324,22 +399,42 @@ def run_all(params: Params, *, workdir: str | Path) -> dict[str, Path]:
         "scorer": d / "models/lead_scorer.joblib",
         "metrics": d / "reports/metrics.json",
         "plots": d / "reports/plots",
+        "html": d / "reports/benchmark.html",
+        "md": d / "reports/benchmark.md",
+        "figures": d / "reports/figures",
         "predictions": d / "predictions/open_leads_scored.parquet",
     }
     s = {k: str(v) for k, v in p.items()}
     generate(params, leads_out=s["leads"], truth_out=s["truth"])
-    featurize(params, raw_path=s["leads"], fit_out=s["fit_features"], intent_out=s["intent_features"], featurizer_out=s["featurizer"], audit_out=s["audit"])
-    train(params, group="fit", features_path=s["fit_features"], model_out=s["fit_model"])
-    train(params, group="intent", features_path=s["intent_features"], model_out=s["intent_model"])
-    calibrate(
-        params,
-        fit_features=s["fit_features"],
-        intent_features=s["intent_features"],
-        fit_model=s["fit_model"],
-        intent_model=s["intent_model"],
-        featurizer_path=s["featurizer"],
-        scorer_out=s["scorer"],
-    )
-    evaluate(params, raw_path=s["leads"], truth_path=s["truth"], features_path=s["fit_features"], scorer_path=s["scorer"], metrics_out=s["metrics"], plots_dir=s["plots"])
-    predict(params, raw_path=s["leads"], features_path=s["fit_features"], scorer_path=s["scorer"], out_paths=[s["predictions"]])
+    if "featurize" in steps:
+        featurize(params, raw_path=s["leads"], fit_out=s["fit_features"], intent_out=s["intent_features"], featurizer_out=s["featurizer"], audit_out=s["audit"])
+    if "train" in steps:
+        train(params, group="fit", features_path=s["fit_features"], model_out=s["fit_model"])
+        train(params, group="intent", features_path=s["intent_features"], model_out=s["intent_model"])
+    if "calibrate" in steps:
+        calibrate(
+            params,
+            fit_features=s["fit_features"],
+            intent_features=s["intent_features"],
+            fit_model=s["fit_model"],
+            intent_model=s["intent_model"],
+            featurizer_path=s["featurizer"],
+            scorer_out=s["scorer"],
+        )
+    if "evaluate" in steps:
+        evaluate(
+            params,
+            raw_path=s["leads"],
+            truth_path=s["truth"],
+            features_path=s["fit_features"],
+            intent_features_path=s["intent_features"],
+            scorer_path=s["scorer"],
+            metrics_out=s["metrics"],
+            plots_dir=s["plots"],
+            report_html=s["html"],
+            report_md=s["md"],
+            figures_dir=s["figures"],
+        )
+    if "predict" in steps:
+        predict(params, raw_path=s["leads"], features_path=s["fit_features"], scorer_path=s["scorer"], out_paths=[s["predictions"]])
     return p

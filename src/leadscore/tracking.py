@@ -121,7 +121,9 @@ def log_pipeline_run(
         mlflow.set_tags({"data_fingerprint": data_fingerprint, "data_source": params.data.source, **({"mlflow.source.git.commit": commit} if commit else {})})
         mlflow.log_artifact(params_path)
         for path in artifacts:
-            if Path(path).exists():
+            if Path(path).is_dir():
+                mlflow.log_artifacts(path, artifact_path=Path(path).name)
+            elif Path(path).exists():
                 mlflow.log_artifact(path)
         requirements = pip_requirements()
         for label, path in (("fit_model", fit_model_path), ("intent_model", intent_model_path)):

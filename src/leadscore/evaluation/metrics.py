@@ -55,11 +55,29 @@ def roc_points(y: np.ndarray, p: np.ndarray, *, max_points: int = 200) -> pd.Dat
     return pd.DataFrame({"fpr": fpr[keep], "tpr": tpr[keep]})
 
 
-def gains_points(y: np.ndarray, p: np.ndarray, *, points: int = 100) -> pd.DataFrame:
-    """Cumulative share of conversions captured vs share of leads worked, best-scored first."""
+def expected_cumulative_conversions(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``out[k]``: expected conversions among the ``k`` best-scored leads, ``k = 0..n``.
+
+    Ties are worked in random order, so within a block of equal scores conversions accrue at the
+    block's average rate: a rule that qualifies 3,000 leads but is asked for 2,500 gets 2,500 times
+    its qualified rate, not whatever the file order happens to give.
+    """
     y = np.asarray(y, dtype=float)
-    order = np.argsort(-np.asarray(p, dtype=float), kind="stable")
-    captured = np.cumsum(y[order]) / max(y.sum(), 1)
+    s = np.asarray(scores, dtype=float)
+    order = np.argsort(-s, kind="stable")
+    s_sorted, y_sorted = s[order], y[order]
+    starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
+    sizes = np.diff(np.r_[starts, len(s)])
+    block_rate = np.add.reduceat(y_sorted, starts) / sizes if len(s) else np.array([])
+    per_lead = np.repeat(block_rate, sizes)
+    return np.r_[0.0, np.cumsum(per_lead)]
+
+
+def gains_points(y: np.ndarray, p: np.ndarray, *, points: int = 100) -> pd.DataFrame:
+    """Cumulative share of conversions captured vs share of leads worked, best-scored first
+    (ties worked in random order, see :func:`expected_cumulative_conversions`)."""
+    y = np.asarray(y, dtype=float)
+    captured = expected_cumulative_conversions(y, p)[1:] / max(y.sum(), 1)
     at = np.unique(np.linspace(1, len(y), points).astype(int))
     return pd.DataFrame({"share_of_leads": at / len(y), "share_of_conversions": captured[at - 1]})
 

@@ -1,0 +1,169 @@
+"""The benchmark page: builds on a tiny dataset, is self-contained, and shows metrics.json's numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from leadscore.evaluation.benchmark import scorer_label
+from leadscore.evaluation.report import QUADRANT_LABELS, who_is_right
+
+
+def _numbers(cell: str) -> list[float]:
+    """Numbers in a rendered cell; percentages become shares ("53.3%" -> 0.533)."""
+    out = []
+    for text, percent in re.findall(r"([-+]?\d[\d,]*(?:\.\d+)?)(%?)", cell.replace("−", "-")):
+        value = float(text.replace(",", ""))
+        out.append(value / 100 if percent else value)
+    return out
+
+
+def _md_tables(markdown: str) -> dict[str, list[list[str]]]:
+    tables, title = {}, None
+    for line in markdown.splitlines():
+        if line.startswith("### "):
+            title = line[4:]
+            tables[title] = []
+        elif line.startswith("|") and title is not None and not line.startswith("|---"):
+            tables[title].append([c.strip().strip("*") for c in line.strip("|").split("|")])
+    return {t: rows[1:] for t, rows in tables.items() if rows}  # drop header rows
+
+
+def _table(tables: dict, prefix: str) -> list[list[str]]:
+    (rows,) = [rows for title, rows in tables.items() if title.startswith(prefix)]
+    return rows
+
+
+def _close(shown: float, value: float | None, decimals: int) -> bool:
+    return value is not None and abs(shown - value) <= 0.5 * 10**-decimals + 1e-9
+
+
+@pytest.fixture(scope="module")
+def page(small_pipeline):
+    paths = small_pipeline["paths"]
+    return {
+        "metrics": json.loads(Path(paths["metrics"]).read_text()),
+        "md": Path(paths["md"]).read_text(),
+        "html": Path(paths["html"]).read_text(),
+        "paths": paths,
+    }
+
+
+def test_page_and_figures_are_written(page):
+    figures = Path(page["paths"]["figures"])
+    for name in ("gains", "reliability", "quadrant_map", "capacity"):
+        data = (figures / f"{name}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+    assert page["metrics"]["report"] == {"html": page["paths"]["html"], "markdown": page["paths"]["md"], "figures": page["paths"]["figures"]}
+
+
+def test_html_is_self_contained(page):
+    html = page["html"]
+    assert html.count('src="data:image/png;base64,') == 6  # 4 benchmark charts + 2 importance charts
+    assert not re.search(r'(src|href)="(https?:)?//', html), "the page must open offline"
+    assert "<script" not in html
+
+
+def test_table1_equals_metrics_json(page):
+    m, rows = page["metrics"], _table(_md_tables(page["md"]), "Table 1")
+    by_label = {r[0]: r for r in rows}
+    assert len(rows) == len(m["test"])
+    for name, values in m["test"].items():
+        row = by_label[scorer_label(name)]
+        for j, key in enumerate(("auc", "pr_auc", "log_loss", "brier", "ece"), start=1):
+            point, low, high = _numbers(row[j])
+            ci = m["bootstrap"]["intervals"][name][key]
+            assert _close(point, values[key], 3) and _close(low, ci["low"], 3) and _close(high, ci["high"], 3), (name, key, row[j])
+
+
+def test_volume_tables_equal_metrics_json(page):
+    m, tables = page["metrics"], _md_tables(page["md"])
+    rows = {r[0]: r for r in _table(tables, "Table 2.")}
+    for name, r in m["at_bant_volume"]["scorers"].items():
+        row = [_numbers(c) for c in rows[scorer_label(name)][1:]]
+        assert _close(row[0][0], r["conversions"], 0)
+        assert _close(row[1][0], r["precision"], 3) and _close(row[2][0], r["recall"], 3)
+        if r["leads_to_match"] is not None:
+            assert row[3][0] == r["leads_to_match"] and _close(row[4][0], r["fewer_calls"], 3)
+    rules = {r[0]: r for r in _table(tables, "Table 2b")}
+    for name, r in m["rule_operating_points"].items():
+        row = [_numbers(c) for c in rules[scorer_label(name)][1:]]
+        assert row[0][0] == r["volume"] and _close(row[1][0], r["conversions"], 0) and _close(row[3][0], r["model_conversions"], 0)
+    capacity = {r[0]: r for r in _table(tables, "Table 5")}
+    for name, conversions in m["capacity_plan"]["conversions"].items():
+        assert _close(_numbers(capacity[scorer_label(name)][1])[0], conversions, 0)
+
+
+def test_lift_and_crosstab_equal_metrics_json(page):
+    m, tables = page["metrics"], _md_tables(page["md"])
+    for row in _table(tables, "Table 3"):
+        d = m["lift_deciles"][row[0]]
+        decile, leads, wins, rate, predicted, lift, cumulative = (_numbers(c)[0] for c in row)
+        assert (leads, wins) == (d["leads"], d["conversions"])
+        assert _close(rate, d["rate"], 3) and _close(predicted, d["mean_predicted"], 3) and _close(lift, d["lift"], 2) and _close(cumulative, d["cumulative_share"], 3)
+    crosstab = _table(tables, "Table 4")
+    assert len(crosstab) == 8
+    labels = {v: k for k, v in QUADRANT_LABELS.items()}
+    for row in crosstab:
+        cell = m["quadrant_bant"][labels[row[0]]]["bant_qualified" if row[1] == "qualified" else "bant_not_qualified"]
+        assert _numbers(row[2])[0] == cell["n"] and _numbers(row[3])[0] == cell["conversions"]
+        if cell["n"]:
+            assert _close(_numbers(row[4])[0], cell["observed_rate"], 3) and _close(_numbers(row[5])[0], cell["mean_predicted"], 3)
+    assert sum(c["n"] for q in m["quadrant_bant"].values() for c in q.values()) == m["data"]["test_leads"]
+
+
+def test_headline_states_the_measured_figures(page):
+    m = page["metrics"]
+    conv = m["at_bant_volume"]["scorers"]["conversion"]
+    assert f"AUC is {m['test']['conversion']['auc']:.3f} against BANT's {m['test']['bant']['auc']:.3f}" in page["md"]
+    assert f"{100 * conv['fewer_calls']:.0f}% fewer calls" in page["md"]
+
+
+class _Cells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag == "td":
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self.tables[-1][-1].append(self._cell.strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+
+def test_html_tables_show_the_same_cells_as_the_markdown(page):
+    parser = _Cells()
+    parser.feed(page["html"])
+    html_tables = [[row for row in t if row] for t in parser.tables]
+    md_tables = list(_md_tables(page["md"]).values())
+    assert html_tables == md_tables
+
+
+@pytest.mark.parametrize(
+    ("quadrant", "qualified", "rate", "expected"),
+    [
+        ("high_fit_high_intent", False, 0.40, "model"),  # model said work it, BANT said no, it converts well
+        ("high_fit_high_intent", False, 0.10, "BANT"),
+        ("low_fit_low_intent", True, 0.05, "model"),  # BANT said work it, it converts poorly
+        ("low_fit_low_intent", True, 0.30, "BANT"),
+        ("high_fit_high_intent", True, 0.50, "agree (right)"),
+        ("low_fit_low_intent", False, 0.30, "agree (both wrong)"),
+    ],
+)
+def test_who_is_right(quadrant, qualified, rate, expected):
+    assert who_is_right(quadrant, qualified, rate, base_rate=0.15) == expected

@@ -1,0 +1,33 @@
+"""bench/screenshot_report.py renders the benchmark page in headless Chromium (skipped without it)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO_ROOT
+
+_spec = importlib.util.spec_from_file_location("screenshot_report", REPO_ROOT / "bench" / "screenshot_report.py")
+screenshot_report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(screenshot_report)
+
+
+@pytest.mark.skipif(screenshot_report.find_chromium() is None, reason="chromium is not installed (Debian: apt-get install -y chromium)")
+def test_page_renders_with_charts(small_pipeline, tmp_path):
+    from PIL import Image
+
+    out = screenshot_report.screenshot(
+        Path(small_pipeline["paths"]["html"]), tmp_path / "page.png", width=1400, height=3000
+    )
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert image.shape == (3000, 1400, 3)
+    # Not a blank page: many distinct colours (text, tables, chart lines) below the headline.
+    assert len(np.unique(image[::4, ::4].reshape(-1, 3), axis=0)) > 50
+
+
+def test_missing_page_is_one_clear_message(tmp_path, capsys):
+    assert screenshot_report.main([str(tmp_path / "nope.html"), str(tmp_path / "out.png")]) == 2
+    assert "not found" in capsys.readouterr().err
