@@ -34,3 +34,13 @@ def test_explore_notebook_runs_on_small_data():
     assert "5,000 leads" in text
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert images >= 2
+
+
+@pytest.mark.slow
+def test_model_vs_bant_notebook_runs_on_the_pipeline_project(pipeline, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{pipeline['store']}")
+    nb = _execute("02-model-vs-bant.ipynb", f'PROJECT_DIR = "{pipeline["root"]}"\nMODEL_URI = "models:/leadscore@champion"\nN_EXAMPLES = 2')
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "model says fast-track, BANT says no" in text
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert images >= 2

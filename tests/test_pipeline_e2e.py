@@ -92,7 +92,7 @@ def test_mlflow_run_and_aliases(pipeline):
 
     run_info = json.loads((pipeline["root"] / "reports/mlflow_run.json").read_text())
     client = MlflowClient(tracking_uri=f"sqlite:///{pipeline['store']}", registry_uri=f"sqlite:///{pipeline['store']}")
-    run = client.getrun_command(run_info["run_id"])
+    run = client.get_run(run_info["run_id"])
     assert run.data.metrics["test_conversion_auc"] > 0.7
     assert run.data.params["data.synthetic.n_leads"] == str(N_LEADS)
     assert len(run.data.tags["data_fingerprint"]) == 64
@@ -138,11 +138,11 @@ def test_champion_moves_only_when_log_loss_improves(pipeline):
         )
         worse = json.loads(json.dumps(metrics))
         worse["test"]["conversion"]["log_loss"] += 1.0
-        result = tracking.log_pipelinerun_command(params, metrics=worse, **common)
+        result = tracking.log_pipeline_run(params, metrics=worse, **common)
         assert result["aliases"] == ["challenger"]
         better = json.loads(json.dumps(metrics))
         better["test"]["conversion"]["log_loss"] -= 0.01
-        result = tracking.log_pipelinerun_command(params, metrics=better, **common)
+        result = tracking.log_pipeline_run(params, metrics=better, **common)
         assert result["aliases"] == ["challenger", "champion"]
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI", None)

@@ -186,6 +186,29 @@ def _champion_metric(client: MlflowClient, name: str) -> float | None:
     return client.get_run(current.run_id).data.metrics.get(CHAMPION_METRIC)
 
 
+def latest_run(experiment: str) -> dict[str, Any]:
+    """The most recent run of ``experiment`` in the current store: id, start time, metrics and tags.
+
+    Uses the store set by env MLFLOW_TRACKING_URI, else the repo's sqlite file.
+    """
+    from leadscore.errors import LeadscoreError
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    client = MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    runs = client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"], max_results=1) if found else []
+    if not runs:
+        raise LeadscoreError(f"{uri}: no runs in experiment {experiment!r} (run `make run` first)")
+    run = runs[0]
+    return {
+        "run_id": run.info.run_id,
+        "start_time": pd.Timestamp(run.info.start_time, unit="ms"),
+        "metrics": dict(run.data.metrics),
+        "tags": {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.log")},
+    }
+
+
 def load_registered_scorer(model_uri: str, params: Params | None = None):
     """Load a pyfunc lead scorer from a ``models:/`` or ``runs:/`` URI."""
     if params is not None:
