@@ -183,3 +183,36 @@ def load_registered_scorer(model_uri: str, params: Params | None = None):
     if params is not None:
         configure(params)
     return mlflow.pyfunc.load_model(model_uri)
+
+
+def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
+    """The LeadScorer inside a logged pyfunc model, with the name and version to stamp on scores.
+
+    Tracking store: env MLFLOW_TRACKING_URI, else the repo's sqlite file. Returns
+    ``(scorer, model_name, model_version)``: for ``models:/name@alias`` or ``models:/name/3`` the
+    registered name and version; for any other URI (``runs:/...``) the URI and the run id.
+    """
+    from leadscore.errors import LeadscoreError
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    if not os.environ.get("MLFLOW_REGISTRY_URI"):
+        mlflow.set_registry_uri(uri)
+    try:
+        pyfunc = mlflow.pyfunc.load_model(model_uri)
+        python_model = pyfunc.unwrap_python_model()
+        if not isinstance(python_model, LeadScorerModel):
+            raise LeadscoreError(f"{model_uri}: not a leadscore model (found {type(python_model).__name__})")
+        name, version = model_uri, pyfunc.metadata.run_id or "unknown"
+        if model_uri.startswith("models:/"):
+            ref = model_uri[len("models:/") :]
+            client = MlflowClient()
+            if "@" in ref:
+                name, alias = ref.split("@", 1)
+                version = str(client.get_model_version_by_alias(name, alias).version)
+            else:
+                name, _, version = ref.partition("/")
+    except mlflow.exceptions.MlflowException as err:
+        raise LeadscoreError(f"{model_uri}: could not load the model from {uri} ({str(err).splitlines()[0]})") from None
+    return python_model.scorer, name, version
