@@ -158,12 +158,14 @@ def _signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
     MLflow refuses int64 for a ``double`` column and NaN for a ``long`` one, but a count such as web
     visits arrives as ints in one request and as floats-with-nulls in the next. The featurizer
     validates numeric columns itself (with a message naming the column), so the schema only pins
-    which columns exist and the types of the text and boolean ones.
+    which columns exist and the types of the text ones. Boolean flags are relaxed too: MLflow turns
+    a null in a ``boolean`` column into False, so a served lead with an unknown flag (e.g. uses_crm)
+    would score differently from the same lead in batch, where the featurizer keeps it missing.
     """
     inferred = infer_signature(example, output)
     relaxed = [
         ColSpec(AnyType(), spec.name, required=spec.required)
-        if spec.type in (DataType.long, DataType.integer, DataType.double, DataType.float)
+        if spec.type in (DataType.long, DataType.integer, DataType.double, DataType.float, DataType.boolean)
         else spec
         for spec in inferred.inputs.inputs
     ]

@@ -69,6 +69,8 @@ def test_sql_table_and_query(tmp_path, leads):
     chunks, whole = _collect(table, ["lead_id", "employees"], 4)
     assert [len(c) for c in chunks] == [4, 4, 2]
     assert whole["lead_id"].tolist() == leads["lead_id"].tolist()
+    everything = open_source(url, query="SELECT * FROM leads")
+    assert [len(c) for c in everything.iter_chunks(["lead_id"], 4)] == [4, 4, 2]
     query = open_source(url, query="SELECT * FROM leads WHERE employees >= 50")
     assert query.count() is None
     _, subset = _collect(query, ["lead_id"], 100)

@@ -137,7 +137,7 @@ class SqlSource:
                 result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(statement)
                 keys = list(result.keys())
                 _require(keys, columns, source=self.description)
-                for rows in result.partitions():
+                for rows in result.partitions(chunk_size):
                     yield pd.DataFrame.from_records(rows, columns=keys)[columns]
         except sa.exc.DBAPIError as err:
             raise LeadscoreError(f"{self.description}: the database refused the read ({str(err.orig).strip()})") from None
