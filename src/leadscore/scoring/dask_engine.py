@@ -71,13 +71,18 @@ def score_with_dask(
     kwargs = dict(model=model, scored_at=scored_at, explain=explain, source=str(input_path))
     # meta: the output's columns and dtypes, from scoring a few real rows (no fake data to trip validation).
     meta = score_frame(leads.head(2, npartitions=1, compute=True), **kwargs).iloc[:0]
-    scored = leads.map_partitions(score_frame, meta=meta, **kwargs)
 
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".tmp", dir=output_dir.parent))
     start = time.perf_counter()
     client = _client(scheduler, n_workers)
     try:
+        # One Parquet file (row group) is one partition: split further so that every worker thread
+        # has work (a single 1M-lead file would otherwise run on one worker).
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
+        if leads.npartitions < 2 * threads:
+            leads = leads.repartition(npartitions=2 * threads)
+        scored = leads.map_partitions(score_frame, meta=meta, **kwargs)
         status = console.status(f"scoring {leads.npartitions} partitions on Dask ({client.scheduler.address})") if console else contextlib.nullcontext()
         with status:
             scored.to_parquet(str(tmp_dir), write_index=False, compute=True)
