@@ -198,9 +198,11 @@ def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    # mlflow.set_*_uri also export MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI to os.environ, which
+    # every later subprocess (a `dvc repro`, a server) would inherit: restore both afterwards.
+    saved_env = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     mlflow.set_tracking_uri(uri)
-    if not os.environ.get("MLFLOW_REGISTRY_URI"):
-        mlflow.set_registry_uri(uri)
+    mlflow.set_registry_uri(saved_env["MLFLOW_REGISTRY_URI"] or uri)
     try:
         pyfunc = mlflow.pyfunc.load_model(model_uri)
         python_model = pyfunc.unwrap_python_model()
@@ -217,4 +219,12 @@ def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
                 name, _, version = ref.partition("/")
     except mlflow.exceptions.MlflowException as err:
         raise LeadscoreError(f"{model_uri}: could not load the model from {uri} ({str(err).splitlines()[0]})") from None
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return python_model.scorer, name, version

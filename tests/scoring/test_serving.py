@@ -46,7 +46,11 @@ def registry(tmp_path_factory, params, loaded_model, sample_leads):
     # The raw LightGBM models sit inside CalibratedClassifierCV(FrozenEstimator(model)).
     joblib.dump(scorer.fit_model.calibrated_classifiers_[0].estimator.estimator, paths["fit"])
     joblib.dump(scorer.intent_model.calibrated_classifiers_[0].estimator.estimator, paths["intent"])
-    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    import mlflow
+
+    # log_pipeline_run points MLflow (and, through mlflow.set_*_uri, os.environ) at the store:
+    # undo all of it, or later subprocesses (the e2e test's `dvc repro`) would inherit this store.
+    saved = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     os.environ["MLFLOW_TRACKING_URI"] = uri
     try:
         summary = tracking.log_pipeline_run(
@@ -61,10 +65,13 @@ def registry(tmp_path_factory, params, loaded_model, sample_leads):
             artifacts=[],
         )
     finally:
-        if saved is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = saved
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     assert "champion" in summary["aliases"]
     return uri, summary["version"]
 
@@ -85,6 +92,8 @@ def test_score_cli_with_registered_model(tmp_path, monkeypatch, registry, loaded
     np.testing.assert_array_equal(got["conversion_probability"], expected["conversion_probability"])
     result = CliRunner().invoke(app, ["score", "--no-progress", "--model", "models:/leadscore@nobody", "--input", str(leads), "--output", str(out)])
     assert result.exit_code == 2 and "could not load the model" in result.output
+    # Loading must not leak the store into the environment that later subprocesses inherit.
+    assert "MLFLOW_REGISTRY_URI" not in os.environ
 
 
 def _plain(value):
