@@ -48,7 +48,7 @@ def test_baselines_and_fewer_calls_on_default_data(pipeline):
     assert m["at_bant_volume"]["scorers"]["conversion"]["fewer_calls"] >= 0.3
 
 
-def test_dvc_plots_and_metrics_diffrun_command(pipeline):
+def test_dvc_plots_and_metrics_diff_run(pipeline):
     root, env = pipeline["root"], pipeline["env"]
     run_command(["dvc", "plots", "show", "-o", str(root / "dvc_plots")], root, env)
     assert (root / "dvc_plots/index.html").is_file()

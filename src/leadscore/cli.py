@@ -1,4 +1,4 @@
-"""Command-line interface: one command per DVC stage, plus summary.
+"""Command-line interface: one command per DVC stage, plus summary and batch scoring.
 
 Paths are arguments, given once in dvc.yaml's ``cmd``. Errors caused by input or configuration are
 printed as one clear message (exit code 2), never as a traceback.
@@ -298,6 +298,58 @@ def profile(
     if result.returncode != 0:
         raise typer.Exit(code=result.returncode)
     _print_summary(json.loads(Path("reports/metrics.json").read_text()))
+
+
+@app.command()
+@_friendly
+def score(
+    model: Annotated[str, typer.Option(help="models/ directory, a .joblib scorer, or an MLflow URI such as models:/leadscore@champion")],
+    input: Annotated[str, typer.Option("--input", help="leads: .csv, .parquet, a directory of Parquet files, or a SQLAlchemy URL")],
+    output: Annotated[str, typer.Option(help="scores: .parquet, .csv, a directory (Parquet parts), or a SQLAlchemy URL")],
+    table: Annotated[str | None, typer.Option(help="input table (database input)")] = None,
+    query: Annotated[str | None, typer.Option(help="input SELECT (database input), run as given")] = None,
+    output_table: Annotated[str | None, typer.Option(help="output table (database output)")] = None,
+    mode: Annotated[str, typer.Option(help="database output: replace | append | upsert (on the id column)")] = "replace",
+    engine: Annotated[str, typer.Option(help="single (streaming, one process) or dask (Parquet in, Parquet directory out)")] = "single",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default: a 2-worker LocalCluster")] = None,
+    chunk_size: Annotated[int, typer.Option(help="rows per chunk (single engine): bounds memory")] = 100_000,
+    explain: Annotated[bool, typer.Option("--explain", help="add reason columns (needs a scorer with explain support)")] = False,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Score a whole lead database in bounded chunks and write the scores atomically.
+
+    Output: the predict stage's columns except the within-batch rank, plus model_name,
+    model_version and scored_at. An interrupted run leaves the previous output untouched.
+    """
+    from leadscore.scoring.batch import load_model
+
+    if engine not in ("single", "dask"):
+        raise LeadscoreError(f"--engine: expected single or dask, got {engine!r}")
+    with console.status(f"loading model {model}"):
+        loaded = load_model(model)
+    if engine == "dask":
+        from leadscore.scoring.dask_engine import score_with_dask
+
+        if table or query or output_table or mode != "replace":
+            raise LeadscoreError("--engine dask reads and writes Parquet only (no --table/--query/--output-table/--mode)")
+        result = score_with_dask(model=loaded, input_path=input, output_dir=output, scheduler=scheduler, explain=explain, console=console if progress else None)
+        target = output
+    else:
+        from leadscore.scoring.batch import score_batches
+        from leadscore.scoring.sinks import open_sink
+        from leadscore.scoring.sources import open_source
+
+        if scheduler:
+            raise LeadscoreError("--scheduler is only used with --engine dask")
+        source = open_source(input, table=table, query=query)
+        sink = open_sink(output, table=output_table, mode=mode, id_column=loaded.scorer.id_column)
+        result = score_batches(model=loaded, source=source, sink=sink, chunk_size=chunk_size, explain=explain, console=console, show_progress=progress)
+        target = sink.description
+    console.print(
+        f"scored {result.rows:,} leads with {loaded.name} {loaded.version} in {result.seconds:.1f} s "
+        f"({result.leads_per_second:,.0f} leads/s) -> {target}",
+        highlight=False,
+    )
 
 
 @app.command()

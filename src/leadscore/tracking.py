@@ -165,13 +165,15 @@ def _signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
     MLflow refuses int64 for a ``double`` column and NaN for a ``long`` one, but a count such as web
     visits arrives as ints in one request and as floats-with-nulls in the next. The featurizer
     validates numeric columns itself (with a message naming the column), so the schema only pins
-    which columns exist and the types of the text and boolean ones.
+    which columns exist and the types of the text ones. Boolean flags are relaxed too: MLflow turns
+    a null in a ``boolean`` column into False, so a served lead with an unknown flag (e.g. uses_crm)
+    would score differently from the same lead in batch, where the featurizer keeps it missing.
     """
     as_float = example.astype({c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c]) and not pd.api.types.is_bool_dtype(example[c])})
     inferred = infer_signature(as_float, output, params={"explain": True})
     relaxed = [
         ColSpec(AnyType(), spec.name, required=spec.required)
-        if spec.type in (DataType.long, DataType.integer, DataType.double, DataType.float)
+        if spec.type in (DataType.long, DataType.integer, DataType.double, DataType.float, DataType.boolean)
         else spec
         for spec in inferred.inputs.inputs
     ]
@@ -214,3 +216,46 @@ def load_registered_scorer(model_uri: str, params: Params | None = None):
     if params is not None:
         configure(params)
     return mlflow.pyfunc.load_model(model_uri)
+
+
+def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
+    """The LeadScorer inside a logged pyfunc model, with the name and version to stamp on scores.
+
+    Tracking store: env MLFLOW_TRACKING_URI, else the repo's sqlite file. Returns
+    ``(scorer, model_name, model_version)``: for ``models:/name@alias`` or ``models:/name/3`` the
+    registered name and version; for any other URI (``runs:/...``) the URI and the run id.
+    """
+    from leadscore.errors import LeadscoreError
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    # mlflow.set_*_uri also export MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI to os.environ, which
+    # every later subprocess (a `dvc repro`, a server) would inherit: restore both afterwards.
+    saved_env = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(saved_env["MLFLOW_REGISTRY_URI"] or uri)
+    try:
+        pyfunc = mlflow.pyfunc.load_model(model_uri)
+        python_model = pyfunc.unwrap_python_model()
+        if not isinstance(python_model, LeadScorerModel):
+            raise LeadscoreError(f"{model_uri}: not a leadscore model (found {type(python_model).__name__})")
+        name, version = model_uri, pyfunc.metadata.run_id or "unknown"
+        if model_uri.startswith("models:/"):
+            ref = model_uri[len("models:/") :]
+            client = MlflowClient()
+            if "@" in ref:
+                name, alias = ref.split("@", 1)
+                version = str(client.get_model_version_by_alias(name, alias).version)
+            else:
+                name, _, version = ref.partition("/")
+    except mlflow.exceptions.MlflowException as err:
+        raise LeadscoreError(f"{model_uri}: could not load the model from {uri} ({str(err).splitlines()[0]})") from None
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return python_model.scorer, name, version
