@@ -27,21 +27,7 @@ from leadscore.models.explain import lightgbm_model, shap_contributions
 
 def train_scorer(params, n_leads: int, workdir: Path):
     small = params.model_copy(update={"data": params.data.model_copy(update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": n_leads})})})
-    p = {name: str(workdir / name) for name in ("leads.parquet", "truth.parquet", "fit.parquet", "intent.parquet", "featurizer.joblib", "fit.joblib", "intent.joblib", "scorer.joblib")}
-    stages.generate(small, leads_out=p["leads.parquet"], truth_out=p["truth.parquet"])
-    stages.featurize(small, raw_path=p["leads.parquet"], fit_out=p["fit.parquet"], intent_out=p["intent.parquet"], featurizer_out=p["featurizer.joblib"])
-    stages.train(small, group="fit", features_path=p["fit.parquet"], model_out=p["fit.joblib"])
-    stages.train(small, group="intent", features_path=p["intent.parquet"], model_out=p["intent.joblib"])
-    stages.calibrate(
-        small,
-        fit_features=p["fit.parquet"],
-        intent_features=p["intent.parquet"],
-        fit_model=p["fit.joblib"],
-        intent_model=p["intent.joblib"],
-        featurizer_path=p["featurizer.joblib"],
-        scorer_out=p["scorer.joblib"],
-    )
-    return load_object(p["scorer.joblib"])
+    return load_object(stages.run_all(small, workdir=workdir, through="calibrate")["scorer"])
 
 
 def main() -> None:

@@ -211,13 +211,6 @@ def latest_run(experiment: str) -> dict[str, Any]:
     }
 
 
-def load_registered_scorer(model_uri: str, params: Params | None = None):
-    """Load a pyfunc lead scorer from a ``models:/`` or ``runs:/`` URI."""
-    if params is not None:
-        configure(params)
-    return mlflow.pyfunc.load_model(model_uri)
-
-
 def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
     """The LeadScorer inside a logged pyfunc model, with the name and version to stamp on scores.
 

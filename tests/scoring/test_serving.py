@@ -142,7 +142,7 @@ def test_mlflow_serve_answers_like_batch_scoring(registry, loaded_model, sample_
             server.kill()
             server.wait()
 
-    expected = loaded_model.scorer.predict(two)
+    expected = loaded_model.scorer.predict(two, explain=True)  # served output carries the reasons
     assert list(answer.columns) == list(expected.columns)
     for column in expected.columns:
         if pd.api.types.is_float_dtype(expected[column]):
