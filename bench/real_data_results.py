@@ -150,7 +150,6 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", message=".*eval_set.*")
     names = [n for n in VARIANTS if n.startswith(args.only)]
     console = Console(stderr=True)
     results = {}

@@ -32,6 +32,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600 files; give outputs the usual permissions (e.g. so a browser running
+        # as another user can open the benchmark page).
+        umask = os.umask(0)
+        os.umask(umask)
+        if tmp_path.is_file():
+            os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)

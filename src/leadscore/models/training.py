@@ -58,7 +58,8 @@ def train_lightgbm(
     model.fit(
         X_train,
         y_train.astype(np.int8),
-        eval_set=[(X_early_stopping, y_early_stopping.astype(np.int8))],
+        eval_X=X_early_stopping,
+        eval_y=y_early_stopping.astype(np.int8),
         eval_metric="binary_logloss",
         callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
     )
