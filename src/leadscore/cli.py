@@ -158,7 +158,9 @@ def evaluate(
             report_md=report_md,
             figures_dir=figures_dir,
         )
-    _print_summary(metrics)
+    # One line here; `leadscore summary` (the end of `make run`) prints the full tables.
+    conv = metrics["test"]["conversion"]
+    console.print(f"test split: conversion AUC {conv['auc']:.3f}, ECE {conv['ece']:.3f}, capacity ratio {_fmt(metrics['capacity']['ratio'])}")
 
 
 @app.command()
