@@ -6,9 +6,11 @@ import this module. Nothing happens at import time: the tracking URI is resolved
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -40,15 +42,35 @@ def default_tracking_uri(cwd: str | Path | None = None) -> str:
     return f"sqlite:///{Path(cwd) / 'mlflow.db'}"
 
 
-def configure(params: Params) -> str:
-    """Point MLflow at the store: env MLFLOW_TRACKING_URI, else params, else the repo's sqlite file."""
+def store_uri(params: Params | None = None) -> str:
+    """The MLflow store to use: env MLFLOW_TRACKING_URI, else params mlflow.tracking_uri, else the
+    repo's sqlite file."""
+    configured = params.mlflow.tracking_uri if params is not None else None
+    return os.environ.get("MLFLOW_TRACKING_URI") or configured or default_tracking_uri()
+
+
+@contextlib.contextmanager
+def using_store(uri: str) -> Iterator[str]:
+    """Point MLflow's tracking and registry at ``uri`` for the block, then put everything back.
+
+    ``mlflow.set_*_uri`` also export MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI to ``os.environ``,
+    which every later subprocess (a `dvc repro`, a model server) would inherit; restoring them keeps
+    the process as it was. The registry lives in the same store unless the user set one explicitly.
+    """
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or params.mlflow.tracking_uri or default_tracking_uri()
+    saved = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     mlflow.set_tracking_uri(uri)
-    # The registry lives in the same store unless the user set one explicitly.
-    if not os.environ.get("MLFLOW_REGISTRY_URI"):
-        mlflow.set_registry_uri(uri)
-    return uri
+    mlflow.set_registry_uri(saved["MLFLOW_REGISTRY_URI"] or uri)
+    try:
+        yield uri
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class LeadScorerModel(mlflow.pyfunc.PythonModel):
@@ -109,54 +131,54 @@ def log_pipeline_run(
 
     Returns a summary (run id, model version, aliases) that the register stage writes to disk.
     """
-    tracking_uri = configure(params)
-    mlflow.set_experiment(params.mlflow.experiment)
-    name = params.mlflow.registered_model
-    scorer = load_object(scorer_path)
-    with mlflow.start_run() as run:
-        flat_params = _flatten("", params.model_dump(mode="json", by_alias=True), {})
-        mlflow.log_params({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in flat_params.items()})
-        mlflow.log_metrics(_metric_items(metrics))
-        commit = _git_commit()
-        mlflow.set_tags({"data_fingerprint": data_fingerprint, "data_source": params.data.source, **({"mlflow.source.git.commit": commit} if commit else {})})
-        mlflow.log_artifact(params_path)
-        for path in artifacts:
-            if Path(path).is_dir():
-                mlflow.log_artifacts(path, artifact_path=Path(path).name)
-            elif Path(path).exists():
-                mlflow.log_artifact(path)
-        requirements = pip_requirements()
-        for label, path in (("fit_model", fit_model_path), ("intent_model", intent_model_path)):
-            mlflow.lightgbm.log_model(load_object(path).booster_, name=label, pip_requirements=requirements)
-        example = input_example[scorer.input_columns].head(5).reset_index(drop=True)
-        info = mlflow.pyfunc.log_model(
-            name="lead_scorer",
-            python_model=LeadScorerModel(),
-            artifacts={"scorer": scorer_path},
-            signature=_signature(example, scorer.predict(example, explain=True)),
-            input_example=example,
-            pip_requirements=requirements,
-            code_paths=[str(Path(__file__).parent)],
-            registered_model_name=name,
-        )
-    client = MlflowClient()
-    version = str(info.registered_model_version)
-    client.set_registered_model_alias(name, CHALLENGER, version)
-    new_loss = _metric_items(metrics).get(CHAMPION_METRIC)
-    champion_loss = _champion_metric(client, name)
-    promoted = champion_loss is None or (new_loss is not None and new_loss < champion_loss)
-    if promoted:
-        client.set_registered_model_alias(name, CHAMPION, version)
-    return {
-        "tracking_uri": tracking_uri,
-        "experiment": params.mlflow.experiment,
-        "run_id": run.info.run_id,
-        "registered_model": name,
-        "version": version,
-        "aliases": [CHALLENGER] + ([CHAMPION] if promoted else []),
-        CHAMPION_METRIC: new_loss,
-        f"previous_champion_{CHAMPION_METRIC}": champion_loss,
-    }
+    with using_store(store_uri(params)) as tracking_uri:
+        mlflow.set_experiment(params.mlflow.experiment)
+        name = params.mlflow.registered_model
+        scorer = load_object(scorer_path)
+        with mlflow.start_run() as run:
+            flat_params = _flatten("", params.model_dump(mode="json", by_alias=True), {})
+            mlflow.log_params({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in flat_params.items()})
+            mlflow.log_metrics(_metric_items(metrics))
+            commit = _git_commit()
+            mlflow.set_tags({"data_fingerprint": data_fingerprint, "data_source": params.data.source, **({"mlflow.source.git.commit": commit} if commit else {})})
+            mlflow.log_artifact(params_path)
+            for path in artifacts:
+                if Path(path).is_dir():
+                    mlflow.log_artifacts(path, artifact_path=Path(path).name)
+                elif Path(path).exists():
+                    mlflow.log_artifact(path)
+            requirements = pip_requirements()
+            for label, path in (("fit_model", fit_model_path), ("intent_model", intent_model_path)):
+                mlflow.lightgbm.log_model(load_object(path).booster_, name=label, pip_requirements=requirements)
+            example = input_example[scorer.input_columns].head(5).reset_index(drop=True)
+            info = mlflow.pyfunc.log_model(
+                name="lead_scorer",
+                python_model=LeadScorerModel(),
+                artifacts={"scorer": scorer_path},
+                signature=_signature(example, scorer.predict(example, explain=True)),
+                input_example=example,
+                pip_requirements=requirements,
+                code_paths=[str(Path(__file__).parent)],
+                registered_model_name=name,
+            )
+        client = MlflowClient()
+        version = str(info.registered_model_version)
+        client.set_registered_model_alias(name, CHALLENGER, version)
+        new_loss = _metric_items(metrics).get(CHAMPION_METRIC)
+        champion_loss = _champion_metric(client, name)
+        promoted = champion_loss is None or (new_loss is not None and new_loss < champion_loss)
+        if promoted:
+            client.set_registered_model_alias(name, CHAMPION, version)
+        return {
+            "tracking_uri": tracking_uri,
+            "experiment": params.mlflow.experiment,
+            "run_id": run.info.run_id,
+            "registered_model": name,
+            "version": version,
+            "aliases": [CHALLENGER] + ([CHAMPION] if promoted else []),
+            CHAMPION_METRIC: new_loss,
+            f"previous_champion_{CHAMPION_METRIC}": champion_loss,
+        }
 
 
 def _signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
@@ -196,7 +218,7 @@ def latest_run(experiment: str) -> dict[str, Any]:
     from leadscore.errors import LeadscoreError
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    uri = store_uri()
     client = MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
     runs = client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"], max_results=1) if found else []
@@ -220,35 +242,21 @@ def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
     """
     from leadscore.errors import LeadscoreError
 
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
-    # mlflow.set_*_uri also export MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI to os.environ, which
-    # every later subprocess (a `dvc repro`, a server) would inherit: restore both afterwards.
-    saved_env = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(saved_env["MLFLOW_REGISTRY_URI"] or uri)
-    try:
-        pyfunc = mlflow.pyfunc.load_model(model_uri)
-        python_model = pyfunc.unwrap_python_model()
-        if not isinstance(python_model, LeadScorerModel):
-            raise LeadscoreError(f"{model_uri}: not a leadscore model (found {type(python_model).__name__})")
-        name, version = model_uri, pyfunc.metadata.run_id or "unknown"
-        if model_uri.startswith("models:/"):
-            ref = model_uri[len("models:/") :]
-            client = MlflowClient()
-            if "@" in ref:
-                name, alias = ref.split("@", 1)
-                version = str(client.get_model_version_by_alias(name, alias).version)
-            else:
-                name, _, version = ref.partition("/")
-    except mlflow.exceptions.MlflowException as err:
-        raise LeadscoreError(f"{model_uri}: could not load the model from {uri} ({str(err).splitlines()[0]})") from None
-    finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with using_store(store_uri()) as uri:
+        try:
+            pyfunc = mlflow.pyfunc.load_model(model_uri)
+            python_model = pyfunc.unwrap_python_model()
+            if not isinstance(python_model, LeadScorerModel):
+                raise LeadscoreError(f"{model_uri}: not a leadscore model (found {type(python_model).__name__})")
+            name, version = model_uri, pyfunc.metadata.run_id or "unknown"
+            if model_uri.startswith("models:/"):
+                ref = model_uri[len("models:/") :]
+                client = MlflowClient()
+                if "@" in ref:
+                    name, alias = ref.split("@", 1)
+                    version = str(client.get_model_version_by_alias(name, alias).version)
+                else:
+                    name, _, version = ref.partition("/")
+        except mlflow.exceptions.MlflowException as err:
+            raise LeadscoreError(f"{model_uri}: could not load the model from {uri} ({str(err).splitlines()[0]})") from None
     return python_model.scorer, name, version

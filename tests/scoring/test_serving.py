@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from unittest import mock
 import socket
 import subprocess
 import sys
@@ -46,13 +47,9 @@ def registry(tmp_path_factory, params, loaded_model, sample_leads):
     # The raw LightGBM models sit inside CalibratedClassifierCV(FrozenEstimator(model)).
     joblib.dump(scorer.fit_model.calibrated_classifiers_[0].estimator.estimator, paths["fit"])
     joblib.dump(scorer.intent_model.calibrated_classifiers_[0].estimator.estimator, paths["intent"])
-    import mlflow
-
-    # log_pipeline_run points MLflow (and, through mlflow.set_*_uri, os.environ) at the store:
-    # undo all of it, or later subprocesses (the e2e test's `dvc repro`) would inherit this store.
-    saved = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
+    # log_pipeline_run restores MLflow's URIs and os.environ itself (tracking.using_store); only
+    # the env var that points it at this store is set, and patch.dict takes it back.
+    with mock.patch.dict(os.environ, {"MLFLOW_TRACKING_URI": uri}):
         summary = tracking.log_pipeline_run(
             params,
             params_path=str(REPO_ROOT / "params.yaml"),
@@ -64,14 +61,6 @@ def registry(tmp_path_factory, params, loaded_model, sample_leads):
             data_fingerprint="test-fixture",
             artifacts=[],
         )
-    finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     assert "champion" in summary["aliases"]
     return uri, summary["version"]
 
