@@ -9,25 +9,58 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := 1
 # An absolute store, so `dvc exp run --temp/--queue` logs to this repo's store, not a copy's.
 export MLFLOW_TRACKING_URI ?= sqlite:///$(abspath .)/mlflow.db
+# uv installs exactly the pinned, hashed versions in requirements.lock; it never fetches a Python.
+export UV_PYTHON_DOWNLOADS := never
+UV := $(BIN)/uv
 
-.PHONY: install run test bench clean
+.PHONY: install lock run test test-fast check lint format typecheck imports clean
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# The environment is exactly requirements.lock (regenerate it with `make lock` after editing
+# pyproject.toml's dependencies). uv comes from the lock too, bootstrapped by pip once.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep -m1 -E '^uv==' requirements.lock | cut -d' ' -f1)"
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+## Re-pin every dependency (after changing pyproject.toml); commit requirements.lock.
+lock:
+	$(UV) pip compile pyproject.toml --extra dev --extra dask --extra postgres --python-version 3.11 \
+		--generate-hashes --no-header --quiet -o requirements.lock
 
 ## Run the whole pipeline on the embedded synthetic CRM; print model vs BANT vs the ceiling and where the benchmark page is.
 run: install
 	$(BIN)/dvc repro
 	$(BIN)/python -m leadscore summary reports/metrics.json
 
-## Install and run the tests.
+## Install and run every test (what CI runs), slowest 15 listed.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
+## Unit tests only (no pipeline runs, no servers): under a minute.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" --durations=15
+
+## Static checks CI runs before the tests: lint, format, types, layer contracts.
+check: lint typecheck imports
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+typecheck: install
+	$(BIN)/mypy src
+
+imports: install
+	$(BIN)/lint-imports
+
+## Remove pipeline outputs (the DVC cache stays: `dvc repro` restores from it).
 clean:
-	rm -rf data/raw data/features data/predictions models/*.joblib reports/* .dvc/cache .dvc/tmp
+	rm -rf data/raw data/features data/predictions models/*.json models/*.txt models/*.joblib reports/* .dvc/tmp

@@ -26,7 +26,13 @@ from leadscore.models.explain import lightgbm_model, shap_contributions
 
 
 def train_scorer(params, n_leads: int, workdir: Path):
-    small = params.model_copy(update={"data": params.data.model_copy(update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": n_leads})})})
+    small = params.model_copy(
+        update={
+            "data": params.data.model_copy(
+                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": n_leads})}
+            )
+        }
+    )
     return load_object(stages.run_all(small, workdir=workdir, through="calibrate")["scorer"])
 
 
@@ -45,7 +51,9 @@ def main() -> None:
         raw, _ = generate_leads(args.leads, seed=params.data.synthetic.seed + 1)
     for group in ("fit", "intent"):
         model = lightgbm_model(getattr(scorer, f"{group}_model"))
-        console.print(f"{group} model: {model.best_iteration_ or model.n_estimators} trees, {model.booster_.num_feature()} features")
+        console.print(
+            f"{group} model: {model.best_iteration_ or model.n_estimators} trees, {model.booster_.num_feature()} features"
+        )
 
     with console.status("scoring without explanations"):
         start = time.perf_counter()
@@ -77,10 +85,19 @@ def main() -> None:
     console.print(f"leads scored:                 {len(raw):,}")
     console.print(f"predict(explain=False):       {t_plain:7.1f} s")
     console.print(f"predict(explain=True):        {t_explain:7.1f} s")
-    console.print(f"[bold]ratio:                        {ratio:7.2f}x[/]  (goal <= 3x: {'met' if ratio <= 3 else 'NOT met'})")
-    console.print(f"plain pred_contrib, both models, extrapolated from 20k leads: {t_naive:7.1f} s (reasons not even formatted)")
+    console.print(
+        f"[bold]ratio:                        {ratio:7.2f}x[/]  (goal <= 3x: {'met' if ratio <= 3 else 'NOT met'})"
+    )
+    console.print(
+        f"plain pred_contrib, both models, extrapolated from 20k leads: {t_naive:7.1f} s (reasons not even formatted)"
+    )
     console.print(f"max |difference| vs LightGBM pred_contrib on 5,000 leads: {worst:.1e}")
-    console.print("example:", explained.iloc[0][["lead_id", "quadrant", *[c for c in explained.columns if "reason" in c or c == "quadrant_summary"]]].to_dict())
+    console.print(
+        "example:",
+        explained.iloc[0][
+            ["lead_id", "quadrant", *[c for c in explained.columns if "reason" in c or c == "quadrant_summary"]]
+        ].to_dict(),
+    )
 
 
 if __name__ == "__main__":

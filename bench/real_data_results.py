@@ -36,8 +36,16 @@ from leadscore.models.training import train_lightgbm
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-X_ED_LEAKY = ("Tags", "Lead Quality", "Lead Profile", "Last Notable Activity", "Asymmetrique Activity Index",
-              "Asymmetrique Profile Index", "Asymmetrique Activity Score", "Asymmetrique Profile Score")
+X_ED_LEAKY = (
+    "Tags",
+    "Lead Quality",
+    "Lead Profile",
+    "Last Notable Activity",
+    "Asymmetrique Activity Index",
+    "Asymmetrique Profile Index",
+    "Asymmetrique Activity Score",
+    "Asymmetrique Profile Score",
+)
 
 
 def _features(params: Params, **changes) -> Params:
@@ -57,7 +65,11 @@ VARIANTS = {
         lambda p: _features(p, intent=(*p.features.intent, *X_ED_LEAKY), exclude=()),
         "leakage demonstration: Tags, Lead Quality, ... used as intent",
     ),
-    "bank_marketing": ("bank_marketing", lambda p: p, "profile as shipped (row-order split; duration, campaign excluded)"),
+    "bank_marketing": (
+        "bank_marketing",
+        lambda p: p,
+        "profile as shipped (row-order split; duration, campaign excluded)",
+    ),
     "bank_marketing_stratified": (
         "bank_marketing",
         lambda p: p.model_copy(update={"split": p.split.model_copy(update={"method": "stratified"})}),
@@ -77,11 +89,20 @@ def all_features_model(params: Params, paths: dict[str, Path]) -> np.ndarray:
     """Test-split probabilities of one calibrated LightGBM on fit + intent features together."""
     fit, intent = pd.read_parquet(paths["fit_features"]), pd.read_parquet(paths["intent_features"])
     id_col = params.columns.id
-    X = pd.concat([fit.drop(columns=[id_col, "split", "label"]), intent.drop(columns=[id_col, "split", "label"])], axis=1)
+    X = pd.concat(
+        [fit.drop(columns=[id_col, "split", "label"]), intent.drop(columns=[id_col, "split", "label"])], axis=1
+    )
     split, y = fit["split"], fit["label"]
     lgbm = params.train.fit.model_copy(update={"monotone_increasing": ()})
-    model = train_lightgbm(X[split == TRAIN], y[split == TRAIN], X[split == EARLY_STOPPING], y[split == EARLY_STOPPING],
-                           params=lgbm, early_stopping_rounds=params.train.early_stopping_rounds, seed=params.train.seed)
+    model = train_lightgbm(
+        X[split == TRAIN],
+        y[split == TRAIN],
+        X[split == EARLY_STOPPING],
+        y[split == EARLY_STOPPING],
+        params=lgbm,
+        early_stopping_rounds=params.train.early_stopping_rounds,
+        seed=params.train.seed,
+    )
     cal = split == CALIBRATION
     calibrated = calibrate_classifier(model, X[cal], y[cal], method=params.calibrate.method)
     return calibrated.predict_proba(X[split == TEST])[:, 1]
@@ -109,7 +130,9 @@ def run_variant(name: str, data_root: Path) -> dict:
         rows[label] = {"auc": m["auc"], "log_loss": m["log_loss"], "ece": m["ece"], "capacity_ratio": ratio}
     m = binary_metrics(y, p_all, bins=params.evaluate.ece_bins)
     rows["all-features LightGBM"] = {
-        "auc": m["auc"], "log_loss": m["log_loss"], "ece": m["ece"],
+        "auc": m["auc"],
+        "log_loss": m["log_loss"],
+        "ece": m["ece"],
         "capacity_ratio": capacity_at_volume(y, p_all, cap["bant_volume"]) / bant_wins if bant_wins else None,
     }
     return {

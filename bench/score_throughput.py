@@ -99,7 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "lead_scorer.joblib")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "data", help="where generated leads and scores go (gitignored)")
+    parser.add_argument(
+        "--workdir", type=Path, default=ROOT / "bench" / "data", help="where generated leads and scores go (gitignored)"
+    )
     parser.add_argument("--chunk-size", type=int, default=100_000)
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask comparison")
     args = parser.parse_args()
@@ -112,24 +114,49 @@ def main() -> None:
         print(f"N = {n:,}", flush=True)
         leads = make_leads(n, args.workdir)
         out = args.workdir / f"scores_{n}.parquet"
-        single = run_child(["--model", str(args.model), "--input", str(leads), "--output", str(out), "--chunk-size", str(args.chunk_size)])
+        single = run_child(
+            [
+                "--model",
+                str(args.model),
+                "--input",
+                str(leads),
+                "--output",
+                str(out),
+                "--chunk-size",
+                str(args.chunk_size),
+            ]
+        )
         rate = n / single["seconds"]
         results[n] = {"score_leads_per_s": rate, "peak_rss_mib": single["peak_rss_mib"], "seconds": single["seconds"]}
-        print(f"  leadscore score: {single['seconds']:.1f} s, {rate:,.0f} leads/s, peak RSS {single['peak_rss_mib']:.0f} MiB", flush=True)
+        print(
+            f"  leadscore score: {single['seconds']:.1f} s, {rate:,.0f} leads/s, peak RSS {single['peak_rss_mib']:.0f} MiB",
+            flush=True,
+        )
         if i == 0:
             raw_rate, featurize_s = raw_booster_rate(args.model, leads)
             results[n].update(raw_booster_leads_per_s=raw_rate, ratio=rate / raw_rate)
-            print(f"  raw Booster.predict (fit + intent, pre-featurized): {raw_rate:,.0f} leads/s; featurizing alone took {featurize_s:.1f} s", flush=True)
+            print(
+                f"  raw Booster.predict (fit + intent, pre-featurized): {raw_rate:,.0f} leads/s; featurizing alone took {featurize_s:.1f} s",
+                flush=True,
+            )
             print(f"  ratio score / raw booster: {rate / raw_rate:.2f} (goal >= 0.5)", flush=True)
             if not args.no_dask:
                 import pandas as pd
 
                 dask_out = args.workdir / f"scores_{n}_dask"
-                dask = run_child(["--model", str(args.model), "--input", str(leads), "--output", str(dask_out), "--engine", "dask"])
+                dask = run_child(
+                    ["--model", str(args.model), "--input", str(leads), "--output", str(dask_out), "--engine", "dask"]
+                )
                 a = pd.read_parquet(out).drop(columns="scored_at").sort_values("lead_id", ignore_index=True)
                 b = pd.read_parquet(dask_out).drop(columns="scored_at").sort_values("lead_id", ignore_index=True)
-                identical = a.shape == b.shape and all(a[c].astype(object).equals(b[c].astype(object)) for c in a.columns)
-                results[n].update(dask_seconds=dask["seconds"], dask_identical=identical, dask_speed_ratio=single["seconds"] / dask["seconds"])
+                identical = a.shape == b.shape and all(
+                    a[c].astype(object).equals(b[c].astype(object)) for c in a.columns
+                )
+                results[n].update(
+                    dask_seconds=dask["seconds"],
+                    dask_identical=identical,
+                    dask_speed_ratio=single["seconds"] / dask["seconds"],
+                )
                 print(
                     f"  dask 2-worker LocalCluster: {dask['seconds']:.1f} s ({n / dask['seconds']:,.0f} leads/s, incl. cluster start), "
                     f"speed vs single process {single['seconds'] / dask['seconds']:.2f}x, scores identical: {identical}",

@@ -34,17 +34,53 @@ def tiny_leads() -> pd.DataFrame:
         {
             "lead_id": [f"L{i}" for i in range(8)],
             "created_at": pd.to_datetime(
-                ["2026-01-01", "2026-01-05", "2026-02-01", "2026-02-10", "2026-03-01", "2026-03-15", "2026-04-01", "2026-05-01"]
+                [
+                    "2026-01-01",
+                    "2026-01-05",
+                    "2026-02-01",
+                    "2026-02-10",
+                    "2026-03-01",
+                    "2026-03-15",
+                    "2026-04-01",
+                    "2026-05-01",
+                ]
             ),
             "status": ["won", "lost", "lost", "won", "lost", "won", "open", "open"],
             "employees": [50, 5000, 12, None, 200, 80, 30, 10],
-            "industry": ["Software", "software ", "Fin. Services", "Retail", "Software", None, "Space Mining", "Retail"],
-            "job_title": ["VP of Sales", "Intern", "Founder & CEO", "Marketing Mgr", None, "Head of Marketing", "Student", "CTO"],
+            "industry": [
+                "Software",
+                "software ",
+                "Fin. Services",
+                "Retail",
+                "Software",
+                None,
+                "Space Mining",
+                "Retail",
+            ],
+            "job_title": [
+                "VP of Sales",
+                "Intern",
+                "Founder & CEO",
+                "Marketing Mgr",
+                None,
+                "Head of Marketing",
+                "Student",
+                "CTO",
+            ],
             "demo_requested": [True, False, False, True, False, True, True, None],
             "emails_opened": [10, 0, 2, 5, 0, 8, 3, 0],
             "emails_clicked": [4, 0, 0, 2, 0, 3, 3, 0],
             "bant_budget": ["yes", "no", "unknown", "yes", None, "yes", "no", "yes"],
-            "bant_timeline": ["<1 month", ">6 months", "1-3 months", "3-6 months", "unknown", "1-3 months", None, "<1 month"],
+            "bant_timeline": [
+                "<1 month",
+                ">6 months",
+                "1-3 months",
+                "3-6 months",
+                "unknown",
+                "1-3 months",
+                None,
+                "<1 month",
+            ],
         }
     )
 
@@ -58,7 +94,13 @@ def trained_scorer(tmp_path_factory, params):
     from leadscore import stages
     from leadscore.io import load_object
 
-    small = params.model_copy(update={"data": params.data.model_copy(update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 20_000})})})
+    small = params.model_copy(
+        update={
+            "data": params.data.model_copy(
+                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 20_000})}
+            )
+        }
+    )
     paths = stages.run_all(small, workdir=tmp_path_factory.mktemp("trained"), through="calibrate")
     return load_object(paths["scorer"]), pd.read_parquet(paths["leads"])
 
@@ -115,11 +157,19 @@ def small_pipeline(tmp_path_factory, params):
 
     small = params.model_copy(
         update={
-            "data": params.data.model_copy(update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 4_000})}),
-            "evaluate": params.evaluate.model_copy(update={"bootstrap": params.evaluate.bootstrap.model_copy(update={"n": 40})}),
+            "data": params.data.model_copy(
+                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 4_000})}
+            ),
+            "evaluate": params.evaluate.model_copy(
+                update={"bootstrap": params.evaluate.bootstrap.model_copy(update={"n": 40})}
+            ),
         }
     )
     paths = stages.run_all(small, workdir=tmp_path_factory.mktemp("benchmark"), through="evaluate")
     metrics = json.loads(paths["metrics"].read_text())
-    p = {**{k: str(v) for k, v in paths.items()}, "fit": str(paths["fit_features"]), "intent": str(paths["intent_features"])}
+    p = {
+        **{k: str(v) for k, v in paths.items()},
+        "fit": str(paths["fit_features"]),
+        "intent": str(paths["intent_features"]),
+    }
     return {"params": small, "paths": p, "metrics": metrics}

@@ -21,7 +21,11 @@ def files(trained_scorer, tmp_path_factory):
 def test_explain_prints_the_panel(files):
     d, raw = files
     lead = raw[raw["status"] == "open"].iloc[0]
-    result = CliRunner().invoke(app, ["explain", lead["lead_id"], "--scorer", str(d / "scorer.joblib"), "--raw", str(d / "leads.parquet")], terminal_width=160)
+    result = CliRunner().invoke(
+        app,
+        ["explain", lead["lead_id"], "--scorer", str(d / "scorer.joblib"), "--raw", str(d / "leads.parquet")],
+        terminal_width=160,
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"Lead {lead['lead_id']}" in out
@@ -33,7 +37,9 @@ def test_explain_prints_the_panel(files):
 
 def test_explain_unknown_lead_is_one_clear_error(files):
     d, _ = files
-    result = CliRunner().invoke(app, ["explain", "NO-SUCH-LEAD", "--scorer", str(d / "scorer.joblib"), "--raw", str(d / "leads.parquet")])
+    result = CliRunner().invoke(
+        app, ["explain", "NO-SUCH-LEAD", "--scorer", str(d / "scorer.joblib"), "--raw", str(d / "leads.parquet")]
+    )
     assert result.exit_code == 2
     assert "NO-SUCH-LEAD" in result.output and "not found" in result.output
     assert "Traceback" not in result.output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import yaml
-
 from conftest import REPO_ROOT
 
 STAGES = ("generate", "featurize", "train_fit", "train_intent", "calibrate", "evaluate", "predict", "register")

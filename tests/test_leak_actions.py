@@ -23,10 +23,26 @@ def leaky_export(tmp_path_factory):
 
 
 def _run(params, action, raw, tmp_path):
-    f = params.features.model_copy(update={"intent": (*params.features.intent, "rep_note"), "on_suspected_leak": action})
-    small = params.model_copy(update={"features": f, "guards": params.guards.model_copy(update={"min_closed": 100, "min_wins": 20, "warn_closed": 100, "warn_wins": 20})})
+    f = params.features.model_copy(
+        update={"intent": (*params.features.intent, "rep_note"), "on_suspected_leak": action}
+    )
+    small = params.model_copy(
+        update={
+            "features": f,
+            "guards": params.guards.model_copy(
+                update={"min_closed": 100, "min_wins": 20, "warn_closed": 100, "warn_wins": 20}
+            ),
+        }
+    )
     out = {k: str(tmp_path / k) for k in ("fit.parquet", "intent.parquet", "featurizer.joblib", "audit.json")}
-    stages.featurize(small, raw_path=str(raw), fit_out=out["fit.parquet"], intent_out=out["intent.parquet"], featurizer_out=out["featurizer.joblib"], audit_out=out["audit.json"])
+    stages.featurize(
+        small,
+        raw_path=str(raw),
+        fit_out=out["fit.parquet"],
+        intent_out=out["intent.parquet"],
+        featurizer_out=out["featurizer.joblib"],
+        audit_out=out["audit.json"],
+    )
     return out
 
 

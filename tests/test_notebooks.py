@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import REPO_ROOT
+from nbclient import NotebookClient
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 
@@ -40,7 +39,10 @@ def test_explore_notebook_runs_on_small_data():
 @pytest.mark.slow
 def test_model_vs_bant_notebook_runs_on_the_pipeline_project(pipeline, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{pipeline['store']}")
-    nb = _execute("02-model-vs-bant.ipynb", f'PROJECT_DIR = "{pipeline["root"]}"\nMODEL_URI = "models:/leadscore@champion"\nN_EXAMPLES = 2')
+    nb = _execute(
+        "02-model-vs-bant.ipynb",
+        f'PROJECT_DIR = "{pipeline["root"]}"\nMODEL_URI = "models:/leadscore@champion"\nN_EXAMPLES = 2',
+    )
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "model says fast-track, BANT says no" in text
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)

@@ -14,17 +14,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import N_LEADS, run_command
 
 pytestmark = pytest.mark.slow
+
 
 def test_metrics_have_the_documented_shape(pipeline):
     metrics = json.loads((pipeline["root"] / "reports/metrics.json").read_text())
     for scorer in ("fit", "intent", "conversion", "bant", "oracle"):
         assert set(metrics["test"][scorer]) >= {"auc", "pr_auc", "log_loss", "brier", "ece"}
     assert set(metrics["capacity"]) >= {"bant_volume", "bant_conversions", "model_conversions_at_bant_volume", "ratio"}
-    assert set(metrics["quadrants"]) == {"high_fit_high_intent", "high_fit_low_intent", "low_fit_high_intent", "low_fit_low_intent"}
+    assert set(metrics["quadrants"]) == {
+        "high_fit_high_intent",
+        "high_fit_low_intent",
+        "low_fit_high_intent",
+        "low_fit_low_intent",
+    }
     assert sum(q["n"] for q in metrics["quadrants"].values()) == metrics["data"]["test_leads"]
     for scorer in ("lightgbm_all", "logistic", "bant_points", "bant_2of4", "bant_4of4", "random"):
         assert scorer in metrics["test"] and scorer in metrics["bootstrap"]["intervals"]
@@ -83,7 +88,9 @@ def test_predictions_cover_every_open_lead(pipeline):
     assert set(scored["lead_id"]) == set(raw.loc[raw["status"] == "open", "lead_id"])
     assert scored["rank"].tolist() == list(range(1, len(scored) + 1))
     assert scored["conversion_probability"].is_monotonic_decreasing
-    pd.testing.assert_frame_equal(pd.read_csv(root / "data/predictions/open_leads_scored.csv")[["lead_id", "rank"]], scored[["lead_id", "rank"]])
+    pd.testing.assert_frame_equal(
+        pd.read_csv(root / "data/predictions/open_leads_scored.csv")[["lead_id", "rank"]], scored[["lead_id", "rank"]]
+    )
 
 
 def test_mlflow_run_and_aliases(pipeline):
@@ -128,14 +135,14 @@ def test_champion_moves_only_when_log_loss_improves(pipeline):
     try:
         params = load_params(root / "params.yaml")
         metrics = json.loads((root / "reports/metrics.json").read_text())
-        common = dict(
-            params_path=str(root / "params.yaml"),
-            scorer_path=str(root / "models/lead_scorer.joblib"),
-            fit_model_path=str(root / "models/fit_model.joblib"),
-            intent_model_path=str(root / "models/intent_model.joblib"),
-            input_example=pd.read_parquet(root / "data/raw/leads.parquet").head(5),
-            data_fingerprint="0" * 64,
-        )
+        common = {
+            "params_path": str(root / "params.yaml"),
+            "scorer_path": str(root / "models/lead_scorer.joblib"),
+            "fit_model_path": str(root / "models/fit_model.joblib"),
+            "intent_model_path": str(root / "models/intent_model.joblib"),
+            "input_example": pd.read_parquet(root / "data/raw/leads.parquet").head(5),
+            "data_fingerprint": "0" * 64,
+        }
         worse = json.loads(json.dumps(metrics))
         worse["test"]["conversion"]["log_loss"] += 1.0
         result = tracking.log_pipeline_run(params, metrics=worse, **common)

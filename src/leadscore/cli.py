@@ -19,14 +19,18 @@ from rich.table import Table
 
 from leadscore.errors import LeadscoreError
 
-app = typer.Typer(help="leadscore: fit and intent lead scoring, benchmarked against BANT.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="leadscore: fit and intent lead scoring, benchmarked against BANT.", no_args_is_help=True, add_completion=False
+)
 console = Console(stderr=True)
 
 ParamsOpt = Annotated[Path, typer.Option("--params", help="params.yaml to read")]
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=console, show_path=False)], force=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=console, show_path=False)], force=True
+    )
 
 
 def _friendly(func):
@@ -71,7 +75,9 @@ def featurize(
     fit_out: Annotated[str, typer.Option(help="fit feature table to write")],
     intent_out: Annotated[str, typer.Option(help="intent feature table to write")],
     featurizer_out: Annotated[str, typer.Option(help="fitted featurizer to write")],
-    audit_out: Annotated[str | None, typer.Option(help="feature audit (single-column AUCs, data checks) to write")] = None,
+    audit_out: Annotated[
+        str | None, typer.Option(help="feature audit (single-column AUCs, data checks) to write")
+    ] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Validate raw leads, check there is enough, split them in time, audit for leaks, derive features."""
@@ -79,7 +85,12 @@ def featurize(
 
     with console.status("featurizing"):
         stages.featurize(
-            _load(params), raw_path=raw, fit_out=fit_out, intent_out=intent_out, featurizer_out=featurizer_out, audit_out=audit_out
+            _load(params),
+            raw_path=raw,
+            fit_out=fit_out,
+            intent_out=intent_out,
+            featurizer_out=featurizer_out,
+            audit_out=audit_out,
         )
 
 
@@ -160,7 +171,9 @@ def evaluate(
         )
     # One line here; `leadscore summary` (the end of `make run`) prints the full tables.
     conv = metrics["test"]["conversion"]
-    console.print(f"test split: conversion AUC {conv['auc']:.3f}, ECE {conv['ece']:.3f}, capacity ratio {_fmt(metrics['capacity']['ratio'])}")
+    console.print(
+        f"test split: conversion AUC {conv['auc']:.3f}, ECE {conv['ece']:.3f}, capacity ratio {_fmt(metrics['capacity']['ratio'])}"
+    )
 
 
 @app.command()
@@ -170,14 +183,18 @@ def predict(
     features: Annotated[str, typer.Option(help="a feature table (for the open split)")],
     scorer: Annotated[str, typer.Option()],
     out: Annotated[list[str], typer.Option(help="output file(s), .parquet or .csv; repeat for several")],
-    explain: Annotated[bool, typer.Option("--explain", help="add each lead's top reasons for/against in fit and intent")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="add each lead's top reasons for/against in fit and intent")
+    ] = False,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Score the open leads: quadrant, calibrated conversion probability, action, BANT, rank."""
     from leadscore import stages
 
     with console.status("scoring open leads"):
-        scored = stages.predict(_load(params), raw_path=raw, features_path=features, scorer_path=scorer, out_paths=out, explain=explain)
+        scored = stages.predict(
+            _load(params), raw_path=raw, features_path=features, scorer_path=scorer, out_paths=out, explain=explain
+        )
     console.print(f"scored {len(scored):,} open leads; quadrants: {scored['quadrant'].value_counts().to_dict()}")
 
 
@@ -210,15 +227,21 @@ def register(
             run_out=run_out,
             artifacts=artifact,
         )
-    console.print(f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}")
+    console.print(
+        f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}"
+    )
 
 
 @app.command(name="explain")
 @_friendly
 def explain_lead(
     lead_id: Annotated[str, typer.Argument(help="the lead's id (params columns.id)")],
-    scorer: Annotated[Path, typer.Option(help="lead scorer written by the calibrate stage")] = Path("models/lead_scorer.joblib"),
-    raw: Annotated[Path, typer.Option(help="lead table holding the lead (.parquet or .csv)")] = Path("data/raw/leads.parquet"),
+    scorer: Annotated[Path, typer.Option(help="lead scorer written by the calibrate stage")] = Path(
+        "models/lead_scorer.joblib"
+    ),
+    raw: Annotated[Path, typer.Option(help="lead table holding the lead (.parquet or .csv)")] = Path(
+        "data/raw/leads.parquet"
+    ),
 ) -> None:
     """Why this lead? Scores, quadrant, the top reasons for and against in fit and intent, and BANT."""
     from rich.panel import Panel
@@ -248,15 +271,20 @@ def explain_lead(
     for group in ("fit", "intent"):
         lines = [str(scored[f"{group}_reasons_{d}"]).replace(REASON_SEPARATOR, "\n") or "-" for d in ("for", "against")]
         reasons.add_row(group, *lines)
-    bant = Table(title=f"BANT ({scored['bant_criteria_met']} of {len(model.bant.criteria)} met, "
-                 f"{'qualified' if scored['bant_qualified'] else 'not qualified'} at {model.bant.min_criteria})",
-                 title_justify="left", expand=True)
+    bant = Table(
+        title=f"BANT ({scored['bant_criteria_met']} of {len(model.bant.criteria)} met, "
+        f"{'qualified' if scored['bant_qualified'] else 'not qualified'} at {model.bant.min_criteria})",
+        title_justify="left",
+        expand=True,
+    )
     for col in ("criterion", "value", ""):
         bant.add_column(col)
     passed = bant_criteria(row, model.bant, source=str(raw)).iloc[0]
     for name, rule in model.bant.criteria.items():
         value = row[rule.column].iloc[0]
-        bant.add_row(name, "missing" if _is_missing(value) else str(value), "[green]pass[/]" if passed[name] else "[red]fail[/]")
+        bant.add_row(
+            name, "missing" if _is_missing(value) else str(value), "[green]pass[/]" if passed[name] else "[red]fail[/]"
+        )
     quadrant = str(scored["quadrant"]).replace("_fit_", " fit, ").replace("_", " ").capitalize()
     body = Group(
         scores,
@@ -277,7 +305,9 @@ def _is_missing(value) -> bool:
 @app.command()
 @_friendly
 def profile(
-    name: Annotated[str, typer.Argument(help="a profile under profiles/ (e.g. x_education) or a path to a params file")],
+    name: Annotated[
+        str, typer.Argument(help="a profile under profiles/ (e.g. x_education) or a path to a params file")
+    ],
     dry_run: Annotated[bool, typer.Option(help="validate the profile and its data, change nothing")] = False,
 ) -> None:
     """Run the pipeline on a profile: copy it over params.yaml, then `dvc exp run`.
@@ -295,7 +325,9 @@ def profile(
     if dry_run:
         return
     shutil.copyfile(source, "params.yaml")
-    console.print(f"copied {source} over params.yaml; running `dvc exp run` (restore the default data with `git checkout params.yaml`)")
+    console.print(
+        f"copied {source} over params.yaml; running `dvc exp run` (restore the default data with `git checkout params.yaml`)"
+    )
     result = subprocess.run(["dvc", "exp", "run"], check=False)
     if result.returncode != 0:
         raise typer.Exit(code=result.returncode)
@@ -305,17 +337,32 @@ def profile(
 @app.command()
 @_friendly
 def score(
-    model: Annotated[str, typer.Option(help="models/ directory, a .joblib scorer, or an MLflow URI such as models:/leadscore@champion")],
-    input: Annotated[str, typer.Option("--input", help="leads: .csv, .parquet, a directory of Parquet files, or a SQLAlchemy URL")],
-    output: Annotated[str, typer.Option(help="scores: .parquet, .csv, a directory (Parquet parts), or a SQLAlchemy URL")],
+    model: Annotated[
+        str,
+        typer.Option(help="models/ directory, a .joblib scorer, or an MLflow URI such as models:/leadscore@champion"),
+    ],
+    input: Annotated[
+        str, typer.Option("--input", help="leads: .csv, .parquet, a directory of Parquet files, or a SQLAlchemy URL")
+    ],
+    output: Annotated[
+        str, typer.Option(help="scores: .parquet, .csv, a directory (Parquet parts), or a SQLAlchemy URL")
+    ],
     table: Annotated[str | None, typer.Option(help="input table (database input)")] = None,
     query: Annotated[str | None, typer.Option(help="input SELECT (database input), run as given")] = None,
     output_table: Annotated[str | None, typer.Option(help="output table (database output)")] = None,
-    mode: Annotated[str, typer.Option(help="database output: replace | append | upsert (on the id column)")] = "replace",
-    engine: Annotated[str, typer.Option(help="single (streaming, one process) or dask (Parquet in, Parquet directory out)")] = "single",
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default: a 2-worker LocalCluster")] = None,
+    mode: Annotated[
+        str, typer.Option(help="database output: replace | append | upsert (on the id column)")
+    ] = "replace",
+    engine: Annotated[
+        str, typer.Option(help="single (streaming, one process) or dask (Parquet in, Parquet directory out)")
+    ] = "single",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address; default: a 2-worker LocalCluster")
+    ] = None,
     chunk_size: Annotated[int, typer.Option(help="rows per chunk (single engine): bounds memory")] = 100_000,
-    explain: Annotated[bool, typer.Option("--explain", help="add reason columns (needs a scorer with explain support)")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="add reason columns (needs a scorer with explain support)")
+    ] = False,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Score a whole lead database in bounded chunks and write the scores atomically.
@@ -333,8 +380,17 @@ def score(
         from leadscore.scoring.dask_engine import score_with_dask
 
         if table or query or output_table or mode != "replace":
-            raise LeadscoreError("--engine dask reads and writes Parquet only (no --table/--query/--output-table/--mode)")
-        result = score_with_dask(model=loaded, input_path=input, output_dir=output, scheduler=scheduler, explain=explain, console=console if progress else None)
+            raise LeadscoreError(
+                "--engine dask reads and writes Parquet only (no --table/--query/--output-table/--mode)"
+            )
+        result = score_with_dask(
+            model=loaded,
+            input_path=input,
+            output_dir=output,
+            scheduler=scheduler,
+            explain=explain,
+            console=console if progress else None,
+        )
         target = output
     else:
         from leadscore.scoring.batch import score_batches
@@ -345,7 +401,15 @@ def score(
             raise LeadscoreError("--scheduler is only used with --engine dask")
         source = open_source(input, table=table, query=query)
         sink = open_sink(output, table=output_table, mode=mode, id_column=loaded.scorer.id_column)
-        result = score_batches(model=loaded, source=source, sink=sink, chunk_size=chunk_size, explain=explain, console=console, show_progress=progress)
+        result = score_batches(
+            model=loaded,
+            source=source,
+            sink=sink,
+            chunk_size=chunk_size,
+            explain=explain,
+            console=console,
+            show_progress=progress,
+        )
         target = sink.description
     console.print(
         f"scored {result.rows:,} leads with {loaded.name} {loaded.version} in {result.seconds:.1f} s "
@@ -356,7 +420,9 @@ def score(
 
 @app.command()
 @_friendly
-def summary(metrics: Annotated[Path, typer.Argument(help="metrics.json written by evaluate")] = Path("reports/metrics.json")) -> None:
+def summary(
+    metrics: Annotated[Path, typer.Argument(help="metrics.json written by evaluate")] = Path("reports/metrics.json"),
+) -> None:
     """Print the model vs BANT vs oracle table from a metrics file."""
     if not metrics.is_file():
         raise LeadscoreError(f"{metrics}: not found (run `dvc repro` first)")
@@ -396,7 +462,10 @@ def _print_summary(metrics: dict) -> None:
     out.print(quads)
     page = metrics.get("report", {}).get("html")
     if page:
-        out.print(f"Benchmark report: [bold]{Path(page).resolve().as_uri()}[/] (tables as markdown: {metrics['report']['markdown']})", highlight=False)
+        out.print(
+            f"Benchmark report: [bold]{Path(page).resolve().as_uri()}[/] (tables as markdown: {metrics['report']['markdown']})",
+            highlight=False,
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -189,9 +189,7 @@ class BantConfig(_Frozen):
     @model_validator(mode="after")
     def _reachable(self) -> BantConfig:
         if self.min_criteria > len(self.criteria):
-            raise ValueError(
-                f"min_criteria={self.min_criteria} but only {len(self.criteria)} criteria are defined"
-            )
+            raise ValueError(f"min_criteria={self.min_criteria} but only {len(self.criteria)} criteria are defined")
         if self.points is not None:
             if set(self.points) != set(self.criteria):
                 raise ValueError(
@@ -204,7 +202,7 @@ class BantConfig(_Frozen):
     @property
     def point_weights(self) -> dict[str, float]:
         """Points per criterion (one each when ``points`` is not set)."""
-        return dict(self.points) if self.points is not None else {name: 1.0 for name in self.criteria}
+        return dict(self.points) if self.points is not None else dict.fromkeys(self.criteria, 1.0)
 
 
 class BootstrapConfig(_Frozen):

@@ -43,9 +43,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
-def read_table(
-    path: str | Path, *, csv_separator: str = ",", missing_values: tuple[str, ...] = ()
-) -> pd.DataFrame:
+def read_table(path: str | Path, *, csv_separator: str = ",", missing_values: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a CSV or Parquet table, raising one clear error when it is missing or unreadable."""
     path = Path(path)
     if not path.exists():

@@ -48,7 +48,6 @@ def prepare_profile(name: str, *, root: Path) -> Path:
         edited = subprocess.run(["git", "diff", "--quiet", "--", "params.yaml"], cwd=root, check=False).returncode != 0
         if edited:
             raise ConfigError(
-                "params.yaml has uncommitted changes that running a profile would overwrite; "
-                "commit or stash them first"
+                "params.yaml has uncommitted changes that running a profile would overwrite; commit or stash them first"
             )
     return path

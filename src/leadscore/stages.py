@@ -17,7 +17,17 @@ import pandas as pd
 from leadscore.config import Params
 from leadscore.data.guards import check_minimum_data
 from leadscore.data.loading import load_raw_leads
-from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
+from leadscore.data.outcomes import (
+    CALIBRATION,
+    EARLY_STOPPING,
+    OPEN,
+    TEST,
+    TRAIN,
+    TRAINING_SPLITS,
+    assign_splits,
+    effective_split,
+    outcome_labels,
+)
 from leadscore.data.validation import validate_ids
 from leadscore.errors import DataValidationError
 from leadscore.evaluation.baselines import (
@@ -87,7 +97,7 @@ def feature_audit(params: Params, raw: pd.DataFrame, labels: pd.Series, splits: 
     if params.data.missing_values:
         frame = frame.replace(list(params.data.missing_values), np.nan)
     table = audit_columns(frame, labels[train], threshold=f.leak_auc_threshold, seed=params.split.seed)
-    group = {**{c: "fit" for c in f.fit}, **{c: "intent" for c in f.intent}}
+    group = {**dict.fromkeys(f.fit, "fit"), **dict.fromkeys(f.intent, "intent")}
     table["group"] = table["column"].map(group).fillna("-")
     table["status"] = np.where(table["column"].isin(f.exclude), "excluded", "used")
     leaks = table[table["suspected_leak"] & (table["status"] == "used")]["column"].tolist()
@@ -101,7 +111,9 @@ def feature_audit(params: Params, raw: pd.DataFrame, labels: pd.Series, splits: 
     }
 
 
-def featurize(params: Params, *, raw_path: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str | None = None) -> dict:
+def featurize(
+    params: Params, *, raw_path: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str | None = None
+) -> dict:
     """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
     training leads, write both feature tables (and the audit report). Returns the audit."""
     raw = read_raw_leads(params, raw_path)
@@ -116,7 +128,12 @@ def featurize(params: Params, *, raw_path: str, fit_out: str, intent_out: str, f
     audit = {"data": data_check, "split_method": split_description, **audit}
     features = params.features
     if audit["suspected_leaks"]:
-        leaks = ", ".join(f"{c!r} (AUC {a['auc']:.3f})" for c in audit["suspected_leaks"] for a in audit["columns"] if a["column"] == c)
+        leaks = ", ".join(
+            f"{c!r} (AUC {a['auc']:.3f})"
+            for c in audit["suspected_leaks"]
+            for a in audit["columns"]
+            if a["column"] == c
+        )
         message = (
             f"{raw_path}: suspected leak(s): {leaks} predict the outcome almost alone on the train split "
             f"(threshold {features.leak_auc_threshold}); if written after the outcome, list them in features.exclude"
@@ -128,7 +145,9 @@ def featurize(params: Params, *, raw_path: str, fit_out: str, intent_out: str, f
         if features.on_suspected_leak == "drop":
             features = features.model_copy(update={"exclude": (*features.exclude, *audit["suspected_leaks"])})
             if not features.fit_columns or not features.intent_columns:
-                raise DataValidationError(message + "; dropping them would leave the fit or intent model without features")
+                raise DataValidationError(
+                    message + "; dropping them would leave the fit or intent model without features"
+                )
             message += "; dropped (features.on_suspected_leak: drop)"
         log.warning(message)
     training = splits.isin(TRAINING_SPLITS)
@@ -185,8 +204,12 @@ def calibrate(
     cal = (fit_table["split"] == CALIBRATION).to_numpy()
     y_cal = fit_table.loc[cal, "label"].astype(int)
     id_col = params.columns.id
-    fit_cal = calibrate_classifier(load_object(fit_model), _feature_matrix(fit_table, id_col)[cal], y_cal, method=params.calibrate.method)
-    intent_cal = calibrate_classifier(load_object(intent_model), _feature_matrix(intent_table, id_col)[cal], y_cal, method=params.calibrate.method)
+    fit_cal = calibrate_classifier(
+        load_object(fit_model), _feature_matrix(fit_table, id_col)[cal], y_cal, method=params.calibrate.method
+    )
+    intent_cal = calibrate_classifier(
+        load_object(intent_model), _feature_matrix(intent_table, id_col)[cal], y_cal, method=params.calibrate.method
+    )
     p_fit = fit_cal.predict_proba(_feature_matrix(fit_table, id_col)[cal])[:, 1]
     p_intent = intent_cal.predict_proba(_feature_matrix(intent_table, id_col)[cal])[:, 1]
     conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
@@ -208,7 +231,9 @@ def calibrate(
 
 
 # -- evaluate -------------------------------------------------------------------------------------
-def _scored_split(scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, split: str, source: str, points: dict[str, float]) -> pd.DataFrame:
+def _scored_split(
+    scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, split: str, source: str, points: dict[str, float]
+) -> pd.DataFrame:
     rows = (table["split"] == split).to_numpy()
     scored = scorer.predict(raw[rows], source=source)
     scored["label"] = table.loc[rows, "label"].to_numpy()
@@ -216,7 +241,9 @@ def _scored_split(scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, sp
     return scored
 
 
-def _baseline_probabilities(params: Params, fit_table: pd.DataFrame, intent_table: pd.DataFrame) -> dict[str, np.ndarray]:
+def _baseline_probabilities(
+    params: Params, fit_table: pd.DataFrame, intent_table: pd.DataFrame
+) -> dict[str, np.ndarray]:
     """Train the all-features LightGBM and the logistic regression (train split; early stopping on the
     early-stopping split), calibrate them (calibration split), and score the test split."""
     id_col = params.columns.id
@@ -227,15 +254,25 @@ def _baseline_probabilities(params: Params, fit_table: pd.DataFrame, intent_tabl
     part = {name: (fit_table["split"] == name).to_numpy() for name in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST)}
     method = params.calibrate.method
     lightgbm_all = train_all_features_lightgbm(
-        X[part[TRAIN]], y[part[TRAIN]], X[part[EARLY_STOPPING]], y[part[EARLY_STOPPING]], X[part[CALIBRATION]], y[part[CALIBRATION]],
+        X[part[TRAIN]],
+        y[part[TRAIN]],
+        X[part[EARLY_STOPPING]],
+        y[part[EARLY_STOPPING]],
+        X[part[CALIBRATION]],
+        y[part[CALIBRATION]],
         params=all_features_lightgbm_config(params.train.fit, params.train.intent),
         early_stopping_rounds=params.train.early_stopping_rounds,
         seed=params.train.seed,
         calibration_method=method,
     )
     logistic = train_logistic(
-        X[part[TRAIN]], y[part[TRAIN]], X[part[CALIBRATION]], y[part[CALIBRATION]],
-        C=params.evaluate.logistic_c, seed=params.train.seed, calibration_method=method,
+        X[part[TRAIN]],
+        y[part[TRAIN]],
+        X[part[CALIBRATION]],
+        y[part[CALIBRATION]],
+        C=params.evaluate.logistic_c,
+        seed=params.train.seed,
+        calibration_method=method,
     )
     X_test = X[part[TEST]]
     return {
@@ -281,7 +318,7 @@ def evaluate(
         if test["true_p"].isna().any():
             raise DataValidationError(f"{truth_path}: no true_p for some test leads")
     ev = params.evaluate
-    options = dict(bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=len(scorer.bant.criteria))
+    options = {"bins": ev.ece_bins, "bant_variants": ev.bant_variants, "n_criteria": len(scorer.bant.criteria)}
     metrics = evaluate_test_split(
         test,
         calibration,
@@ -299,9 +336,13 @@ def evaluate(
     metrics["thresholds"] = {"fit": float(scorer.fit_threshold), "intent": float(scorer.intent_threshold)}
     metrics["report"] = {"html": report_html, "markdown": report_md, "figures": figures_dir}
     write_json(metrics, metrics_out)
-    for name, frame in plot_tables(test, calibration, ece_bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=options["n_criteria"]).items():
+    for name, frame in plot_tables(
+        test, calibration, ece_bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=options["n_criteria"]
+    ).items():
         write_table(frame, Path(plots_dir) / f"{name}.csv")
-    scored = add_rule_probabilities(test, calibration, bant_variants=ev.bant_variants, n_criteria=len(scorer.bant.criteria))
+    scored = add_rule_probabilities(
+        test, calibration, bant_variants=ev.bant_variants, n_criteria=len(scorer.bant.criteria)
+    )
     pngs = figures.benchmark_figures(scored, metrics, **options)
     importance = global_importance(scorer, raw[(table["split"] == TEST).to_numpy()], source=raw_path)
     write_table(importance, Path(figures_dir) / "importance.csv")
@@ -317,7 +358,9 @@ def evaluate(
 
 
 # -- predict --------------------------------------------------------------------------------------
-def predict(params: Params, *, raw_path: str, features_path: str, scorer_path: str, out_paths: list[str], explain: bool = False) -> pd.DataFrame:
+def predict(
+    params: Params, *, raw_path: str, features_path: str, scorer_path: str, out_paths: list[str], explain: bool = False
+) -> pd.DataFrame:
     """Score the open leads; write one file per path in ``out_paths`` (.parquet / .csv).
 
     With ``explain``, each lead also gets its top reasons for and against in fit and in intent.
@@ -328,7 +371,11 @@ def predict(params: Params, *, raw_path: str, features_path: str, scorer_path: s
     if not open_rows.any():
         log.warning("%s: no open leads to score", raw_path)
     scorer: LeadScorer = load_object(scorer_path)
-    scored = scorer.predict(raw[open_rows], source=raw_path, explain=explain).sort_values("rank", kind="stable").reset_index(drop=True)
+    scored = (
+        scorer.predict(raw[open_rows], source=raw_path, explain=explain)
+        .sort_values("rank", kind="stable")
+        .reset_index(drop=True)
+    )
     for path in out_paths:
         write_table(scored, path)
     return scored
@@ -407,7 +454,14 @@ def run_all(params: Params, *, workdir: str | Path, through: str = "predict") ->
     s = {k: str(v) for k, v in p.items()}
     generate(params, leads_out=s["leads"], truth_out=s["truth"])
     if "featurize" in steps:
-        featurize(params, raw_path=s["leads"], fit_out=s["fit_features"], intent_out=s["intent_features"], featurizer_out=s["featurizer"], audit_out=s["audit"])
+        featurize(
+            params,
+            raw_path=s["leads"],
+            fit_out=s["fit_features"],
+            intent_out=s["intent_features"],
+            featurizer_out=s["featurizer"],
+            audit_out=s["audit"],
+        )
     if "train" in steps:
         train(params, group="fit", features_path=s["fit_features"], model_out=s["fit_model"])
         train(params, group="intent", features_path=s["intent_features"], model_out=s["intent_model"])
@@ -436,5 +490,11 @@ def run_all(params: Params, *, workdir: str | Path, through: str = "predict") ->
             figures_dir=s["figures"],
         )
     if "predict" in steps:
-        predict(params, raw_path=s["leads"], features_path=s["fit_features"], scorer_path=s["scorer"], out_paths=[s["predictions"]])
+        predict(
+            params,
+            raw_path=s["leads"],
+            features_path=s["fit_features"],
+            scorer_path=s["scorer"],
+            out_paths=[s["predictions"]],
+        )
     return p

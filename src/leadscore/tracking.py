@@ -18,8 +18,8 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow.models import ModelSignature, infer_signature
-from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 from mlflow.tracking import MlflowClient
+from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
 from leadscore.config import Params
 from leadscore.io import load_object
@@ -112,7 +112,11 @@ def pip_requirements() -> list[str]:
 
 def _metric_items(metrics: dict) -> dict[str, float]:
     flat = _flatten("", metrics, {})
-    return {k.replace(".", "_"): float(v) for k, v in flat.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {
+        k.replace(".", "_"): float(v)
+        for k, v in flat.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 def log_pipeline_run(
@@ -140,7 +144,13 @@ def log_pipeline_run(
             mlflow.log_params({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in flat_params.items()})
             mlflow.log_metrics(_metric_items(metrics))
             commit = _git_commit()
-            mlflow.set_tags({"data_fingerprint": data_fingerprint, "data_source": params.data.source, **({"mlflow.source.git.commit": commit} if commit else {})})
+            mlflow.set_tags(
+                {
+                    "data_fingerprint": data_fingerprint,
+                    "data_source": params.data.source,
+                    **({"mlflow.source.git.commit": commit} if commit else {}),
+                }
+            )
             mlflow.log_artifact(params_path)
             for path in artifacts:
                 if Path(path).is_dir():
@@ -191,7 +201,13 @@ def _signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
     a null in a ``boolean`` column into False, so a served lead with an unknown flag (e.g. uses_crm)
     would score differently from the same lead in batch, where the featurizer keeps it missing.
     """
-    as_float = example.astype({c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c]) and not pd.api.types.is_bool_dtype(example[c])})
+    as_float = example.astype(
+        {
+            c: "float64"
+            for c in example.columns
+            if pd.api.types.is_numeric_dtype(example[c]) and not pd.api.types.is_bool_dtype(example[c])
+        }
+    )
     inferred = infer_signature(as_float, output, params={"explain": True})
     relaxed = [
         ColSpec(AnyType(), spec.name, required=spec.required)
@@ -221,7 +237,11 @@ def latest_run(experiment: str) -> dict[str, Any]:
     uri = store_uri()
     client = MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
-    runs = client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"], max_results=1) if found else []
+    runs = (
+        client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"], max_results=1)
+        if found
+        else []
+    )
     if not runs:
         raise LeadscoreError(f"{uri}: no runs in experiment {experiment!r} (run `make run` first)")
     run = runs[0]
@@ -258,5 +278,7 @@ def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
                 else:
                     name, _, version = ref.partition("/")
         except mlflow.exceptions.MlflowException as err:
-            raise LeadscoreError(f"{model_uri}: could not load the model from {uri} ({str(err).splitlines()[0]})") from None
+            raise LeadscoreError(
+                f"{model_uri}: could not load the model from {uri} ({str(err).splitlines()[0]})"
+            ) from None
     return python_model.scorer, name, version

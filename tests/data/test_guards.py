@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.config import GuardsConfig
+from leadscore.config import GuardsConfig, params_from_dict
 from leadscore.data.guards import check_minimum_data
 from leadscore.errors import ConfigError, DataValidationError
-from leadscore.config import params_from_dict
 
 GUARDS = GuardsConfig(min_closed=20, min_wins=5, warn_closed=50, warn_wins=10)
 
@@ -19,7 +18,10 @@ def _labels(wins: int, losses: int, open_: int = 3) -> pd.Series:
 
 
 def test_too_few_closed_leads_are_refused_with_counts():
-    with pytest.raises(DataValidationError, match=r"export.csv has 15 closed leads and 6 wins; needs at least 20 closed leads and 5 wins"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"export.csv has 15 closed leads and 6 wins; needs at least 20 closed leads and 5 wins",
+    ):
         check_minimum_data(_labels(6, 9), GUARDS, source="export.csv")
 
 

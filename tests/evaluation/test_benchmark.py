@@ -35,7 +35,13 @@ def test_volume_comparison_and_fewer_calls():
     rule = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
     model = np.array([9, 1, 8, 2, 3, 7, 6, 4, 5, 0])
     rows = volume_comparison(y, {"rule": rule, "model": model}, volume=5, target_conversions=2)
-    assert rows["rule"] == {"conversions": 2.0, "precision": 0.4, "recall": 0.5, "leads_to_match": 5, "fewer_calls": 0.0}
+    assert rows["rule"] == {
+        "conversions": 2.0,
+        "precision": 0.4,
+        "recall": 0.5,
+        "leads_to_match": 5,
+        "fewer_calls": 0.0,
+    }
     assert rows["model"]["conversions"] == 4.0 and rows["model"]["precision"] == 0.8
     assert rows["model"]["leads_to_match"] == 2  # same wins with 60% fewer calls
     assert rows["model"]["fewer_calls"] == pytest.approx(0.6)
@@ -54,7 +60,16 @@ def test_lift_by_decile_on_twenty_leads():
     y = np.array([1, 1, 1, 0] + [0] * 16)
     table = lift_by_decile(y, p, groups=10)
     assert list(table) == [str(i) for i in range(1, 11)]
-    assert table["1"] == pytest.approx({"leads": 2, "conversions": 2, "rate": 1.0, "mean_predicted": (0.95 + 0.95 * 18 / 19) / 2, "lift": 1.0 / 0.15, "cumulative_share": 2 / 3})
+    assert table["1"] == pytest.approx(
+        {
+            "leads": 2,
+            "conversions": 2,
+            "rate": 1.0,
+            "mean_predicted": (0.95 + 0.95 * 18 / 19) / 2,
+            "lift": 1.0 / 0.15,
+            "cumulative_share": 2 / 3,
+        }
+    )
     assert table["2"]["conversions"] == 1 and table["2"]["cumulative_share"] == pytest.approx(1.0)
     assert sum(r["leads"] for r in table.values()) == 20
 
@@ -71,7 +86,12 @@ def test_quadrant_bant_crosstab_counts_every_lead_once():
     table = quadrant_bant_table(test)
     hh = table["high_fit_high_intent"]["bant_not_qualified"]
     assert hh == pytest.approx({"n": 2, "conversions": 1, "observed_rate": 0.5, "mean_predicted": 0.5})
-    assert table["high_fit_low_intent"]["bant_qualified"] == {"n": 0, "conversions": 0, "observed_rate": None, "mean_predicted": None}
+    assert table["high_fit_low_intent"]["bant_qualified"] == {
+        "n": 0,
+        "conversions": 0,
+        "observed_rate": None,
+        "mean_predicted": None,
+    }
     assert sum(c["n"] for q in table.values() for c in q.values()) == len(test)
 
 
@@ -84,7 +104,9 @@ def _scored(n: int, seed: int) -> pd.DataFrame:
             "fit_probability": np.clip(p + rng.normal(0, 0.05, n), 0.01, 0.99),
             "intent_probability": np.clip(p + rng.normal(0, 0.05, n), 0.01, 0.99),
             "conversion_probability": p,
-            "quadrant": rng.choice(["high_fit_high_intent", "high_fit_low_intent", "low_fit_high_intent", "low_fit_low_intent"], n),
+            "quadrant": rng.choice(
+                ["high_fit_high_intent", "high_fit_low_intent", "low_fit_high_intent", "low_fit_low_intent"], n
+            ),
             "bant_criteria_met": met,
             "bant_qualified": met >= 3,
             "bant_points": met * 25.0,
@@ -98,15 +120,23 @@ def _scored(n: int, seed: int) -> pd.DataFrame:
 def test_rules_read_as_probabilities_from_the_calibration_split_only():
     cal, test = _scored(400, 1), _scored(300, 2)
     out = add_rule_probabilities(test, cal, bant_variants=(2, 4))
-    shuffled = add_rule_probabilities(test.assign(label=np.random.default_rng(0).permutation(test["label"])), cal, bant_variants=(2, 4))
-    for column in ("bant_probability", "bant_2of4_probability", "bant_4of4_probability", "bant_points_probability", "random_probability"):
+    shuffled = add_rule_probabilities(
+        test.assign(label=np.random.default_rng(0).permutation(test["label"])), cal, bant_variants=(2, 4)
+    )
+    for column in (
+        "bant_probability",
+        "bant_2of4_probability",
+        "bant_4of4_probability",
+        "bant_points_probability",
+        "random_probability",
+    ):
         np.testing.assert_array_equal(out[column], shuffled[column])
     assert set(out["bant_2of4"]) <= {0, 1}
 
 
 def test_benchmark_bootstrap_is_reproducible_with_its_seed():
     cal, test = _scored(400, 1), _scored(500, 2)
-    kw = dict(bant_variants=(2, 4), bootstrap_n=30, capacity_reps=2, capacity_leads_per_rep=50)
+    kw = {"bant_variants": (2, 4), "bootstrap_n": 30, "capacity_reps": 2, "capacity_leads_per_rep": 50}
     a = evaluate_test_split(test, cal, bootstrap_seed=7, **kw)
     b = evaluate_test_split(test, cal, bootstrap_seed=7, **kw)
     c = evaluate_test_split(test, cal, bootstrap_seed=8, **kw)
@@ -115,5 +145,16 @@ def test_benchmark_bootstrap_is_reproducible_with_its_seed():
     assert a["test"] == c["test"]  # point estimates do not depend on the resamples
     ci = a["bootstrap"]["intervals"]["conversion"]["auc"]
     assert ci["low"] <= a["test"]["conversion"]["auc"] <= ci["high"]
-    assert set(a["test"]) == {"conversion", "fit", "intent", "bant", "bant_qualified", "bant_2of4", "bant_4of4", "bant_points", "random", "oracle"}
+    assert set(a["test"]) == {
+        "conversion",
+        "fit",
+        "intent",
+        "bant",
+        "bant_qualified",
+        "bant_2of4",
+        "bant_4of4",
+        "bant_points",
+        "random",
+        "oracle",
+    }
     assert a["capacity_plan"]["leads"] == 100

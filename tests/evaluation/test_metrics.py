@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leadscore.evaluation.metrics import binary_metrics, capacity_at_volume, expected_calibration_error, gains_points, rate_by_level
+from leadscore.evaluation.metrics import (
+    binary_metrics,
+    capacity_at_volume,
+    expected_calibration_error,
+    gains_points,
+    rate_by_level,
+)
 
 
 def test_ece_is_zero_for_perfectly_calibrated_bins_and_known_otherwise():

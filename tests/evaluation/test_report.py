@@ -58,7 +58,11 @@ def test_page_and_figures_are_written(page):
     for name in ("gains", "reliability", "quadrant_map", "capacity"):
         data = (figures / f"{name}.png").read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
-    assert page["metrics"]["report"] == {"html": page["paths"]["html"], "markdown": page["paths"]["md"], "figures": page["paths"]["figures"]}
+    assert page["metrics"]["report"] == {
+        "html": page["paths"]["html"],
+        "markdown": page["paths"]["md"],
+        "figures": page["paths"]["figures"],
+    }
 
 
 def test_html_is_self_contained(page):
@@ -77,7 +81,11 @@ def test_table1_equals_metrics_json(page):
         for j, key in enumerate(("auc", "pr_auc", "log_loss", "brier", "ece"), start=1):
             point, low, high = _numbers(row[j])
             ci = m["bootstrap"]["intervals"][name][key]
-            assert _close(point, values[key], 3) and _close(low, ci["low"], 3) and _close(high, ci["high"], 3), (name, key, row[j])
+            assert _close(point, values[key], 3) and _close(low, ci["low"], 3) and _close(high, ci["high"], 3), (
+                name,
+                key,
+                row[j],
+            )
 
 
 def test_volume_tables_equal_metrics_json(page):
@@ -92,7 +100,11 @@ def test_volume_tables_equal_metrics_json(page):
     rules = {r[0]: r for r in _table(tables, "Table 2b")}
     for name, r in m["rule_operating_points"].items():
         row = [_numbers(c) for c in rules[scorer_label(name)][1:]]
-        assert row[0][0] == r["volume"] and _close(row[1][0], r["conversions"], 0) and _close(row[3][0], r["model_conversions"], 0)
+        assert (
+            row[0][0] == r["volume"]
+            and _close(row[1][0], r["conversions"], 0)
+            and _close(row[3][0], r["model_conversions"], 0)
+        )
     capacity = {r[0]: r for r in _table(tables, "Table 5")}
     for name, conversions in m["capacity_plan"]["conversions"].items():
         assert _close(_numbers(capacity[scorer_label(name)][1])[0], conversions, 0)
@@ -102,9 +114,14 @@ def test_lift_and_crosstab_equal_metrics_json(page):
     m, tables = page["metrics"], _md_tables(page["md"])
     for row in _table(tables, "Table 3"):
         d = m["lift_deciles"][row[0]]
-        decile, leads, wins, rate, predicted, lift, cumulative = (_numbers(c)[0] for c in row)
+        _decile, leads, wins, rate, predicted, lift, cumulative = (_numbers(c)[0] for c in row)
         assert (leads, wins) == (d["leads"], d["conversions"])
-        assert _close(rate, d["rate"], 3) and _close(predicted, d["mean_predicted"], 3) and _close(lift, d["lift"], 2) and _close(cumulative, d["cumulative_share"], 3)
+        assert (
+            _close(rate, d["rate"], 3)
+            and _close(predicted, d["mean_predicted"], 3)
+            and _close(lift, d["lift"], 2)
+            and _close(cumulative, d["cumulative_share"], 3)
+        )
     crosstab = _table(tables, "Table 4")
     assert len(crosstab) == 8
     labels = {v: k for k, v in QUADRANT_LABELS.items()}
@@ -112,7 +129,9 @@ def test_lift_and_crosstab_equal_metrics_json(page):
         cell = m["quadrant_bant"][labels[row[0]]]["bant_qualified" if row[1] == "qualified" else "bant_not_qualified"]
         assert _numbers(row[2])[0] == cell["n"] and _numbers(row[3])[0] == cell["conversions"]
         if cell["n"]:
-            assert _close(_numbers(row[4])[0], cell["observed_rate"], 3) and _close(_numbers(row[5])[0], cell["mean_predicted"], 3)
+            assert _close(_numbers(row[4])[0], cell["observed_rate"], 3) and _close(
+                _numbers(row[5])[0], cell["mean_predicted"], 3
+            )
     assert sum(c["n"] for q in m["quadrant_bant"].values() for c in q.values()) == m["data"]["test_leads"]
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import REPO_ROOT
 
 _spec = importlib.util.spec_from_file_location("screenshot_report", REPO_ROOT / "bench" / "screenshot_report.py")
@@ -15,7 +14,9 @@ screenshot_report = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(screenshot_report)
 
 
-@pytest.mark.skipif(screenshot_report.find_chromium() is None, reason="chromium is not installed (Debian: apt-get install -y chromium)")
+@pytest.mark.skipif(
+    screenshot_report.find_chromium() is None, reason="chromium is not installed (Debian: apt-get install -y chromium)"
+)
 def test_page_renders_with_charts(small_pipeline, tmp_path):
     from PIL import Image
 

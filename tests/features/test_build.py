@@ -105,5 +105,7 @@ def test_a_column_entirely_missing_at_scoring_time_is_scored_as_missing_with_a_w
 
 def test_a_text_column_that_now_holds_numbers_is_named(tiny_leads, features):
     featurizer = LeadFeaturizer(features=features).fit(tiny_leads)
-    with pytest.raises(DataValidationError, match=r"today.csv: column 'industry' held text .* now holds numbers \(such as 3\)"):
+    with pytest.raises(
+        DataValidationError, match=r"today.csv: column 'industry' held text .* now holds numbers \(such as 3\)"
+    ):
         featurizer.transform(tiny_leads.assign(industry=[3, 1, 4, 1, 5, 9, 2, 6]), source="today.csv")

@@ -47,7 +47,11 @@ def test_audit_flags_above_threshold_and_lists_every_column():
     table = audit_columns(frame, pd.Series(Y), threshold=0.85)
     assert table["column"].tolist()[0] == "tags" and set(table["column"]) == {"tags", "visits", "country"}
     assert table.set_index("column")["suspected_leak"].to_dict() == {"tags": True, "visits": False, "country": False}
-    assert table.set_index("column")["kind"].to_dict() == {"tags": "categorical", "visits": "numeric", "country": "categorical"}
+    assert table.set_index("column")["kind"].to_dict() == {
+        "tags": "categorical",
+        "visits": "numeric",
+        "country": "categorical",
+    }
 
 
 def test_single_class_outcome_is_refused():

@@ -39,7 +39,10 @@ def test_missing_and_unknown_never_pass(tiny_leads, rules):
 
 def test_not_in_and_max():
     df = pd.DataFrame({"a": ["x", "y", None], "n": [1, 5, 9]})
-    cfg = BantConfig(min_criteria=1, criteria={"a": CriterionConfig(column="a", not_in=["x"]), "n": CriterionConfig(column="n", min=2, max=6)})
+    cfg = BantConfig(
+        min_criteria=1,
+        criteria={"a": CriterionConfig(column="a", not_in=["x"]), "n": CriterionConfig(column="n", min=2, max=6)},
+    )
     passed = bant_criteria(df, cfg)
     assert passed["a"].tolist() == [False, True, False]
     assert passed["n"].tolist() == [False, True, False]

@@ -44,8 +44,21 @@ def _parse(text: str) -> list[tuple[str, str, float]]:
 # -- tiny hand-made frames ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(7, "7"), (1211, "1,211"), (3145000.0, "3,145,000"), (1.875, "1.88"), (0.5, "0.5"), (True, "yes"), (np.False_, "no"),
-     (None, "missing"), (np.nan, "missing"), (pd.NA, "missing"), ("  Software ", "Software"), ("", "missing"), ("a; b", "a, b")],
+    [
+        (7, "7"),
+        (1211, "1,211"),
+        (3145000.0, "3,145,000"),
+        (1.875, "1.88"),
+        (0.5, "0.5"),
+        (True, "yes"),
+        (np.False_, "no"),
+        (None, "missing"),
+        (np.nan, "missing"),
+        (pd.NA, "missing"),
+        ("  Software ", "Software"),
+        ("", "missing"),
+        ("a; b", "a, b"),
+    ],
 )
 def test_format_value(value, text):
     assert format_value(value) == text
@@ -76,7 +89,14 @@ def test_group_reasons_orders_by_effect_and_drops_negligible_ones():
 
 
 def test_source_contributions_sum_engineered_features():
-    contributions = pd.DataFrame({"job_title_seniority": [0.5, -0.1], "job_title_department": [0.2, 0.3], "employees": [1.0, 2.0], EXPECTED_VALUE: [-2.0, -2.0]})
+    contributions = pd.DataFrame(
+        {
+            "job_title_seniority": [0.5, -0.1],
+            "job_title_department": [0.2, 0.3],
+            "employees": [1.0, 2.0],
+            EXPECTED_VALUE: [-2.0, -2.0],
+        }
+    )
     sources = {"job_title_seniority": "job_title", "job_title_department": "job_title", "employees": "employees"}
     out = source_contributions(contributions, sources)
     assert list(out.columns) == ["job_title", "employees"]
@@ -94,7 +114,7 @@ def open_leads(trained_scorer):
 @pytest.mark.parametrize("group", ["fit", "intent"])
 def test_contributions_plus_expected_value_equal_the_raw_margin(trained_scorer, group):
     scorer, raw = trained_scorer
-    X = dict(zip(("fit", "intent"), scorer.featurizer.transform(raw)))[group]
+    X = dict(zip(("fit", "intent"), scorer.featurizer.transform(raw), strict=False))[group]
     model = lightgbm_model(getattr(scorer, f"{group}_model"))
     contributions = shap_contributions(getattr(scorer, f"{group}_model"), X)
     margin = model.booster_.predict(X, raw_score=True, num_iteration=model.best_iteration_)
@@ -190,7 +210,12 @@ def test_column_names_with_spaces_keep_their_names():
     from leadscore.models.explain import shap_contributions
 
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"What is your occupation": pd.Categorical(rng.choice(["a", "b", "c"], 400)), "Total Visits": rng.poisson(3, 400).astype(float)})
+    X = pd.DataFrame(
+        {
+            "What is your occupation": pd.Categorical(rng.choice(["a", "b", "c"], 400)),
+            "Total Visits": rng.poisson(3, 400).astype(float),
+        }
+    )
     y = ((X["Total Visits"] > 3) | (X["What is your occupation"] == "a")).astype(int)
     model = lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(X, y)
     contributions = shap_contributions(model, X)

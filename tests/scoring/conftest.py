@@ -76,8 +76,21 @@ def postgres_url():
         init = run([initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
         if init.returncode:
             _unavailable(f"initdb failed: {init.stderr.strip()[-300:]}")
-        start = run([pg_ctl, "-D", str(data_dir), "-l", str(data_root / "server.log"), "-w", "-t", "60", "start",
-                     "-o", f"-h 127.0.0.1 -p {port} -k {data_root} -F"])
+        start = run(
+            [
+                pg_ctl,
+                "-D",
+                str(data_dir),
+                "-l",
+                str(data_root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {data_root} -F",
+            ]
+        )
         if start.returncode:
             log = (data_root / "server.log").read_text()[-300:] if (data_root / "server.log").exists() else ""
             _unavailable(f"pg_ctl start failed: {start.stderr.strip()[-300:]} {log}")

@@ -22,7 +22,14 @@ def test_chunked_scores_equal_whole_table_scores(tmp_path, loaded_model, sample_
     path = tmp_path / "leads.parquet"
     sample_leads.to_parquet(path, index=False)
     out = tmp_path / "scores.parquet"
-    summary = score_batches(model=loaded_model, source=open_source(str(path)), sink=open_sink(str(out)), chunk_size=700, scored_at=WHEN, show_progress=False)
+    summary = score_batches(
+        model=loaded_model,
+        source=open_source(str(path)),
+        sink=open_sink(str(out)),
+        chunk_size=700,
+        scored_at=WHEN,
+        show_progress=False,
+    )
     assert summary.rows == len(sample_leads)
     got = pd.read_parquet(out)
     assert list(got.columns) == ["lead_id", *BATCH_SCORE_COLUMNS, *META_COLUMNS]
@@ -38,7 +45,13 @@ def test_sql_in_sql_out_matches_file_scores(tmp_path, loaded_model, sample_leads
     engine = sa.create_engine(url)
     sample_leads.to_sql("leads", engine, index=False)
     engine.dispose()
-    score_batches(model=loaded_model, source=open_source(url, table="leads"), sink=open_sink(url, table="lead_scores", mode="upsert"), chunk_size=1000, show_progress=False)
+    score_batches(
+        model=loaded_model,
+        source=open_source(url, table="leads"),
+        sink=open_sink(url, table="lead_scores", mode="upsert"),
+        chunk_size=1000,
+        show_progress=False,
+    )
     engine = sa.create_engine(url)
     got = pd.read_sql("SELECT * FROM lead_scores ORDER BY rowid", engine)
     engine.dispose()
@@ -60,12 +73,30 @@ def test_interrupted_run_leaves_previous_outputs_untouched(tmp_path, loaded_mode
     url = f"sqlite:///{tmp_path / 'scores.db'}"
     targets = [(str(tmp_path / "scores.parquet"), None), (str(tmp_path / "scores_dir"), None), (url, "scores")]
     for location, table in targets:
-        score_batches(model=loaded_model, source=open_source(str(good)), sink=open_sink(location, table=table), chunk_size=300, show_progress=False)
+        score_batches(
+            model=loaded_model,
+            source=open_source(str(good)),
+            sink=open_sink(location, table=table),
+            chunk_size=300,
+            show_progress=False,
+        )
         before = _read(location, table)
         with pytest.raises(DataValidationError, match="'employees'.*holds text"):
-            score_batches(model=loaded_model, source=open_source(str(bad)), sink=open_sink(location, table=table), chunk_size=300, show_progress=False)
+            score_batches(
+                model=loaded_model,
+                source=open_source(str(bad)),
+                sink=open_sink(location, table=table),
+                chunk_size=300,
+                show_progress=False,
+            )
         pd.testing.assert_frame_equal(_read(location, table), before)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "good.csv", "scores.db", "scores.parquet", "scores_dir"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.csv",
+        "good.csv",
+        "scores.db",
+        "scores.parquet",
+        "scores_dir",
+    ]
 
 
 def _read(location, table):
@@ -88,7 +119,9 @@ def test_empty_source_still_replaces_output(tmp_path, loaded_model, sample_leads
     path = tmp_path / "none.parquet"
     sample_leads.iloc[:0].to_parquet(path, index=False)
     out = tmp_path / "scores.csv"
-    summary = score_batches(model=loaded_model, source=open_source(str(path)), sink=open_sink(str(out)), show_progress=False)
+    summary = score_batches(
+        model=loaded_model, source=open_source(str(path)), sink=open_sink(str(out)), show_progress=False
+    )
     assert summary.rows == 0
     assert list(pd.read_csv(out).columns) == ["lead_id", *BATCH_SCORE_COLUMNS, *META_COLUMNS]
 
@@ -97,7 +130,13 @@ def test_explain_flag(tmp_path, loaded_model, sample_leads):
     """--explain passes explain=True when the scorer supports it; otherwise one clear error."""
     path = tmp_path / "leads.parquet"
     sample_leads.iloc[:50].to_parquet(path, index=False)
-    run = lambda: score_batches(model=loaded_model, source=open_source(str(path)), sink=open_sink(str(tmp_path / "o.parquet")), explain=True, show_progress=False)  # noqa: E731
+    run = lambda: score_batches(
+        model=loaded_model,
+        source=open_source(str(path)),
+        sink=open_sink(str(tmp_path / "o.parquet")),
+        explain=True,
+        show_progress=False,
+    )
     if "explain" in inspect.signature(loaded_model.scorer.predict).parameters:
         run()
         plain = loaded_model.scorer.predict(sample_leads.iloc[:50])

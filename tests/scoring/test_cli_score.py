@@ -61,7 +61,18 @@ def _scores(url, table="lead_scores"):
 def test_database_in_database_out_replace_then_upsert(db_url, models_dir, loaded_model, sample_leads):
     """Reads a leads table and writes scores back, on SQLite and on a real PostgreSQL server."""
     _leads_table(db_url, sample_leads.iloc[:2000])
-    common = ("--model", models_dir, "--input", db_url, "--output", db_url, "--output-table", "lead_scores", "--chunk-size", 700)
+    common = (
+        "--model",
+        models_dir,
+        "--input",
+        db_url,
+        "--output",
+        db_url,
+        "--output-table",
+        "lead_scores",
+        "--chunk-size",
+        700,
+    )
     result = score(*common, "--table", "leads", "--mode", "replace")
     assert result.exit_code == 0, result.output
     replaced = _scores(db_url)
@@ -79,7 +90,9 @@ def test_database_in_database_out_replace_then_upsert(db_url, models_dir, loaded
     assert result.exit_code == 0, result.output
     upserted = _scores(db_url)
     assert len(upserted) == 2500
-    expected = loaded_model.scorer.predict(pd.concat([sample_leads.iloc[:1500], changed])).sort_values("lead_id", ignore_index=True)
+    expected = loaded_model.scorer.predict(pd.concat([sample_leads.iloc[:1500], changed])).sort_values(
+        "lead_id", ignore_index=True
+    )
     assert upserted["lead_id"].tolist() == expected["lead_id"].tolist()
     np.testing.assert_allclose(upserted["conversion_probability"], expected["conversion_probability"], rtol=1e-12)
     assert upserted["scored_at"].nunique() == 2, "upserted rows carry the second run's time"
@@ -93,7 +106,9 @@ def test_bad_input_is_one_clear_message(tmp_path, models_dir, sample_leads):
     assert "missing column(s) job_title" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "s.parquet").exists()
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = score("--model", models_dir, "--input", url, "--table", "leads; DROP TABLE leads", "--output", tmp_path / "s.parquet")
+    result = score(
+        "--model", models_dir, "--input", url, "--table", "leads; DROP TABLE leads", "--output", tmp_path / "s.parquet"
+    )
     assert result.exit_code == 2 and "not a valid identifier" in result.output
     result = score("--model", models_dir, "--input", leads, "--output", tmp_path / "s.parquet", "--engine", "spark")
     assert result.exit_code == 2 and "--engine: expected single or dask" in result.output

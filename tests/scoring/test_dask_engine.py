@@ -23,7 +23,14 @@ def test_dask_scores_identical_to_single_process(tmp_path, loaded_model, sample_
     for i, part in enumerate((sample_leads.iloc[:1200], sample_leads.iloc[1200:2000], sample_leads.iloc[2000:])):
         part.to_parquet(leads_dir / f"part-{i}.parquet", index=False)
     single = tmp_path / "single.parquet"
-    score_batches(model=loaded_model, source=open_source(str(leads_dir)), sink=open_sink(str(single)), chunk_size=1000, scored_at=WHEN, show_progress=False)
+    score_batches(
+        model=loaded_model,
+        source=open_source(str(leads_dir)),
+        sink=open_sink(str(single)),
+        chunk_size=1000,
+        scored_at=WHEN,
+        show_progress=False,
+    )
 
     out = tmp_path / "dask_scores"
     out.mkdir()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from unittest import mock
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from unittest import mock
 
 import joblib
 import numpy as np
@@ -73,13 +73,28 @@ def test_score_cli_with_registered_model(tmp_path, monkeypatch, registry, loaded
     leads = tmp_path / "leads.parquet"
     sample_leads.iloc[:500].to_parquet(leads, index=False)
     out = tmp_path / "scores.parquet"
-    result = CliRunner().invoke(app, ["score", "--no-progress", "--model", "models:/leadscore@champion", "--input", str(leads), "--output", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--no-progress",
+            "--model",
+            "models:/leadscore@champion",
+            "--input",
+            str(leads),
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     got = pd.read_parquet(out)
     assert (got["model_name"] == "leadscore").all() and (got["model_version"] == version).all()
     expected = loaded_model.scorer.predict(sample_leads.iloc[:500])
     np.testing.assert_array_equal(got["conversion_probability"], expected["conversion_probability"])
-    result = CliRunner().invoke(app, ["score", "--no-progress", "--model", "models:/leadscore@nobody", "--input", str(leads), "--output", str(out)])
+    result = CliRunner().invoke(
+        app,
+        ["score", "--no-progress", "--model", "models:/leadscore@nobody", "--input", str(leads), "--output", str(out)],
+    )
     assert result.exit_code == 2 and "could not load the model" in result.output
     # Loading must not leak the store into the environment that later subprocesses inherit.
     assert "MLFLOW_REGISTRY_URI" not in os.environ
@@ -96,9 +111,26 @@ def test_mlflow_serve_answers_like_batch_scoring(registry, loaded_model, sample_
     uri, _ = registry
     port = free_port()
     bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
     server = subprocess.Popen(
-        [str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", "models:/leadscore@champion", "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
+        [
+            str(Path(bin_dir) / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            "models:/leadscore@champion",
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -115,12 +147,21 @@ def test_mlflow_serve_answers_like_batch_scoring(registry, loaded_model, sample_
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow models serve did not come up: {server.stderr.read()[-2000:] if server.poll() is not None else 'timeout'}")
+                pytest.fail(
+                    f"mlflow models serve did not come up: {server.stderr.read()[-2000:] if server.poll() is not None else 'timeout'}"
+                )
             time.sleep(0.5)
 
         two = sample_leads[loaded_model.scorer.input_columns].iloc[[3, 7]].reset_index(drop=True)
-        payload = {"dataframe_split": {"columns": list(two.columns), "data": [[_plain(v) for v in row] for row in two.itertuples(index=False)]}}
-        request = urllib.request.Request(f"{base}/invocations", data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+        payload = {
+            "dataframe_split": {
+                "columns": list(two.columns),
+                "data": [[_plain(v) for v in row] for row in two.itertuples(index=False)],
+            }
+        }
+        request = urllib.request.Request(
+            f"{base}/invocations", data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=60) as resp:
             answer = pd.DataFrame(json.loads(resp.read())["predictions"])
     finally:

@@ -27,7 +27,10 @@ class Boom(RuntimeError):
     pass
 
 
-@pytest.mark.parametrize("name, sink_class, reader", [("out.parquet", ParquetFileSink, pd.read_parquet), ("out.csv", CsvFileSink, pd.read_csv)])
+@pytest.mark.parametrize(
+    "name, sink_class, reader",
+    [("out.parquet", ParquetFileSink, pd.read_parquet), ("out.csv", CsvFileSink, pd.read_csv)],
+)
 def test_file_sink_writes_all_chunks_and_survives_an_interruption(tmp_path, name, sink_class, reader):
     path = tmp_path / name
     sink = open_sink(str(path))
@@ -76,7 +79,12 @@ def read_table(url, table="scores"):
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return pd.read_sql(sa.select(sa.table(table, sa.column("lead_id"), sa.column("conversion_probability"))).order_by(sa.column("lead_id")), conn)
+            return pd.read_sql(
+                sa.select(sa.table(table, sa.column("lead_id"), sa.column("conversion_probability"))).order_by(
+                    sa.column("lead_id")
+                ),
+                conn,
+            )
     finally:
         engine.dispose()
 

@@ -13,7 +13,9 @@ from leadscore.errors import DataValidationError
 from leadscore.io import read_table
 
 
-def load_raw_leads(params: Params, *, base_dir: str | Path = ".", n_leads: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def load_raw_leads(
+    params: Params, *, base_dir: str | Path = ".", n_leads: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Return ``(leads, truth)``: the synthetic CRM with its truth, or the export with ``truth=None``.
 
     Parameters
@@ -39,5 +41,7 @@ def load_raw_leads(params: Params, *, base_dir: str | Path = ".", n_leads: int |
 def add_row_id(leads: pd.DataFrame, id_column: str, *, source: str) -> pd.DataFrame:
     """Number an export's rows 1..n in file order into ``id_column`` (params data.add_row_id)."""
     if id_column in leads.columns:
-        raise DataValidationError(f"{source}: params data.add_row_id is true but column {id_column!r} already exists; set it to false")
+        raise DataValidationError(
+            f"{source}: params data.add_row_id is true but column {id_column!r} already exists; set it to false"
+        )
     return pd.concat([pd.DataFrame({id_column: np.arange(1, len(leads) + 1)}, index=leads.index), leads], axis=1)

@@ -117,9 +117,9 @@ def assign_splits(
             keys[members] = (rng.permutation(len(members)) + 0.5) / max(len(members), 1)
         ordered = idx.to_numpy()[np.argsort(keys, kind="stable")]
     n = len(ordered)
-    n_train = int(round(split.train * n))
-    n_cal = int(round(split.calibration * n))
-    n_es = max(1, int(round(split.early_stopping * n_train)))
+    n_train = round(split.train * n)
+    n_cal = round(split.calibration * n)
+    n_es = max(1, round(split.early_stopping * n_train))
     blocks = np.empty(n, dtype=object)
     blocks[: n_train - n_es] = TRAIN
     blocks[n_train - n_es : n_train] = EARLY_STOPPING

@@ -29,7 +29,9 @@ def validate_ids(df: pd.DataFrame, id_column: str, *, source: str = "lead table"
     require_columns(df, [id_column], what="params columns.id", source=source)
     ids = df[id_column]
     if ids.isna().any():
-        raise DataValidationError(f"{source}: column {id_column!r} (the lead id) has {int(ids.isna().sum())} missing values")
+        raise DataValidationError(
+            f"{source}: column {id_column!r} (the lead id) has {int(ids.isna().sum())} missing values"
+        )
     dupes = ids[ids.duplicated()]
     if len(dupes):
         raise DataValidationError(

@@ -64,7 +64,13 @@ def train_all_features_lightgbm(
 ):
     """One LightGBM on fit + intent features, trained and calibrated like the main models."""
     model = train_lightgbm(
-        X_train, y_train, X_early_stopping, y_early_stopping, params=params, early_stopping_rounds=early_stopping_rounds, seed=seed
+        X_train,
+        y_train,
+        X_early_stopping,
+        y_early_stopping,
+        params=params,
+        early_stopping_rounds=early_stopping_rounds,
+        seed=seed,
     )
     return calibrate_classifier(model, X_calibration, y_calibration, method=calibration_method)
 
@@ -91,7 +97,9 @@ def logistic_pipeline(X: pd.DataFrame, *, C: float = 1.0, seed: int = 0):
             ),
             (
                 "categorical",
-                make_pipeline(FunctionTransformer(_categories_as_text), OneHotEncoder(handle_unknown="ignore", min_frequency=20)),
+                make_pipeline(
+                    FunctionTransformer(_categories_as_text), OneHotEncoder(handle_unknown="ignore", min_frequency=20)
+                ),
                 categorical,
             ),
         ]

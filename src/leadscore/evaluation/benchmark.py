@@ -61,7 +61,7 @@ def scorer_label(name: str) -> str:
     if name in LABELS:
         return LABELS[name]
     if name.startswith("bant_") and "of" in name:
-        k, n = name[len("bant_"):].split("of", 1)
+        k, n = name[len("bant_") :].split("of", 1)
         return f"BANT {k} of {n} criteria"
     return name
 
@@ -76,13 +76,25 @@ def scorer_specs(test: pd.DataFrame, *, bant_variants: tuple[int, ...] = (), n_c
         ScorerSpec("logistic", "logistic_probability", "logistic_probability", "baseline"),
         ScorerSpec("bant", "bant_criteria_met", "bant_probability", "rule"),
         ScorerSpec("bant_qualified", "bant_qualified", "bant_qualified_probability", "rule"),
-        *(ScorerSpec(variant_name(k, n_criteria), variant_name(k, n_criteria), f"{variant_name(k, n_criteria)}_probability", "rule") for k in bant_variants),
+        *(
+            ScorerSpec(
+                variant_name(k, n_criteria),
+                variant_name(k, n_criteria),
+                f"{variant_name(k, n_criteria)}_probability",
+                "rule",
+            )
+            for k in bant_variants
+        ),
         ScorerSpec("bant_points", "bant_points", "bant_points_probability", "rule"),
         ScorerSpec("random", "random_score", "random_probability", "reference"),
         ScorerSpec("oracle", "true_p", "true_p", "reference"),
     ]
     unique = {s.name: s for s in specs}  # a variant equal to BANT's own cut is still listed once
-    return [s for s in unique.values() if s.ranking in test.columns and s.probability in test.columns and test[s.probability].notna().all()]
+    return [
+        s
+        for s in unique.values()
+        if s.ranking in test.columns and s.probability in test.columns and test[s.probability].notna().all()
+    ]
 
 
 def add_rule_probabilities(
@@ -133,7 +145,9 @@ def at_volume(y: np.ndarray, scores: np.ndarray, volume: int) -> dict:
     }
 
 
-def volume_comparison(y: np.ndarray, rankings: dict[str, np.ndarray], *, volume: int, target_conversions: float) -> dict:
+def volume_comparison(
+    y: np.ndarray, rankings: dict[str, np.ndarray], *, volume: int, target_conversions: float
+) -> dict:
     """Table 2: each scorer at a fixed volume, and the leads it needs to reach ``target_conversions``."""
     rows = {}
     for name, scores in rankings.items():
@@ -178,7 +192,7 @@ def lift_by_decile(y: np.ndarray, p: np.ndarray, *, groups: int = 10) -> dict[st
         cumulative += wins
         rate = wins / len(rows) if len(rows) else None
         out[str(i)] = {
-            "leads": int(len(rows)),
+            "leads": len(rows),
             "conversions": int(wins),
             "rate": rate,
             "mean_predicted": float(p[rows].mean()) if len(rows) else None,
@@ -196,7 +210,7 @@ def quadrant_bant_table(test: pd.DataFrame) -> dict[str, dict[str, dict]]:
         for key, qualified in (("bant_qualified", True), ("bant_not_qualified", False)):
             rows = test[(test["quadrant"] == quadrant) & (test["bant_qualified"].astype(bool) == qualified)]
             out[quadrant][key] = {
-                "n": int(len(rows)),
+                "n": len(rows),
                 "conversions": int(rows["label"].sum()),
                 "observed_rate": float(rows["label"].mean()) if len(rows) else None,
                 "mean_predicted": float(rows["conversion_probability"].mean()) if len(rows) else None,
@@ -272,7 +286,7 @@ def evaluate_test_split(
     for name in QUADRANTS:
         rows = test[test["quadrant"] == name]
         quadrants[name] = {
-            "n": int(len(rows)),
+            "n": len(rows),
             "observed_rate": float(rows["label"].mean()) if len(rows) else None,
             "mean_predicted": float(rows["conversion_probability"].mean()) if len(rows) else None,
         }
@@ -285,11 +299,15 @@ def evaluate_test_split(
         "capacity": capacity,
         "quadrants": quadrants,
         "data": {
-            "test_leads": int(len(test)),
+            "test_leads": len(test),
             "test_conversions": int(y.sum()),
             "test_base_rate": float(y.mean()),
-            "bant_qualified_rate": float(test.loc[test["bant_qualified"].astype(bool), "label"].mean()) if volume else None,
-            "bant_unqualified_rate": float(test.loc[~test["bant_qualified"].astype(bool), "label"].mean()) if volume < len(test) else None,
+            "bant_qualified_rate": float(test.loc[test["bant_qualified"].astype(bool), "label"].mean())
+            if volume
+            else None,
+            "bant_unqualified_rate": float(test.loc[~test["bant_qualified"].astype(bool), "label"].mean())
+            if volume < len(test)
+            else None,
         },
         "at_bant_volume": {
             "volume": volume,
@@ -303,13 +321,25 @@ def evaluate_test_split(
     }
     if bootstrap_n:
         metrics["bootstrap"] = bootstrap_summary(
-            y, rankings, probabilities, quality, n_resamples=bootstrap_n, seed=bootstrap_seed, level=bootstrap_level, bins=ece_bins
+            y,
+            rankings,
+            probabilities,
+            quality,
+            n_resamples=bootstrap_n,
+            seed=bootstrap_seed,
+            level=bootstrap_level,
+            bins=ece_bins,
         )
     return metrics
 
 
 # Differences with intervals: how much the model beats BANT, and what splitting fit/intent costs.
-DIFFERENCES = (("conversion", "bant"), ("conversion", "lightgbm_all"), ("conversion", "logistic"), ("conversion", "oracle"))
+DIFFERENCES = (
+    ("conversion", "bant"),
+    ("conversion", "lightgbm_all"),
+    ("conversion", "logistic"),
+    ("conversion", "oracle"),
+)
 
 
 def bootstrap_summary(
@@ -324,20 +354,30 @@ def bootstrap_summary(
     bins: int,
 ) -> dict:
     """Percentile intervals per scorer and metric, and for paired differences between scorers."""
-    draws = bootstrap_metrics(y, {n: (rankings[n], probabilities[n]) for n in rankings}, n_resamples=n_resamples, seed=seed, bins=bins)
+    draws = bootstrap_metrics(
+        y, {n: (rankings[n], probabilities[n]) for n in rankings}, n_resamples=n_resamples, seed=seed, bins=bins
+    )
     intervals = {name: {m: percentile_interval(draws[name][m], level=level) for m in METRICS} for name in draws}
     differences = {}
     for a, b in DIFFERENCES:
         if a in draws and b in draws:
             differences[f"{a}_minus_{b}"] = {
-                m: {"estimate": quality[a][m] - quality[b][m], **percentile_interval(draws[a][m] - draws[b][m], level=level)}
+                m: {
+                    "estimate": quality[a][m] - quality[b][m],
+                    **percentile_interval(draws[a][m] - draws[b][m], level=level),
+                }
                 for m in METRICS
             }
     return {"n": n_resamples, "seed": seed, "level": level, "intervals": intervals, "differences": differences}
 
 
 def plot_tables(
-    test: pd.DataFrame, calibration: pd.DataFrame, *, ece_bins: int = 10, bant_variants: tuple[int, ...] = (), n_criteria: int = 4
+    test: pd.DataFrame,
+    calibration: pd.DataFrame,
+    *,
+    ece_bins: int = 10,
+    bant_variants: tuple[int, ...] = (),
+    n_criteria: int = 4,
 ) -> dict[str, pd.DataFrame]:
     """Tables for `dvc plots`, keyed ``"<curve>/<scorer>"``: ROC, cumulative gains and reliability.
 

@@ -20,7 +20,9 @@ def resample_counts(n: int, *, n_resamples: int, seed: int) -> np.ndarray:
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float64)
 
 
-def weighted_metrics(y: np.ndarray, ranking: np.ndarray, probability: np.ndarray, weights: np.ndarray, *, bins: int = 10) -> dict[str, np.ndarray]:
+def weighted_metrics(
+    y: np.ndarray, ranking: np.ndarray, probability: np.ndarray, weights: np.ndarray, *, bins: int = 10
+) -> dict[str, np.ndarray]:
     """Each metric for each row of ``weights`` (shape ``(B, n)``); ties in ``ranking`` count half, as in scikit-learn.
 
     With ``weights`` all ones this equals :func:`leadscore.evaluation.metrics.binary_metrics`

@@ -18,18 +18,22 @@ from leadscore.evaluation.metrics import calibration_points, expected_cumulative
 
 # One look per scorer family: the model stands out, rules are warm and dashed, references grey/black.
 STYLE = {
-    "conversion": dict(color="#1f4e9c", lw=3.0, ls="-", zorder=5),
-    "fit": dict(color="#6fa8dc", lw=1.4, ls="-"),
-    "intent": dict(color="#3d9970", lw=1.4, ls="-"),
-    "lightgbm_all": dict(color="#ff851b", lw=1.8, ls="-"),
-    "logistic": dict(color="#9b59b6", lw=1.4, ls="-"),
-    "bant": dict(color="#c0392b", lw=2.2, ls="--"),
-    "bant_qualified": dict(color="#e74c3c", lw=1.2, ls=":"),
-    "bant_points": dict(color="#a0522d", lw=1.6, ls="-."),
-    "random": dict(color="#999999", lw=1.2, ls=":"),
-    "oracle": dict(color="#111111", lw=1.4, ls="--"),
+    "conversion": {"color": "#1f4e9c", "lw": 3.0, "ls": "-", "zorder": 5},
+    "fit": {"color": "#6fa8dc", "lw": 1.4, "ls": "-"},
+    "intent": {"color": "#3d9970", "lw": 1.4, "ls": "-"},
+    "lightgbm_all": {"color": "#ff851b", "lw": 1.8, "ls": "-"},
+    "logistic": {"color": "#9b59b6", "lw": 1.4, "ls": "-"},
+    "bant": {"color": "#c0392b", "lw": 2.2, "ls": "--"},
+    "bant_qualified": {"color": "#e74c3c", "lw": 1.2, "ls": ":"},
+    "bant_points": {"color": "#a0522d", "lw": 1.6, "ls": "-."},
+    "random": {"color": "#999999", "lw": 1.2, "ls": ":"},
+    "oracle": {"color": "#111111", "lw": 1.4, "ls": "--"},
 }
-_VARIANT_STYLES = [dict(color="#f39c12", lw=1.2, ls="--"), dict(color="#8e44ad", lw=1.2, ls="--"), dict(color="#16a085", lw=1.2, ls="--")]
+_VARIANT_STYLES = [
+    {"color": "#f39c12", "lw": 1.2, "ls": "--"},
+    {"color": "#8e44ad", "lw": 1.2, "ls": "--"},
+    {"color": "#16a085", "lw": 1.2, "ls": "--"},
+]
 DPI = 110
 
 
@@ -49,7 +53,9 @@ def _styled_scorers(names: list[str]) -> list[tuple[str, dict]]:
     return [(n, _style(n, variants.index(n) if n in variants else 0)) for n in names]
 
 
-def gains_figure(y: np.ndarray, rankings: dict[str, np.ndarray], *, bant_volume: int, bant_conversions: float) -> Figure:
+def gains_figure(
+    y: np.ndarray, rankings: dict[str, np.ndarray], *, bant_volume: int, bant_conversions: float
+) -> Figure:
     """Cumulative gains for every scorer, with BANT's operating point marked."""
     y = np.asarray(y, dtype=float)
     n, total = len(y), max(float(y.sum()), 1.0)
@@ -63,9 +69,12 @@ def gains_figure(y: np.ndarray, rankings: dict[str, np.ndarray], *, bant_volume:
     ax.plot([bx], [by], marker="o", ms=11, color="#c0392b", mec="white", mew=2, zorder=10, ls="none")
     ax.annotate(
         f"BANT qualified: {bx:.0%} of leads,\n{by:.0%} of conversions",
-        xy=(bx, by), xytext=(bx + 0.12, by - 0.22), fontsize=10,
-        arrowprops=dict(arrowstyle="->", color="#c0392b"), color="#c0392b",
-        bbox=dict(boxstyle="round", fc="white", ec="#c0392b", alpha=0.9),
+        xy=(bx, by),
+        xytext=(bx + 0.12, by - 0.22),
+        fontsize=10,
+        arrowprops={"arrowstyle": "->", "color": "#c0392b"},
+        color="#c0392b",
+        bbox={"boxstyle": "round", "fc": "white", "ec": "#c0392b", "alpha": 0.9},
     )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
@@ -80,7 +89,9 @@ def gains_figure(y: np.ndarray, rankings: dict[str, np.ndarray], *, bant_volume:
     return fig
 
 
-def reliability_figure(y: np.ndarray, probabilities: dict[str, np.ndarray], eces: dict[str, float], *, bins: int) -> Figure:
+def reliability_figure(
+    y: np.ndarray, probabilities: dict[str, np.ndarray], eces: dict[str, float], *, bins: int
+) -> Figure:
     """Reliability diagram (observed vs predicted per probability bin), ECE in the legend, with
     the number of leads per bin underneath."""
     fig = Figure(figsize=(10.5, 7.0))
@@ -91,7 +102,14 @@ def reliability_figure(y: np.ndarray, probabilities: dict[str, np.ndarray], eces
     width = 1.0 / bins / (len(probabilities) + 1)
     for i, (name, style) in enumerate(_styled_scorers(list(probabilities))):
         pts = calibration_points(y, probabilities[name], bins=bins)
-        ax.plot(pts["mean_predicted"], pts["observed_rate"], marker="o", ms=5, label=f"{scorer_label(name)} (ECE {eces[name]:.3f})", **{**style, "lw": max(style["lw"], 1.6)})
+        ax.plot(
+            pts["mean_predicted"],
+            pts["observed_rate"],
+            marker="o",
+            ms=5,
+            label=f"{scorer_label(name)} (ECE {eces[name]:.3f})",
+            **{**style, "lw": max(style["lw"], 1.6)},
+        )
         counts, _ = np.histogram(np.clip(probabilities[name], 0, 1), bins=edges)
         hist.bar(edges[:-1] + (i + 0.5) * width, counts, width=width, color=style["color"], align="edge")
     ax.set_xlim(0, 1)
@@ -110,7 +128,13 @@ def reliability_figure(y: np.ndarray, probabilities: dict[str, np.ndarray], eces
 
 
 def quadrant_map_figure(
-    p_fit: np.ndarray, p_intent: np.ndarray, y: np.ndarray, *, fit_threshold: float, intent_threshold: float, quadrants: dict[str, dict]
+    p_fit: np.ndarray,
+    p_intent: np.ndarray,
+    y: np.ndarray,
+    *,
+    fit_threshold: float,
+    intent_threshold: float,
+    quadrants: dict[str, dict],
 ) -> Figure:
     """Fit x intent probability (log axes), coloured by the observed conversion rate of each cell,
     with the quadrant thresholds and each quadrant's size, observed and predicted rate."""
@@ -119,8 +143,18 @@ def quadrant_map_figure(
     fig = Figure(figsize=(10.5, 8.0))
     ax = fig.add_subplot()
     cells = ax.hexbin(
-        p_fit, p_intent, C=np.asarray(y, dtype=float), reduce_C_function=np.mean, gridsize=45,
-        xscale="log", yscale="log", cmap="viridis", mincnt=8, vmin=0, vmax=1, linewidths=0.1,
+        p_fit,
+        p_intent,
+        C=np.asarray(y, dtype=float),
+        reduce_C_function=np.mean,
+        gridsize=45,
+        xscale="log",
+        yscale="log",
+        cmap="viridis",
+        mincnt=8,
+        vmin=0,
+        vmax=1,
+        linewidths=0.1,
     )
     bar = fig.colorbar(cells, ax=ax, pad=0.02)
     bar.set_label("observed conversion rate (test leads in the cell)")
@@ -144,8 +178,16 @@ def quadrant_map_figure(
         text = f"{title}\nn = {q.get('n', 0):,}"
         if q.get("observed_rate") is not None:
             text += f"\nobserved {q['observed_rate']:.1%}\npredicted {q['mean_predicted']:.1%}"
-        ax.text(x, yy, text, transform=ax.transAxes, ha=ha, va=va, fontsize=10.5,
-                bbox=dict(boxstyle="round", fc="white", ec="#333333", alpha=0.92))
+        ax.text(
+            x,
+            yy,
+            text,
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=10.5,
+            bbox={"boxstyle": "round", "fc": "white", "ec": "#333333", "alpha": 0.92},
+        )
     percent = FuncFormatter(lambda v, _: f"{v:.0%}" if v >= 0.01 else f"{v:.1%}")
     ax.xaxis.set_major_formatter(percent)
     ax.yaxis.set_major_formatter(percent)
@@ -170,8 +212,17 @@ def capacity_figure(y: np.ndarray, rankings: dict[str, np.ndarray], *, capacity:
         at_capacity.append(cum[worked])
     ax.axvline(worked, color="#333333", lw=1.5, ls="-")
     # Label inside the axes, right of the line, below the top: clear of the title and the curves' start.
-    ax.annotate(capacity_label, xy=(worked, 0.96), xycoords=("data", "axes fraction"), xytext=(8, 0), textcoords="offset points",
-                ha="left", va="top", fontsize=10, bbox=dict(boxstyle="round", fc="white", ec="#333333", alpha=0.9))
+    ax.annotate(
+        capacity_label,
+        xy=(worked, 0.96),
+        xycoords=("data", "axes fraction"),
+        xytext=(8, 0),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=10,
+        bbox={"boxstyle": "round", "fc": "white", "ec": "#333333", "alpha": 0.9},
+    )
     ax.set_xlim(0, n)
     ax.set_ylim(0, float(y.sum()) * 1.03)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -202,11 +253,17 @@ def benchmark_figures(
         "gains": gains_figure(y, rankings, bant_volume=cap["bant_volume"], bant_conversions=cap["bant_conversions"]),
         "reliability": reliability_figure(y, calibrated, {n: metrics["test"][n]["ece"] for n in calibrated}, bins=bins),
         "quadrant_map": quadrant_map_figure(
-            calibrated["fit"], calibrated["intent"], y,
-            fit_threshold=metrics["thresholds"]["fit"], intent_threshold=metrics["thresholds"]["intent"], quadrants=metrics["quadrants"],
+            calibrated["fit"],
+            calibrated["intent"],
+            y,
+            fit_threshold=metrics["thresholds"]["fit"],
+            intent_threshold=metrics["thresholds"]["intent"],
+            quadrants=metrics["quadrants"],
         ),
         "capacity": capacity_figure(
-            y, {n: rankings[n] for n in CAPACITY_SCORERS if n in rankings}, capacity=plan["leads"],
+            y,
+            {n: rankings[n] for n in CAPACITY_SCORERS if n in rankings},
+            capacity=plan["leads"],
             capacity_label=f"capacity: {plan['reps']} reps × {plan['leads_per_rep']:,} leads = {plan['leads']:,}",
         ),
     }

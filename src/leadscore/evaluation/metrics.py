@@ -30,7 +30,9 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, *, bins: int = 10) -> dict[str,
     }
 
 
-def rate_by_level(levels_fit: np.ndarray, y_fit: np.ndarray, levels: np.ndarray, *, prior_weight: float = 1.0) -> np.ndarray:
+def rate_by_level(
+    levels_fit: np.ndarray, y_fit: np.ndarray, levels: np.ndarray, *, prior_weight: float = 1.0
+) -> np.ndarray:
     """Map a discrete score (e.g. BANT criteria met, 0-4) to probabilities: the observed conversion
     rate of each level on a fitting split, lightly smoothed towards the overall rate.
 
@@ -86,7 +88,9 @@ def calibration_points(y: np.ndarray, p: np.ndarray, *, bins: int = 10) -> pd.Da
     """Reliability diagram points: mean predicted vs observed rate per equal-width bin."""
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
     which = np.minimum((p * bins).astype(int), bins - 1)
-    frame = pd.DataFrame({"bin": which, "p": p, "y": y}).groupby("bin").agg(
-        mean_predicted=("p", "mean"), observed_rate=("y", "mean"), n=("y", "size")
+    frame = (
+        pd.DataFrame({"bin": which, "p": p, "y": y})
+        .groupby("bin")
+        .agg(mean_predicted=("p", "mean"), observed_rate=("y", "mean"), n=("y", "size"))
     )
     return frame.reset_index(drop=True)

@@ -78,7 +78,13 @@ def quality_table(metrics: dict) -> Table:
     if level:
         b = metrics["bootstrap"]
         note += f" Brackets: {level:.0%} percentile bootstrap intervals ({b['n']} resamples of the test leads, seed {b['seed']})."
-    return Table("Table 1. Quality on the test split", ["scorer", *(label for _, label in QUALITY_COLUMNS)], rows, note, tuple(bold))
+    return Table(
+        "Table 1. Quality on the test split",
+        ["scorer", *(label for _, label in QUALITY_COLUMNS)],
+        rows,
+        note,
+        tuple(bold),
+    )
 
 
 def volume_table(metrics: dict) -> Table:
@@ -99,10 +105,17 @@ def volume_table(metrics: dict) -> Table:
             bold.append(i)
     return Table(
         f"Table 2. At BANT's volume: the {count(av['volume'])} test leads BANT qualifies ({count(av['bant_conversions'])} of them convert)",
-        ["scorer", "conversions in its top leads", "precision", "recall", "leads needed for BANT's conversions", "fewer calls than BANT"],
+        [
+            "scorer",
+            "conversions in its top leads",
+            "precision",
+            "recall",
+            "leads needed for BANT's conversions",
+            "fewer calls than BANT",
+        ],
         rows,
         "Each scorer works its best-scored leads, as many as BANT qualifies. Tied scores (rules) are worked in random order: "
-        "their conversions are expected values. \"Fewer calls\" is negative when a scorer needs more leads than BANT.",
+        'their conversions are expected values. "Fewer calls" is negative when a scorer needs more leads than BANT.',
         tuple(bold),
     )
 
@@ -123,7 +136,15 @@ def rule_table(metrics: dict) -> Table:
         )
     return Table(
         "Table 2b. Each qualification rule at its own volume, against the conversion model",
-        ["rule", "leads qualified", "conversions", "precision", "model's conversions, same leads", "model's leads for same conversions", "fewer calls"],
+        [
+            "rule",
+            "leads qualified",
+            "conversions",
+            "precision",
+            "model's conversions, same leads",
+            "model's leads for same conversions",
+            "fewer calls",
+        ],
         rows,
     )
 
@@ -131,10 +152,28 @@ def rule_table(metrics: dict) -> Table:
 def lift_table(metrics: dict) -> Table:
     rows = []
     for decile, r in metrics["lift_deciles"].items():
-        rows.append([decile, count(r["leads"]), count(r["conversions"]), pct(r["rate"]), pct(r["mean_predicted"]), times(r["lift"]), pct(r["cumulative_share"])])
+        rows.append(
+            [
+                decile,
+                count(r["leads"]),
+                count(r["conversions"]),
+                pct(r["rate"]),
+                pct(r["mean_predicted"]),
+                times(r["lift"]),
+                pct(r["cumulative_share"]),
+            ]
+        )
     return Table(
         "Table 3. Lift by decile of conversion probability (decile 1 = the best-scored 10%)",
-        ["decile", "leads", "conversions", "observed rate", "mean predicted", "lift", "cumulative share of conversions"],
+        [
+            "decile",
+            "leads",
+            "conversions",
+            "observed rate",
+            "mean predicted",
+            "lift",
+            "cumulative share of conversions",
+        ],
         rows,
         f"Lift = the decile's observed rate ÷ the test base rate ({pct(metrics['data']['test_base_rate'])}).",
     )
@@ -173,10 +212,19 @@ def crosstab_table(metrics: dict) -> Table:
             )
     return Table(
         "Table 4. Quadrant × BANT: where the model and BANT disagree, and who is right",
-        ["quadrant (model)", "BANT", "leads", "conversions", "observed rate", "model predicted", "vs base rate", "who is right"],
+        [
+            "quadrant (model)",
+            "BANT",
+            "leads",
+            "conversions",
+            "observed rate",
+            "model predicted",
+            "vs base rate",
+            "who is right",
+        ],
         rows,
-        "The model says \"work it now\" only for high fit + high intent; BANT says so for qualified leads. Where they disagree, "
-        "whoever said \"work it\" is right when the cell converts above the base rate, and wrong otherwise.",
+        'The model says "work it now" only for high fit + high intent; BANT says so for qualified leads. Where they disagree, '
+        'whoever said "work it" is right when the cell converts above the base rate, and wrong otherwise.',
     )
 
 
@@ -187,12 +235,21 @@ def capacity_table(metrics: dict) -> Table:
         f"Table 5. At the team's capacity: {plan['reps']} reps × {count(plan['leads_per_rep'])} leads = {count(plan['leads'])} leads worked",
         ["scorer", "expected conversions"],
         rows,
-        "" if plan["leads_worked"] == plan["leads"] else f"The test split has only {count(plan['leads_worked'])} leads: all of them are worked.",
+        ""
+        if plan["leads_worked"] == plan["leads"]
+        else f"The test split has only {count(plan['leads_worked'])} leads: all of them are worked.",
     )
 
 
 def tables(metrics: dict) -> list[Table]:
-    return [quality_table(metrics), volume_table(metrics), rule_table(metrics), lift_table(metrics), crosstab_table(metrics), capacity_table(metrics)]
+    return [
+        quality_table(metrics),
+        volume_table(metrics),
+        rule_table(metrics),
+        lift_table(metrics),
+        crosstab_table(metrics),
+        capacity_table(metrics),
+    ]
 
 
 def headline(metrics: dict) -> list[str]:
@@ -243,7 +300,12 @@ NOTES = [
 
 # -- rendering ------------------------------------------------------------------------------------
 def _md_table(table: Table) -> str:
-    lines = [f"### {table.title}", "", "| " + " | ".join(table.header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(table.header) - 1)) + "|"]
+    lines = [
+        f"### {table.title}",
+        "",
+        "| " + " | ".join(table.header) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(table.header) - 1)) + "|",
+    ]
     for i, row in enumerate(table.rows):
         cells = [f"**{c}**" if i in table.bold_rows else c for c in row]
         lines.append("| " + " | ".join(cells) + " |")
@@ -303,7 +365,11 @@ def _html_table(table: Table) -> str:
         row_class = ' class="bold"' if i in table.bold_rows else ""
         body.append(f"<tr{row_class}>" + "".join(cells) + "</tr>")
     note = f'<p class="note">{e(table.note)}</p>' if table.note else ""
-    return f"<h3>{e(table.title)}</h3>\n<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + f"\n</tbody></table>{note}"
+    return (
+        f"<h3>{e(table.title)}</h3>\n<table><thead><tr>{head}</tr></thead><tbody>\n"
+        + "\n".join(body)
+        + f"\n</tbody></table>{note}"
+    )
 
 
 def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
@@ -323,7 +389,9 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
     for name, caption in FIGURES:
         if name in figures:
             data = base64.b64encode(figures[name]).decode("ascii")
-            parts.append(f'<figure><figcaption>{e(caption)}</figcaption><img alt="{e(caption)}" src="data:image/png;base64,{data}"></figure>')
+            parts.append(
+                f'<figure><figcaption>{e(caption)}</figcaption><img alt="{e(caption)}" src="data:image/png;base64,{data}"></figure>'
+            )
     parts.append('<h2>How to read this</h2><ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in NOTES) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -113,7 +113,10 @@ class LeadFeaturizer:
 
     def _categorical(self, values: pd.Series, column: str) -> pd.Series:
         text = _clean_text(values)
-        aliases = {k.strip().casefold(): v.strip().casefold() for k, v in self.features.category_aliases.get(column, {}).items()}
+        aliases = {
+            k.strip().casefold(): v.strip().casefold()
+            for k, v in self.features.category_aliases.get(column, {}).items()
+        }
         if aliases:
             text = text.replace(aliases)
         return text

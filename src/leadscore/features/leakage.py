@@ -40,11 +40,15 @@ def numeric_auc(values: pd.Series, y: np.ndarray) -> float:
     return max(_auc(y, np.where(np.isnan(x), fill, x)) for fill in (below, above))
 
 
-def categorical_auc(values: pd.Series, y: np.ndarray, *, n_folds: int = 5, smoothing: float = 10.0, seed: int = 0) -> float:
+def categorical_auc(
+    values: pd.Series, y: np.ndarray, *, n_folds: int = 5, smoothing: float = 10.0, seed: int = 0
+) -> float:
     """Single-column AUC of a categorical feature via out-of-fold target encoding."""
     cats = values.astype(object).where(values.notna(), _MISSING).astype(str).to_numpy()
     encoded = np.empty(len(y), dtype=float)
-    folds = StratifiedKFold(n_splits=min(n_folds, int(np.bincount(y.astype(int)).min())), shuffle=True, random_state=seed)
+    folds = StratifiedKFold(
+        n_splits=min(n_folds, int(np.bincount(y.astype(int)).min())), shuffle=True, random_state=seed
+    )
     for fit_idx, enc_idx in folds.split(cats, y):
         prior = y[fit_idx].mean()
         stats = pd.DataFrame({"c": cats[fit_idx], "y": y[fit_idx]}).groupby("c")["y"].agg(["sum", "count"])
@@ -55,7 +59,9 @@ def categorical_auc(values: pd.Series, y: np.ndarray, *, n_folds: int = 5, smoot
 
 def single_column_auc(values: pd.Series, y: np.ndarray, *, seed: int = 0) -> float:
     """Dispatch on the column's type: numbers and booleans are numeric, anything else categorical."""
-    numeric = (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)) and not isinstance(values.dtype, pd.CategoricalDtype)
+    numeric = (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)) and not isinstance(
+        values.dtype, pd.CategoricalDtype
+    )
     return numeric_auc(values, y) if numeric else categorical_auc(values, y, seed=seed)
 
 
@@ -73,5 +79,16 @@ def audit_columns(frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: 
         values = frame[column]
         numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
         auc = single_column_auc(values, y_arr, seed=seed)
-        rows.append({"column": column, "kind": "numeric" if numeric else "categorical", "auc": round(auc, 4), "suspected_leak": bool(auc > threshold)})
-    return pd.DataFrame(rows, columns=["column", "kind", "auc", "suspected_leak"]).sort_values("auc", ascending=False, kind="stable").reset_index(drop=True)
+        rows.append(
+            {
+                "column": column,
+                "kind": "numeric" if numeric else "categorical",
+                "auc": round(auc, 4),
+                "suspected_leak": bool(auc > threshold),
+            }
+        )
+    return (
+        pd.DataFrame(rows, columns=["column", "kind", "auc", "suspected_leak"])
+        .sort_values("auc", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )

@@ -14,7 +14,18 @@ import numpy as np
 import pandas as pd
 
 SENIORITY_LEVELS = ("c_level", "vp", "director", "manager", "individual_contributor", "student", "unknown")
-DEPARTMENTS = ("executive", "sales", "marketing", "engineering", "it", "finance", "operations", "hr", "other", "unknown")
+DEPARTMENTS = (
+    "executive",
+    "sales",
+    "marketing",
+    "engineering",
+    "it",
+    "finance",
+    "operations",
+    "hr",
+    "other",
+    "unknown",
+)
 
 # Placeholders reps type when they do not know the title; compared after punctuation is stripped,
 # so "n/a", "N.A." and "-" all end up here (the last two as "na" and "").

@@ -76,7 +76,9 @@ def score_threshold(scores_cal: np.ndarray, y_cal: np.ndarray, rule: ThresholdCo
 QUADRANTS = ("high_fit_high_intent", "high_fit_low_intent", "low_fit_high_intent", "low_fit_low_intent")
 
 
-def assign_quadrants(p_fit: np.ndarray, p_intent: np.ndarray, fit_threshold: float, intent_threshold: float) -> np.ndarray:
+def assign_quadrants(
+    p_fit: np.ndarray, p_intent: np.ndarray, fit_threshold: float, intent_threshold: float
+) -> np.ndarray:
     """Quadrant name per lead; "high" means strictly above the threshold."""
     high_fit = np.asarray(p_fit) > fit_threshold
     high_intent = np.asarray(p_intent) > intent_threshold

@@ -30,7 +30,13 @@ import pandas as pd
 
 EXPECTED_VALUE = "expected_value"
 GROUPS = ("fit", "intent")
-REASON_COLUMNS = ("fit_reasons_for", "fit_reasons_against", "intent_reasons_for", "intent_reasons_against", "quadrant_summary")
+REASON_COLUMNS = (
+    "fit_reasons_for",
+    "fit_reasons_against",
+    "intent_reasons_for",
+    "intent_reasons_against",
+    "quadrant_summary",
+)
 REASON_SEPARATOR = "; "
 # Effects that round to +0.00 / -0.00 are not reasons.
 MIN_EFFECT = 0.005
@@ -127,7 +133,7 @@ class _FeatureCodes:
             codes = np.where(np.isnan(column) | (column < 0), self.n_levels, column)
             self.codes = np.nan_to_num(codes, nan=self.n_levels).astype(np.int64)
         else:
-            self.thresholds = np.unique(np.array([t for t in splits], dtype=np.float64))
+            self.thresholds = np.unique(np.array(list(splits), dtype=np.float64))
             m = len(self.thresholds)
             codes = np.searchsorted(self.thresholds, column, side="left")
             codes[np.isnan(column)] = m + 1
@@ -311,7 +317,7 @@ class _ValueTexts:
             _, first = np.unique(codes, return_index=True)
             seniority = self.X[f"{source}_seniority"].to_numpy()[rows]
             department = self.X[f"{source}_department"].to_numpy()[rows]
-            reading = {c: _title_text(seniority[i], department[i]) for c, i in zip(codes[first], first)}
+            reading = {c: _title_text(seniority[i], department[i]) for c, i in zip(codes[first], first, strict=False)}
             texts = [
                 "missing" if c < 0 else f"{format_value(distinct[c])} [{reading[c]}]" for c in range(-1, len(distinct))
             ]
@@ -374,12 +380,18 @@ def group_reasons(
                 if rows.any():
                     text[rows] = _reason_texts(names[s_idx], value_texts(source, rows), chosen[rows, j])
             parts.append(text)
-        top = np.where(present[:, :2], order[:, :2], -1) if k >= 2 else np.column_stack([np.where(present[:, 0], order[:, 0], -1), np.full(n, -1)])
+        top = (
+            np.where(present[:, :2], order[:, :2], -1)
+            if k >= 2
+            else np.column_stack([np.where(present[:, 0], order[:, 0], -1), np.full(n, -1)])
+        )
         results[direction] = (_join(parts, present) if k else np.full(n, "", dtype=object), top)
     return GroupReasons(results["for"][0], results["against"][0], results["for"][1], results["against"][1], names)
 
 
-def quadrant_summaries(high_fit: np.ndarray, high_intent: np.ndarray, fit: GroupReasons, intent: GroupReasons) -> np.ndarray:
+def quadrant_summaries(
+    high_fit: np.ndarray, high_intent: np.ndarray, fit: GroupReasons, intent: GroupReasons
+) -> np.ndarray:
     """One line per lead: ``High fit thanks to A and B; low intent held back by C.``
 
     A high score is explained by its strongest reasons for, a low one by its strongest reasons against.
@@ -403,7 +415,9 @@ def quadrant_summaries(high_fit: np.ndarray, high_intent: np.ndarray, fit: Group
     return clause(high_fit, fit, "fit", True) + "; " + clause(high_intent, intent, "intent", False) + "."
 
 
-def explain_leads(scorer, raw: pd.DataFrame, X_fit: pd.DataFrame, X_intent: pd.DataFrame, p_fit: np.ndarray, p_intent: np.ndarray) -> pd.DataFrame:
+def explain_leads(
+    scorer, raw: pd.DataFrame, X_fit: pd.DataFrame, X_intent: pd.DataFrame, p_fit: np.ndarray, p_intent: np.ndarray
+) -> pd.DataFrame:
     """The :data:`REASON_COLUMNS` for each lead (positional, same order as ``raw``)."""
     featurizer = scorer.featurizer
     sources = feature_sources(featurizer)
@@ -418,7 +432,10 @@ def explain_leads(scorer, raw: pd.DataFrame, X_fit: pd.DataFrame, X_intent: pd.D
         out[f"{group}_reasons_for"], out[f"{group}_reasons_against"] = reasons.reasons_for, reasons.reasons_against
         grouped[group] = reasons
     out["quadrant_summary"] = quadrant_summaries(
-        np.asarray(p_fit) > scorer.fit_threshold, np.asarray(p_intent) > scorer.intent_threshold, grouped["fit"], grouped["intent"]
+        np.asarray(p_fit) > scorer.fit_threshold,
+        np.asarray(p_intent) > scorer.intent_threshold,
+        grouped["fit"],
+        grouped["intent"],
     )
     return pd.DataFrame(out)
 
@@ -438,7 +455,12 @@ def global_importance(scorer, raw: pd.DataFrame, *, source: str = "lead table") 
         mean_abs = effects.abs().mean()
         frames.append(
             pd.DataFrame(
-                {"model": group, "column": mean_abs.index, "label": [labels.get(c) or humanise(c) for c in mean_abs.index], "mean_abs_shap": mean_abs.to_numpy()}
+                {
+                    "model": group,
+                    "column": mean_abs.index,
+                    "label": [labels.get(c) or humanise(c) for c in mean_abs.index],
+                    "mean_abs_shap": mean_abs.to_numpy(),
+                }
             ).sort_values("mean_abs_shap", ascending=False)
         )
     return pd.concat(frames, ignore_index=True)

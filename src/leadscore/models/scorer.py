@@ -64,7 +64,9 @@ class LeadScorer:
         cols += [c.column for c in self.bant.criteria.values()]
         return list(dict.fromkeys(cols))
 
-    def component_probabilities(self, raw: pd.DataFrame, *, source: str = "lead table") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def component_probabilities(
+        self, raw: pd.DataFrame, *, source: str = "lead table"
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated ``(p_fit, p_intent, p_conversion)`` arrays for each row of ``raw``."""
         X_fit, X_intent = self.featurizer.transform(raw, source=source)
         return self._probabilities(X_fit, X_intent)

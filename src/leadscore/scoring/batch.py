@@ -17,7 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from leadscore.data.validation import validate_ids
@@ -55,7 +63,9 @@ def load_model(model: str) -> LoadedModel:
     if path.is_dir():
         path = path / SCORER_FILE
     if not path.is_file():
-        raise LeadscoreError(f"{path}: model file not found (give the models/ directory after `dvc repro`, a .joblib scorer, or models:/leadscore@champion)")
+        raise LeadscoreError(
+            f"{path}: model file not found (give the models/ directory after `dvc repro`, a .joblib scorer, or models:/leadscore@champion)"
+        )
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -66,10 +76,14 @@ def load_model(model: str) -> LoadedModel:
 def check_explain_supported(scorer) -> None:
     """Raise unless ``scorer.predict`` takes ``explain=`` (reason columns)."""
     if "explain" not in inspect.signature(scorer.predict).parameters:
-        raise LeadscoreError("--explain: explanations need leadscore with explain support (this scorer's predict() has no explain option)")
+        raise LeadscoreError(
+            "--explain: explanations need leadscore with explain support (this scorer's predict() has no explain option)"
+        )
 
 
-def score_frame(raw: pd.DataFrame, *, model: LoadedModel, scored_at: pd.Timestamp, explain: bool = False, source: str = "lead table") -> pd.DataFrame:
+def score_frame(
+    raw: pd.DataFrame, *, model: LoadedModel, scored_at: pd.Timestamp, explain: bool = False, source: str = "lead table"
+) -> pd.DataFrame:
     """Score one chunk of raw leads: predict-stage columns without ``rank``, plus model and time columns."""
     kwargs = {"explain": True} if explain else {}
     # Missing or repeated ids would make the output unjoinable (and upserts ambiguous).

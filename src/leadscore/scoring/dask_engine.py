@@ -68,7 +68,7 @@ def score_with_dask(
         leads = dd.read_parquet(str(input_path), columns=columns)
     except (OSError, ValueError, KeyError) as err:
         raise DataValidationError(f"{input_path}: could not read the columns the model needs ({err})") from None
-    kwargs = dict(model=model, scored_at=scored_at, explain=explain, source=str(input_path))
+    kwargs = {"model": model, "scored_at": scored_at, "explain": explain, "source": str(input_path)}
     # meta: the output's columns and dtypes, from scoring a few real rows (no fake data to trip validation).
     meta = score_frame(leads.head(2, npartitions=1, compute=True), **kwargs).iloc[:0]
 
@@ -83,7 +83,11 @@ def score_with_dask(
         if leads.npartitions < 2 * threads:
             leads = leads.repartition(npartitions=2 * threads)
         scored = leads.map_partitions(score_frame, meta=meta, **kwargs)
-        status = console.status(f"scoring {leads.npartitions} partitions on Dask ({client.scheduler.address})") if console else contextlib.nullcontext()
+        status = (
+            console.status(f"scoring {leads.npartitions} partitions on Dask ({client.scheduler.address})")
+            if console
+            else contextlib.nullcontext()
+        )
         with status:
             scored.to_parquet(str(tmp_dir), write_index=False, compute=True)
         rows = ds.dataset(tmp_dir, format="parquet").count_rows()

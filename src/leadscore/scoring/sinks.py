@@ -71,7 +71,9 @@ class ParquetFileSink(_FileSink):
             try:
                 table = pa.Table.from_pandas(frame, schema=self._writer.schema, preserve_index=False)
             except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-                raise DataValidationError(f"{self.path}: a later chunk has other column types than the first ({err})") from None
+                raise DataValidationError(
+                    f"{self.path}: a later chunk has other column types than the first ({err})"
+                ) from None
         self._writer.write_table(table)
 
     def _close(self) -> None:
@@ -118,7 +120,9 @@ class ParquetDirSink:
 
     def __enter__(self):
         if self.path.exists() and not self.path.is_dir():
-            raise LeadscoreError(f"{self.path}: exists and is not a directory (give a .parquet or .csv name for a single file)")
+            raise LeadscoreError(
+                f"{self.path}: exists and is not a directory (give a .parquet or .csv name for a single file)"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent))
         return self
@@ -183,7 +187,9 @@ class SqlTableSink:
     def __enter__(self):
         self._engine = create_engine(self.url, transactional_ddl=True)
         if self.mode == "upsert" and self._engine.dialect.name not in ("sqlite", "postgresql"):
-            raise LeadscoreError(f"{self.description}: --mode upsert supports SQLite and PostgreSQL, not {self._engine.dialect.name}")
+            raise LeadscoreError(
+                f"{self.description}: --mode upsert supports SQLite and PostgreSQL, not {self._engine.dialect.name}"
+            )
         try:
             self._conn = self._engine.connect()
             self._transaction = self._conn.begin()
@@ -208,7 +214,9 @@ class SqlTableSink:
     def _check_compatible(self, table: sa.Table, frame: pd.DataFrame) -> None:
         missing = [c for c in frame.columns if c not in table.c]
         if missing:
-            raise DataValidationError(f"{self.description}: the existing table lacks column(s) {', '.join(missing)} (use --mode replace to recreate it)")
+            raise DataValidationError(
+                f"{self.description}: the existing table lacks column(s) {', '.join(missing)} (use --mode replace to recreate it)"
+            )
         if self.mode == "upsert" and not self._id_is_unique(table):
             raise DataValidationError(
                 f"{self.description}: --mode upsert needs a primary key or unique constraint on {self.id_column} (use --mode replace once to create the table with one)"
@@ -250,9 +258,13 @@ class SqlTableSink:
                 statement = self._target.insert()
             self._conn.execute(statement, _records(frame))
         except sa.exc.IntegrityError as err:
-            raise DataValidationError(f"{self.description}: {self.id_column} must be unique per lead ({str(err.orig).strip().splitlines()[0]})") from None
+            raise DataValidationError(
+                f"{self.description}: {self.id_column} must be unique per lead ({str(err.orig).strip().splitlines()[0]})"
+            ) from None
         except sa.exc.DBAPIError as err:
-            raise LeadscoreError(f"{self.description}: the database refused the write ({str(err.orig).strip().splitlines()[0]})") from None
+            raise LeadscoreError(
+                f"{self.description}: the database refused the write ({str(err.orig).strip().splitlines()[0]})"
+            ) from None
         self.rows += len(frame)
 
     def _swap_in_staging(self) -> None:
@@ -261,7 +273,9 @@ class SqlTableSink:
         self._conn.exec_driver_sql(f"ALTER TABLE {quote(self._staging)} RENAME TO {quote(self.table)}")
         if self._engine.dialect.name == "postgresql":
             # PostgreSQL names the key's index after the constraint; rename it so the next replace can reuse names.
-            self._conn.exec_driver_sql(f"ALTER TABLE {quote(self.table)} RENAME CONSTRAINT {quote('pk_' + self._staging)} TO {quote('pk_' + self.table)}")
+            self._conn.exec_driver_sql(
+                f"ALTER TABLE {quote(self.table)} RENAME CONSTRAINT {quote('pk_' + self._staging)} TO {quote('pk_' + self.table)}"
+            )
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
@@ -273,7 +287,9 @@ class SqlTableSink:
                 self._transaction.rollback()
         except sa.exc.DBAPIError as err:
             self._transaction.rollback()
-            raise LeadscoreError(f"{self.description}: could not commit ({str(err.orig).strip().splitlines()[0]})") from None
+            raise LeadscoreError(
+                f"{self.description}: could not commit ({str(err.orig).strip().splitlines()[0]})"
+            ) from None
         finally:
             self._conn.close()
             self._engine.dispose()

@@ -148,10 +148,19 @@ class SqlSource:
                 for rows in result.partitions(chunk_size):
                     yield pd.DataFrame.from_records(rows, columns=keys)[columns]
         except sa.exc.DBAPIError as err:
-            raise LeadscoreError(f"{self.description}: the database refused the read ({str(err.orig).strip()})") from None
+            raise LeadscoreError(
+                f"{self.description}: the database refused the read ({str(err.orig).strip()})"
+            ) from None
 
 
-def open_source(location: str, *, table: str | None = None, query: str | None = None, csv_separator: str = ",", missing_values: tuple[str, ...] = ()):
+def open_source(
+    location: str,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    csv_separator: str = ",",
+    missing_values: tuple[str, ...] = (),
+):
     """The source for ``location``: a SQLAlchemy URL (+ table or query), a .csv, or Parquet file/dir."""
     if is_database_url(location):
         return SqlSource(location, table=table, query=query)
@@ -164,4 +173,6 @@ def open_source(location: str, *, table: str | None = None, query: str | None = 
         return ParquetSource(path)
     if path.suffix.lower() == ".csv":
         return CsvSource(path, separator=csv_separator, missing_values=missing_values)
-    raise DataValidationError(f"{path}: expected a .csv or .parquet file, a directory of Parquet files, or a database URL")
+    raise DataValidationError(
+        f"{path}: expected a .csv or .parquet file, a directory of Parquet files, or a database URL"
+    )

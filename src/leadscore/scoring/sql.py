@@ -24,7 +24,9 @@ def check_identifier(name: str, *, what: str) -> str:
     the dialect's identifier preparer); this check additionally refuses anything odd up front.
     """
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
-        raise LeadscoreError(f"{what}: {name!r} is not a valid identifier (expected letters, digits and _, not starting with a digit)")
+        raise LeadscoreError(
+            f"{what}: {name!r} is not a valid identifier (expected letters, digits and _, not starting with a digit)"
+        )
     return name
 
 
@@ -39,7 +41,9 @@ def create_engine(url: str, *, transactional_ddl: bool = False) -> Engine:
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as err:
         raise LeadscoreError(f"{_safe(url)}: not a usable SQLAlchemy URL ({err})") from None
     except ImportError as err:
-        raise LeadscoreError(f"{_safe(url)}: database driver missing ({err}); for PostgreSQL install leadscore[postgres]") from None
+        raise LeadscoreError(
+            f"{_safe(url)}: database driver missing ({err}); for PostgreSQL install leadscore[postgres]"
+        ) from None
     if transactional_ddl and engine.dialect.name == "sqlite":
         # The recipe from SQLAlchemy's pysqlite docs ("Serializable isolation / Savepoints / Transactional DDL").
         @sa.event.listens_for(engine, "connect")
