@@ -7,6 +7,7 @@ the MLflow pyfunc model all run the same code and give the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,9 @@ class LeadScorer:
     # Plain defaults (not factories) so scorers pickled before these fields existed still load.
     labels: dict[str, str] | None = None
     explain_top_k: int = 3
+    # JSON-able data learned at training time that travels with the scorer, by name: the input
+    # contract ("contract"), drift reference distributions ("drift_reference"), ...
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def input_columns(self) -> list[str]:
