@@ -18,11 +18,13 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from leadscore import stages
 from leadscore.config import load_params
 from leadscore.data.synthetic import generate_leads
 from leadscore.io import load_object
 from leadscore.models.explain import lightgbm_model, shap_contributions
+from leadscore.pipeline.local import run_stages
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def train_scorer(params, n_leads: int, workdir: Path):
@@ -33,7 +35,8 @@ def train_scorer(params, n_leads: int, workdir: Path):
             )
         }
     )
-    return load_object(stages.run_all(small, workdir=workdir, through="calibrate")["scorer"])
+    run = run_stages(small, workdir=workdir, dvc_yaml=ROOT / "dvc.yaml", through="calibrate")
+    return load_object(run.path("calibrate", "scorer_out"))
 
 
 def main() -> None:

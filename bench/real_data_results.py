@@ -27,12 +27,12 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import Progress
 
-from leadscore import stages
 from leadscore.config import Params, load_params
 from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, TEST, TRAIN
 from leadscore.evaluation.metrics import binary_metrics, capacity_at_volume
 from leadscore.models.calibration import calibrate_classifier
 from leadscore.models.training import train_lightgbm
+from leadscore.pipeline.local import LocalRun, run_stages
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,9 +85,12 @@ def load_profile(name: str, data_root: Path) -> Params:
     return params.model_copy(update={"data": params.data.model_copy(update={"source": source})})
 
 
-def all_features_model(params: Params, paths: dict[str, Path]) -> np.ndarray:
+def all_features_model(params: Params, run: LocalRun) -> np.ndarray:
     """Test-split probabilities of one calibrated LightGBM on fit + intent features together."""
-    fit, intent = pd.read_parquet(paths["fit_features"]), pd.read_parquet(paths["intent_features"])
+    fit, intent = (
+        pd.read_parquet(run.path("featurize", "fit_out")),
+        pd.read_parquet(run.path("featurize", "intent_out")),
+    )
     id_col = params.columns.id
     X = pd.concat(
         [fit.drop(columns=[id_col, "split", "label"]), intent.drop(columns=[id_col, "split", "label"])], axis=1
@@ -113,14 +116,14 @@ def run_variant(name: str, data_root: Path) -> dict:
     params = change(load_profile(profile, data_root))
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        paths = stages.run_all(params, workdir=tmp)
+        run = run_stages(params, workdir=tmp, dvc_yaml=REPO_ROOT / "dvc.yaml")
         seconds = time.perf_counter() - start
-        metrics = json.loads(paths["metrics"].read_text())
-        audit = json.loads(paths["audit"].read_text())
-        table = pd.read_parquet(paths["fit_features"])
+        metrics = json.loads(run.path("evaluate", "metrics_out").read_text())
+        audit = json.loads(run.path("featurize", "audit_out").read_text())
+        table = pd.read_parquet(run.path("featurize", "fit_out"))
         test = table[table["split"] == TEST]
         y = test["label"].to_numpy(dtype=int)
-        p_all = all_features_model(params, paths)
+        p_all = all_features_model(params, run)
     cap = metrics["capacity"]
     bant_wins = cap["bant_conversions"]
     rows = {}

@@ -96,9 +96,13 @@ def raw_booster_rate(model_path: Path, leads_dir: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    from leadscore.pipeline.paths import stage_path
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "lead_scorer.joblib")
+    parser.add_argument(
+        "--model", type=Path, default=ROOT / stage_path("calibrate", "scorer_out", dvc_yaml=ROOT / "dvc.yaml")
+    )
     parser.add_argument(
         "--workdir", type=Path, default=ROOT / "bench" / "data", help="where generated leads and scores go (gitignored)"
     )

@@ -1,24 +1,16 @@
-"""Shared fixtures: tiny hand-made lead tables and the project's own params."""
+"""Shared fixtures: tiny hand-made lead tables, the project's own params, small trained pipelines."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from support import N_LEADS, REPO_ROOT, pipeline_env, run_command, run_pipeline, small_params
 
 from leadscore.config import load_params
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# Real public datasets live beside the repo (../shared/datasets), never inside it; an env var lets a
-# checkout elsewhere (e.g. a git worktree) point at them.
-SHARED_DATASETS = Path(os.environ.get("LEADSCORE_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
 
 
 @pytest.fixture(scope="session")
@@ -89,57 +81,31 @@ def tiny_leads() -> pd.DataFrame:
 def trained_scorer(tmp_path_factory, params):
     """A LeadScorer trained by the real stage functions on 20,000 synthetic leads (no DVC).
 
-    Returns ``(scorer, raw_leads)``. Session-scoped: ~10 s once, shared by behaviour tests.
+    Returns ``(scorer, raw_leads)``. Session-scoped, small training budget; shared by behaviour tests.
     """
-    from leadscore import stages
     from leadscore.io import load_object
 
-    small = params.model_copy(
-        update={
-            "data": params.data.model_copy(
-                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 20_000})}
-            )
-        }
-    )
-    paths = stages.run_all(small, workdir=tmp_path_factory.mktemp("trained"), through="calibrate")
-    return load_object(paths["scorer"]), pd.read_parquet(paths["leads"])
-
-
-# The default size: the e2e quality floors are the ones promised for the default data.
-N_LEADS = 100_000
-
-
-def _pipeline_env(store: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}"
-    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    env["DVC_NO_ANALYTICS"] = "1"
-    return env
-
-
-def run_command(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
+    run = run_pipeline(small_params(params, n_leads=20_000), tmp_path_factory.mktemp("trained"), through="calibrate")
+    return load_object(run.path("calibrate", "scorer_out")), pd.read_parquet(run.path("generate", "leads_out"))
 
 
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory):
     """A copy of the project (default params) after one real `dvc repro`, with its own MLflow store.
 
-    Returns a dict: root (the copy), env (PATH, MLFLOW_TRACKING_URI ...), store (mlflow.db), first
-    (the completed `dvc repro`). Session-scoped: the ~1 minute run is shared by every test using it.
+    Returns a dict: root (the copy), env (PATH, PYTHONPATH of the copy's src, MLFLOW_TRACKING_URI ...),
+    store (mlflow.db), first (the completed `dvc repro`). Session-scoped: the ~1 minute run is shared.
     """
     root = tmp_path_factory.mktemp("project")
     for name in ("dvc.yaml", "params.yaml"):
         shutil.copy(REPO_ROOT / name, root / name)
-    shutil.copytree(REPO_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO_ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["data"]["synthetic"]["n_leads"] = N_LEADS
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     store = root / "mlflow.db"
-    env = _pipeline_env(store)
+    # The stages run the copy's code, so an edit to the copy is both what DVC sees and what runs.
+    env = pipeline_env(store, src=root / "src")
     run_command(["git", "init", "-q"], root, env)
     run_command(["dvc", "init", "-q"], root, env)
     run_command(["dvc", "config", "core.analytics", "false"], root, env)
@@ -149,27 +115,18 @@ def pipeline(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_pipeline(tmp_path_factory, params):
-    """generate -> featurize -> train -> calibrate -> evaluate on 4,000 synthetic leads.
+    """generate -> ... -> evaluate on 4,000 synthetic leads, small training budget and bootstrap.
 
-    Returns ``{"params", "paths", "metrics"}``; bootstrap kept small so the session stays quick.
+    Returns ``{"params", "run", "metrics"}`` (``run.path(stage, option)`` locates any file).
     """
-    from leadscore import stages
-
-    small = params.model_copy(
+    small = small_params(params, n_leads=4_000)
+    small = small.model_copy(
         update={
-            "data": params.data.model_copy(
-                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 4_000})}
-            ),
-            "evaluate": params.evaluate.model_copy(
-                update={"bootstrap": params.evaluate.bootstrap.model_copy(update={"n": 40})}
-            ),
+            "evaluate": small.evaluate.model_copy(
+                update={"bootstrap": small.evaluate.bootstrap.model_copy(update={"n": 40})}
+            )
         }
     )
-    paths = stages.run_all(small, workdir=tmp_path_factory.mktemp("benchmark"), through="evaluate")
-    metrics = json.loads(paths["metrics"].read_text())
-    p = {
-        **{k: str(v) for k, v in paths.items()},
-        "fit": str(paths["fit_features"]),
-        "intent": str(paths["intent_features"]),
-    }
-    return {"params": small, "paths": p, "metrics": metrics}
+    run = run_pipeline(small, tmp_path_factory.mktemp("benchmark"), through="evaluate")
+    metrics = json.loads(run.path("evaluate", "metrics_out").read_text())
+    return {"params": small, "run": run, "metrics": metrics}

@@ -7,7 +7,7 @@ import copy
 import pydantic
 import pytest
 import yaml
-from conftest import REPO_ROOT
+from support import REPO_ROOT
 
 from leadscore.config import load_params, params_from_dict
 from leadscore.errors import ConfigError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT
 from nbclient import NotebookClient
+from support import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import N_LEADS, run_command
+from support import N_LEADS, project_path, run_command
+
+from leadscore.pipeline.paths import stage_commands
 
 pytestmark = pytest.mark.slow
 
 
 def test_metrics_have_the_documented_shape(pipeline):
-    metrics = json.loads((pipeline["root"] / "reports/metrics.json").read_text())
+    metrics = json.loads((project_path(pipeline["root"], "evaluate", "metrics_out")).read_text())
     for scorer in ("fit", "intent", "conversion", "bant", "oracle"):
         assert set(metrics["test"][scorer]) >= {"auc", "pr_auc", "log_loss", "brier", "ece"}
     assert set(metrics["capacity"]) >= {"bant_volume", "bant_conversions", "model_conversions_at_bant_volume", "ratio"}
@@ -38,15 +40,19 @@ def test_metrics_have_the_documented_shape(pipeline):
 
 def test_benchmark_page_and_summary_say_where_it_is(pipeline):
     root = pipeline["root"]
-    html = (root / "reports/benchmark.html").read_text()
+    html = (project_path(root, "evaluate", "report_html")).read_text()
     assert html.count("data:image/png;base64,") == 6  # 4 benchmark charts + 2 importance charts
-    summary = run_command([sys.executable, "-m", "leadscore", "summary", "reports/metrics.json"], root, pipeline["env"])
-    assert (root / "reports/benchmark.html").resolve().as_uri() in summary.stdout.replace("\n", "")
+    summary = run_command(
+        [sys.executable, "-m", "leadscore", "summary", str(project_path(root, "evaluate", "metrics_out"))],
+        root,
+        pipeline["env"],
+    )
+    assert (project_path(root, "evaluate", "report_html")).resolve().as_uri() in summary.stdout.replace("\n", "")
 
 
 def test_baselines_and_fewer_calls_on_default_data(pipeline):
     """The benchmark's own floors: the model beats the logistic baseline and BANT, with fewer calls."""
-    m = json.loads((pipeline["root"] / "reports/metrics.json").read_text())
+    m = json.loads((project_path(pipeline["root"], "evaluate", "metrics_out")).read_text())
     assert m["test"]["conversion"]["auc"] > m["test"]["random"]["auc"] + 0.3
     assert m["test"]["conversion"]["auc"] >= m["test"]["logistic"]["auc"]
     assert abs(m["test"]["conversion"]["auc"] - m["test"]["lightgbm_all"]["auc"]) < 0.01
@@ -59,7 +65,8 @@ def test_dvc_plots_and_metrics_diff_run(pipeline):
     assert (root / "dvc_plots/index.html").is_file()
     # metrics diff compares revisions: commit this run's lock file, then diff the workspace against it.
     git = ["git", "-c", "user.name=leadscore-test", "-c", "user.email=test@localhost"]
-    run_command([*git, "add", "dvc.yaml", "dvc.lock", "params.yaml", "reports/metrics.json"], root, env)
+    metrics = project_path(root, "evaluate", "metrics_out").relative_to(root)
+    run_command([*git, "add", "dvc.yaml", "dvc.lock", "params.yaml", str(metrics)], root, env)
     run_command([*git, "commit", "-q", "-m", "experiment"], root, env)
     diff = run_command(["dvc", "metrics", "diff", "--all", "HEAD"], root, env)
     assert "test.conversion.auc" in diff.stdout, diff.stdout
@@ -67,7 +74,7 @@ def test_dvc_plots_and_metrics_diff_run(pipeline):
 
 def test_quality_floor_on_default_data(pipeline):
     """On the test split: within 0.01 AUC of the ceiling, calibrated, and 1.3x BANT's wins."""
-    m = json.loads((pipeline["root"] / "reports/metrics.json").read_text())
+    m = json.loads((project_path(pipeline["root"], "evaluate", "metrics_out")).read_text())
     assert m["test"]["conversion"]["auc"] >= m["test"]["oracle"]["auc"] - 0.01
     assert m["test"]["conversion"]["auc"] > m["test"]["bant"]["auc"] + 0.05
     assert m["test"]["conversion"]["ece"] <= 0.02
@@ -81,15 +88,42 @@ def test_second_repro_reruns_nothing(pipeline):
     assert "up to date" in status.stdout.lower(), status.stdout
 
 
+@pytest.mark.parametrize(
+    ("module", "stages"),
+    [
+        # where the leak policy and the feature audit live: featurize, and everything downstream of it
+        ("features/leakage.py", {"featurize"}),
+        # scorer code that only runs when a stage loads the scorer
+        ("models/bant.py", {"calibrate", "evaluate", "predict"}),
+        ("evaluation/report.py", {"evaluate"}),
+        ("pipeline/train.py", {"train_fit", "train_intent"}),
+    ],
+)
+def test_editing_code_a_stage_runs_makes_dvc_status_name_that_stage(pipeline, module, stages):
+    root, env = pipeline["root"], pipeline["env"]
+    path = root / "src" / "leadscore" / module
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\n# an edit\n")
+        status = run_command(["dvc", "status", "--json"], root, env)
+        changed = set(json.loads(status.stdout))
+        assert stages <= changed, f"editing {module}: dvc status names {sorted(changed)}"
+        assert "generate" not in changed
+    finally:
+        path.write_bytes(original)
+    assert json.loads(run_command(["dvc", "status", "--json"], root, env).stdout) == {}
+
+
 def test_predictions_cover_every_open_lead(pipeline):
     root = pipeline["root"]
-    scored = pd.read_parquet(root / "data/predictions/open_leads_scored.parquet")
-    raw = pd.read_parquet(root / "data/raw/leads.parquet")
+    scored = pd.read_parquet(project_path(root, "predict", "out"))
+    raw = pd.read_parquet(project_path(root, "generate", "leads_out"))
     assert set(scored["lead_id"]) == set(raw.loc[raw["status"] == "open", "lead_id"])
     assert scored["rank"].tolist() == list(range(1, len(scored) + 1))
     assert scored["conversion_probability"].is_monotonic_decreasing
     pd.testing.assert_frame_equal(
-        pd.read_csv(root / "data/predictions/open_leads_scored.csv")[["lead_id", "rank"]], scored[["lead_id", "rank"]]
+        pd.read_csv(root / stage_commands(root / "dvc.yaml")["predict"].options["out"][1])[["lead_id", "rank"]],
+        scored[["lead_id", "rank"]],
     )
 
 
@@ -97,7 +131,7 @@ def test_mlflow_run_and_aliases(pipeline):
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    run_info = json.loads((pipeline["root"] / "reports/mlflow_run.json").read_text())
+    run_info = json.loads((project_path(pipeline["root"], "register", "run_out")).read_text())
     client = MlflowClient(tracking_uri=f"sqlite:///{pipeline['store']}", registry_uri=f"sqlite:///{pipeline['store']}")
     run = client.get_run(run_info["run_id"])
     assert run.data.metrics["test_conversion_auc"] > 0.7
@@ -119,10 +153,10 @@ def test_champion_pyfunc_equals_predict_stage(pipeline):
     mlflow.set_tracking_uri(f"sqlite:///{pipeline['store']}")
     mlflow.set_registry_uri(f"sqlite:///{pipeline['store']}")
     model = mlflow.pyfunc.load_model("models:/leadscore@champion")
-    raw = pd.read_parquet(root / "data/raw/leads.parquet")
+    raw = pd.read_parquet(project_path(root, "generate", "leads_out"))
     open_leads = raw[raw["status"] == "open"]
     served = model.predict(open_leads).sort_values("rank", kind="stable").reset_index(drop=True)
-    stage = pd.read_parquet(root / "data/predictions/open_leads_scored.parquet")
+    stage = pd.read_parquet(project_path(root, "predict", "out"))
     pd.testing.assert_frame_equal(served, stage)
 
 
@@ -134,13 +168,13 @@ def test_champion_moves_only_when_log_loss_improves(pipeline):
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{pipeline['store']}"
     try:
         params = load_params(root / "params.yaml")
-        metrics = json.loads((root / "reports/metrics.json").read_text())
+        metrics = json.loads((project_path(root, "evaluate", "metrics_out")).read_text())
         common = {
             "params_path": str(root / "params.yaml"),
-            "scorer_path": str(root / "models/lead_scorer.joblib"),
-            "fit_model_path": str(root / "models/fit_model.joblib"),
-            "intent_model_path": str(root / "models/intent_model.joblib"),
-            "input_example": pd.read_parquet(root / "data/raw/leads.parquet").head(5),
+            "scorer_path": str(project_path(root, "calibrate", "scorer_out")),
+            "fit_model_path": str(project_path(root, "train_fit", "model_out")),
+            "intent_model_path": str(project_path(root, "train_intent", "model_out")),
+            "input_example": pd.read_parquet(project_path(root, "generate", "leads_out")).head(5),
             "data_fingerprint": "0" * 64,
         }
         worse = json.loads(json.dumps(metrics))
@@ -162,7 +196,7 @@ def test_pyfunc_accepts_nulls_and_ints_in_numeric_columns(pipeline):
     mlflow.set_tracking_uri(f"sqlite:///{pipeline['store']}")
     mlflow.set_registry_uri(f"sqlite:///{pipeline['store']}")
     model = mlflow.pyfunc.load_model("models:/leadscore@champion")
-    raw = pd.read_parquet(pipeline["root"] / "data/raw/leads.parquet")
+    raw = pd.read_parquet(project_path(pipeline["root"], "generate", "leads_out"))
     two = raw[raw["status"] == "open"].head(2).reset_index(drop=True)
     as_ints = model.predict(two.assign(web_visits_30d=[3, 5]))
     with_null = model.predict(two.assign(web_visits_30d=[None, 5.0]))

@@ -7,6 +7,7 @@ so an interrupted run never leaves a half-written output behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -107,3 +108,12 @@ def load_object(path: str | Path) -> Any:
     if not path.is_file():
         raise DataValidationError(f"{path}: model file not found (run `dvc repro` first)")
     return joblib.load(path)
+
+
+def sha256_file(path: str | Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks: identifies exactly which data or model was used."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -28,21 +28,32 @@ def test_random_scores_are_seeded():
     assert not np.array_equal(random_scores(5, seed=1), random_scores(5, seed=2))
 
 
-def test_learned_baselines_never_fit_on_test_labels(small_pipeline):
-    """Scrambling (or erasing) the test split's labels leaves the baselines' test scores unchanged."""
-    from leadscore import stages
+def test_learned_baselines_never_fit_on_test_labels(small_pipeline, tmp_path):
+    """Scrambling (or flipping) the test split's labels leaves the baselines' test scores unchanged."""
+    from leadscore.pipeline import baselines
 
-    params, paths = small_pipeline["params"], small_pipeline["paths"]
-    fit, intent = pd.read_parquet(paths["fit"]), pd.read_parquet(paths["intent"])
-    before = stages._baseline_probabilities(params, fit, intent)
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    fit_path, intent_path = run.path("featurize", "fit_out"), run.path("featurize", "intent_out")
+    fit = pd.read_parquet(fit_path)
     test = (fit["split"] == "test").to_numpy()
-    scrambled = fit.copy()
-    scrambled.loc[test, "label"] = np.random.default_rng(0).permutation(fit.loc[test, "label"].to_numpy())
-    after = stages._baseline_probabilities(params, scrambled, intent)
-    erased = fit.copy()
-    erased.loc[test, "label"] = 1.0 - erased.loc[test, "label"]
-    flipped = stages._baseline_probabilities(params, erased, intent)
-    for name in before:
-        np.testing.assert_array_equal(before[name], after[name])
-        np.testing.assert_array_equal(before[name], flipped[name])
-        assert len(before[name]) == test.sum()
+
+    def scores(labels: np.ndarray, name: str) -> pd.DataFrame:
+        changed = fit.copy()
+        changed.loc[test, "label"] = labels
+        changed.to_parquet(tmp_path / f"{name}.parquet")
+        out = tmp_path / f"{name}_scores.parquet"
+        baselines.run(
+            params,
+            fit_features=str(tmp_path / f"{name}.parquet"),
+            intent_features=str(intent_path),
+            scores_out=str(out),
+        )
+        return pd.read_parquet(out)
+
+    truth = fit.loc[test, "label"].to_numpy()
+    before = scores(truth, "original")
+    scrambled = scores(np.random.default_rng(0).permutation(truth), "scrambled")
+    flipped = scores(1.0 - truth, "flipped")
+    assert len(before) == test.sum()
+    pd.testing.assert_frame_equal(before, scrambled)
+    pd.testing.assert_frame_equal(before, flipped)

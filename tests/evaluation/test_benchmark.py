@@ -136,10 +136,11 @@ def test_rules_read_as_probabilities_from_the_calibration_split_only():
 
 def test_benchmark_bootstrap_is_reproducible_with_its_seed():
     cal, test = _scored(400, 1), _scored(500, 2)
+    test = add_rule_probabilities(test, cal, bant_variants=(2, 4))
     kw = {"bant_variants": (2, 4), "bootstrap_n": 30, "capacity_reps": 2, "capacity_leads_per_rep": 50}
-    a = evaluate_test_split(test, cal, bootstrap_seed=7, **kw)
-    b = evaluate_test_split(test, cal, bootstrap_seed=7, **kw)
-    c = evaluate_test_split(test, cal, bootstrap_seed=8, **kw)
+    a = evaluate_test_split(test, bootstrap_seed=7, **kw)
+    b = evaluate_test_split(test, bootstrap_seed=7, **kw)
+    c = evaluate_test_split(test, bootstrap_seed=8, **kw)
     assert a == b
     assert a["bootstrap"]["intervals"] != c["bootstrap"]["intervals"]
     assert a["test"] == c["test"]  # point estimates do not depend on the resamples

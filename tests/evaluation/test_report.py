@@ -44,9 +44,13 @@ def _close(shown: float, value: float | None, decimals: int) -> bool:
 
 @pytest.fixture(scope="module")
 def page(small_pipeline):
-    paths = small_pipeline["paths"]
+    run = small_pipeline["run"]
+    paths = {
+        name: str(run.path("evaluate", option))
+        for name, option in (("html", "report_html"), ("md", "report_md"), ("figures", "figures_dir"))
+    }
     return {
-        "metrics": json.loads(Path(paths["metrics"]).read_text()),
+        "metrics": json.loads(run.path("evaluate", "metrics_out").read_text()),
         "md": Path(paths["md"]).read_text(),
         "html": Path(paths["html"]).read_text(),
         "paths": paths,

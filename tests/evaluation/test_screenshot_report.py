@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
+from support import REPO_ROOT
 
 _spec = importlib.util.spec_from_file_location("screenshot_report", REPO_ROOT / "bench" / "screenshot_report.py")
 screenshot_report = importlib.util.module_from_spec(_spec)
@@ -21,7 +20,7 @@ def test_page_renders_with_charts(small_pipeline, tmp_path):
     from PIL import Image
 
     out = screenshot_report.screenshot(
-        Path(small_pipeline["paths"]["html"]), tmp_path / "page.png", width=1400, height=3000
+        small_pipeline["run"].path("evaluate", "report_html"), tmp_path / "page.png", width=1400, height=3000
     )
     image = np.asarray(Image.open(out).convert("RGB"))
     assert image.shape == (3000, 1400, 3)

@@ -234,7 +234,6 @@ def capacity_plan(y: np.ndarray, rankings: dict[str, np.ndarray], *, reps: int, 
 # -- the whole benchmark -----------------------------------------------------------------------------
 def evaluate_test_split(
     test: pd.DataFrame,
-    calibration: pd.DataFrame,
     *,
     ece_bins: int = 10,
     bant_variants: tuple[int, ...] = (),
@@ -249,14 +248,13 @@ def evaluate_test_split(
 
     Parameters
     ----------
-    test, calibration : DataFrame
-        Scored leads (the scorer's columns) plus ``label`` (0/1); ``test`` may carry ``true_p`` and the
-        baselines' columns (``lightgbm_all_probability``, ``logistic_probability``, ``random_score``),
-        both may carry ``bant_points``.
+    test : DataFrame
+        Scored test leads (the scorer's columns) plus ``label`` (0/1) and the rules read as
+        probabilities (:func:`add_rule_probabilities`); may carry ``true_p`` and the baselines'
+        columns (``lightgbm_all_probability``, ``logistic_probability``, ``random_score``).
     bootstrap_n : int
         Resamples for the intervals (0: no intervals).
     """
-    test = add_rule_probabilities(test, calibration, bant_variants=bant_variants, n_criteria=n_criteria)
     specs = scorer_specs(test, bant_variants=bant_variants, n_criteria=n_criteria)
     y = test["label"].to_numpy(dtype=int)
     rankings = {s.name: test[s.ranking].to_numpy(dtype=float) for s in specs}
@@ -373,7 +371,6 @@ def bootstrap_summary(
 
 def plot_tables(
     test: pd.DataFrame,
-    calibration: pd.DataFrame,
     *,
     ece_bins: int = 10,
     bant_variants: tuple[int, ...] = (),
@@ -382,9 +379,8 @@ def plot_tables(
     """Tables for `dvc plots`, keyed ``"<curve>/<scorer>"``: ROC, cumulative gains and reliability.
 
     One file per scorer and curve, because DVC overlays curves from several files but cannot split one
-    long table by a column.
+    long table by a column. ``test`` as for :func:`evaluate_test_split`.
     """
-    test = add_rule_probabilities(test, calibration, bant_variants=bant_variants, n_criteria=n_criteria)
     y = test["label"].to_numpy(dtype=int)
     tables: dict[str, pd.DataFrame] = {}
     for s in scorer_specs(test, bant_variants=bant_variants, n_criteria=n_criteria):

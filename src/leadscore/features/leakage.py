@@ -17,10 +17,14 @@ matter):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+
+from leadscore.config import FeaturesConfig
 
 _MISSING = "\x00missing"
 
@@ -92,3 +96,71 @@ def audit_columns(frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: 
         .sort_values("auc", ascending=False, kind="stable")
         .reset_index(drop=True)
     )
+
+
+def feature_audit(
+    raw: pd.DataFrame,
+    labels: pd.Series,
+    train_rows: np.ndarray,
+    *,
+    features: FeaturesConfig,
+    missing_values: tuple[str, ...] = (),
+    seed: int = 0,
+) -> dict:
+    """The leak guard's report: single-column AUC of every candidate and excluded column, train rows only.
+
+    Candidates are the fit and intent columns; columns listed in ``features.exclude`` are measured
+    too (status "excluded") so the report shows why they are out.
+    """
+    f = features
+    candidates = [*f.fit, *f.intent, *f.exclude]
+    present = [c for c in dict.fromkeys(candidates) if c in raw.columns]
+    frame = raw.loc[train_rows, present]
+    if missing_values:
+        frame = frame.replace(list(missing_values), np.nan)
+    table = audit_columns(frame, labels[train_rows], threshold=f.leak_auc_threshold, seed=seed)
+    group = {**dict.fromkeys(f.fit, "fit"), **dict.fromkeys(f.intent, "intent")}
+    table["group"] = table["column"].map(group).fillna("-")
+    table["status"] = np.where(table["column"].isin(f.exclude), "excluded", "used")
+    leaks = table[table["suspected_leak"] & (table["status"] == "used")]["column"].tolist()
+    return {
+        "train_leads": int(np.asarray(train_rows).sum()),
+        "threshold": f.leak_auc_threshold,
+        "on_suspected_leak": f.on_suspected_leak,
+        "suspected_leaks": leaks,
+        "columns": table[["column", "group", "kind", "auc", "suspected_leak", "status"]].to_dict(orient="records"),
+    }
+
+
+@dataclass(frozen=True)
+class LeakDecision:
+    """What the leak policy decided: the features to train on, a message (or None), and whether to stop."""
+
+    features: FeaturesConfig
+    message: str | None
+    stop: bool
+
+
+def apply_leak_policy(audit: dict, features: FeaturesConfig, *, source: str) -> LeakDecision:
+    """``features.on_suspected_leak`` applied to an audit: warn keeps, drop excludes, fail stops."""
+    leaks = audit["suspected_leaks"]
+    if not leaks:
+        return LeakDecision(features=features, message=None, stop=False)
+    auc = {a["column"]: a["auc"] for a in audit["columns"]}
+    listed = ", ".join(f"{c!r} (AUC {auc[c]:.3f})" for c in leaks)
+    message = (
+        f"{source}: suspected leak(s): {listed} predict the outcome almost alone on the train split "
+        f"(threshold {features.leak_auc_threshold}); if written after the outcome, list them in features.exclude"
+    )
+    if features.on_suspected_leak == "fail":
+        return LeakDecision(features=features, message=message + " (features.on_suspected_leak: fail)", stop=True)
+    if features.on_suspected_leak == "drop":
+        kept = features.model_copy(update={"exclude": (*features.exclude, *leaks)})
+        if not kept.fit_columns or not kept.intent_columns:
+            return LeakDecision(
+                features=features,
+                message=message + "; dropping them would leave the fit or intent model without features",
+                stop=True,
+            )
+        return LeakDecision(features=kept, message=message + "; dropped (features.on_suspected_leak: drop)", stop=False)
+    return LeakDecision(features=features, message=message, stop=False)

@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 EXPECTED_VALUE = "expected_value"
-GROUPS = ("fit", "intent")
 REASON_COLUMNS = (
     "fit_reasons_for",
     "fit_reasons_against",
@@ -399,12 +398,14 @@ def quadrant_summaries(
 
     def clause(high: np.ndarray, reasons: GroupReasons, noun: str, first: bool) -> np.ndarray:
         top = np.where(high[:, None], reasons.top_for, reasons.top_against)
-        # Few distinct (level, reason, reason) triples: format each once.
-        key = high.astype(np.int64) * 10_000 + (top[:, 0] + 1) * 100 + (top[:, 1] + 1)
+        # Few distinct (level, reason, reason) triples: format each once. Mixed-radix keys with base
+        # (number of reasons + 1, for "none") stay exact for any number of source columns.
+        base = np.int64(len(reasons.labels) + 1)
+        key = high.astype(np.int64) * base * base + (top[:, 0] + 1) * base + (top[:, 1] + 1)
         distinct, inverse = np.unique(key, return_inverse=True)
         texts = []
         for kv in distinct:
-            is_high, a, b = kv // 10_000, (kv // 100) % 100 - 1, kv % 100 - 1
+            is_high, a, b = kv // (base * base), (kv // base) % base - 1, kv % base - 1
             level = "high" if is_high else "low"
             level = level.capitalize() if first else level
             named = [reasons.labels[i] for i in (a, b) if i >= 0]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from leadscore.config import BantConfig
 from leadscore.data.validation import require_columns
+from leadscore.errors import DataValidationError
 from leadscore.features.build import LeadFeaturizer
 from leadscore.models.bant import bant_score
 from leadscore.models.calibration import QUADRANTS, ConversionModel, assign_quadrants
@@ -59,6 +60,13 @@ class LeadScorer:
     # contract ("contract"), drift reference distributions ("drift_reference"), ...
     extras: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def check(cls, obj: object, *, source: str) -> LeadScorer:
+        """``obj`` if it is a LeadScorer, else one clear error naming the file it came from."""
+        if not isinstance(obj, cls):
+            raise DataValidationError(f"{source}: not a leadscore scorer (got {type(obj).__name__})")
+        return obj
+
     @property
     def input_columns(self) -> list[str]:
         """The raw columns a lead row must have to be scored."""
@@ -67,13 +75,6 @@ class LeadScorer:
         cols += [c for pair in f.ratios.values() for c in pair]
         cols += [c.column for c in self.bant.criteria.values()]
         return list(dict.fromkeys(cols))
-
-    def component_probabilities(
-        self, raw: pd.DataFrame, *, source: str = "lead table"
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Calibrated ``(p_fit, p_intent, p_conversion)`` arrays for each row of ``raw``."""
-        X_fit, X_intent = self.featurizer.transform(raw, source=source)
-        return self._probabilities(X_fit, X_intent)
 
     def _probabilities(self, X_fit: pd.DataFrame, X_intent: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p_fit = self.fit_model.predict_proba(X_fit)[:, 1]

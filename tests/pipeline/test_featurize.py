@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from leadscore import stages
 from leadscore.data.synthetic import generate_leads
 from leadscore.errors import DataValidationError
 from leadscore.io import read_table, write_table
+from leadscore.pipeline import featurize
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,9 @@ def _run(params, action, raw, tmp_path):
         }
     )
     out = {k: str(tmp_path / k) for k in ("fit.parquet", "intent.parquet", "featurizer.joblib", "audit.json")}
-    stages.featurize(
+    featurize.run(
         small,
-        raw_path=str(raw),
+        raw=str(raw),
         fit_out=out["fit.parquet"],
         intent_out=out["intent.parquet"],
         featurizer_out=out["featurizer.joblib"],

@@ -1,0 +1,90 @@
+"""Stage ``calibrate``: calibrated fit and intent models, the conversion model and quadrant thresholds,
+packed with the featurizer and BANT rules into one scorer (what predict, batch scoring and MLflow serve)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, friendly, load, main, status
+
+if TYPE_CHECKING:
+    from leadscore.config import Params
+
+log = logging.getLogger(__name__)
+
+
+def run(
+    params: Params,
+    *,
+    fit_features: str,
+    intent_features: str,
+    fit_model: str,
+    intent_model: str,
+    featurizer: str,
+    scorer_out: str,
+) -> None:
+    """Calibrate both models and fit the conversion model on the calibration split."""
+    import numpy as np
+
+    from leadscore.data.outcomes import CALIBRATION
+    from leadscore.io import dump_object, load_object, read_table
+    from leadscore.models.calibration import ConversionModel, calibrate_classifier, score_threshold
+    from leadscore.models.scorer import LeadScorer
+    from leadscore.pipeline.tables import feature_matrix, rows_in
+
+    fit_table, intent_table = read_table(fit_features), read_table(intent_features)
+    cal = rows_in(fit_table, CALIBRATION)
+    y_cal = fit_table.loc[cal, "label"].astype(int)
+    id_col, method = params.columns.id, params.calibrate.method
+    X_fit = feature_matrix(fit_table, id_col)[cal]
+    X_intent = feature_matrix(intent_table, id_col)[cal]
+    fit_cal = calibrate_classifier(load_object(fit_model), X_fit, y_cal, method=method)
+    intent_cal = calibrate_classifier(load_object(intent_model), X_intent, y_cal, method=method)
+    p_fit = fit_cal.predict_proba(X_fit)[:, 1]
+    p_intent = intent_cal.predict_proba(X_intent)[:, 1]
+    conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
+    scorer = LeadScorer(
+        id_column=id_col,
+        featurizer=load_object(featurizer),
+        fit_model=fit_cal,
+        intent_model=intent_cal,
+        conversion_model=conversion,
+        fit_threshold=score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
+        intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
+        bant=params.bant,
+        actions=dict(params.quadrants.actions),
+        labels=dict(params.explain.labels),
+        explain_top_k=params.explain.top_k,
+    )
+    dump_object(scorer, scorer_out)
+    log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
+
+
+@friendly
+def command(
+    fit_features: Annotated[str, typer.Option()],
+    intent_features: Annotated[str, typer.Option()],
+    fit_model: Annotated[str, typer.Option()],
+    intent_model: Annotated[str, typer.Option()],
+    featurizer: Annotated[str, typer.Option()],
+    scorer_out: Annotated[str, typer.Option(help="composite lead scorer to write")],
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> None:
+    """Calibrate both models, fit the conversion model and set quadrant thresholds."""
+    with status("calibrating"):
+        run(
+            load(params),
+            fit_features=fit_features,
+            intent_features=intent_features,
+            fit_model=fit_model,
+            intent_model=intent_model,
+            featurizer=featurizer,
+            scorer_out=scorer_out,
+        )
+
+
+if __name__ == "__main__":
+    main(command)

@@ -1,0 +1,164 @@
+"""Stage ``evaluate``: every scorer on the test split only; metrics, `dvc plots` tables, the benchmark page.
+
+The model vs BANT, its variants and points, the baselines (scored by the ``baselines`` stage),
+random, and the oracle (true probability: synthetic data only, read here and nowhere else).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, console, friendly, load, main, status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from leadscore.config import Params
+    from leadscore.models.scorer import LeadScorer
+
+log = logging.getLogger(__name__)
+
+
+def _scored_split(
+    scorer: LeadScorer, leads: pd.DataFrame, table: pd.DataFrame, split: str, *, source: str, points: dict[str, float]
+) -> pd.DataFrame:
+    from leadscore.evaluation.baselines import bant_points
+    from leadscore.models.bant import bant_criteria
+    from leadscore.pipeline.tables import rows_in
+
+    rows = rows_in(table, split)
+    scored = scorer.predict(leads[rows], source=source)
+    scored["label"] = table.loc[rows, "label"].to_numpy()
+    scored["bant_points"] = bant_points(bant_criteria(leads[rows], scorer.bant, source=source), points).to_numpy()
+    return scored
+
+
+def run(
+    params: Params,
+    *,
+    raw: str,
+    truth: str,
+    features: str,
+    baseline_scores: str,
+    scorer: str,
+    metrics_out: str,
+    plots_dir: str,
+    report_html: str,
+    report_md: str,
+    figures_dir: str,
+) -> dict[str, Any]:
+    """Benchmark every scorer on the test split and write metrics.json, the plot CSVs, the charts
+    (with the fit and intent models' global importance) and the benchmark page, all from one dict."""
+    import os
+    from pathlib import Path
+
+    from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, effective_split
+    from leadscore.errors import DataValidationError
+    from leadscore.evaluation import figures, report
+    from leadscore.evaluation.baselines import random_scores
+    from leadscore.evaluation.benchmark import add_rule_probabilities, evaluate_test_split, plot_tables
+    from leadscore.evaluation.importance import importance_figure
+    from leadscore.io import load_object, read_table, write_bytes, write_json, write_table, write_text
+    from leadscore.models.explain import global_importance
+    from leadscore.models.scorer import LeadScorer
+    from leadscore.pipeline.tables import read_raw_leads, rows_in
+
+    leads = read_raw_leads(params, raw)
+    table = read_table(features)
+    model = LeadScorer.check(load_object(scorer), source=scorer)
+    id_col = params.columns.id
+    points = params.bant.point_weights
+    calibration = _scored_split(model, leads, table, CALIBRATION, source=raw, points=points)
+    test = _scored_split(model, leads, table, TEST, source=raw, points=points)
+    baselines = read_table(baseline_scores)
+    test = test.merge(baselines, on=id_col, how="left", validate="one_to_one")
+    if test[["lightgbm_all_probability", "logistic_probability"]].isna().any().any():
+        raise DataValidationError(f"{baseline_scores}: no baseline scores for some test leads (rerun baselines)")
+    test["random_score"] = random_scores(len(test), seed=params.evaluate.random_seed)
+    oracle = read_table(truth)
+    if len(oracle):
+        test = test.merge(oracle[[id_col, "true_p"]], on=id_col, how="left", validate="one_to_one")
+        if test["true_p"].isna().any():
+            raise DataValidationError(f"{truth}: no true_p for some test leads")
+    ev = params.evaluate
+    n_criteria = len(model.bant.criteria)
+    # Rules become probabilities once (through the calibration split's rate per level); every table,
+    # chart and plot below reads the same columns.
+    scored = add_rule_probabilities(test, calibration, bant_variants=ev.bant_variants, n_criteria=n_criteria)
+    metrics = evaluate_test_split(
+        scored,
+        ece_bins=ev.ece_bins,
+        bant_variants=ev.bant_variants,
+        n_criteria=n_criteria,
+        bootstrap_n=ev.bootstrap.n,
+        bootstrap_seed=ev.bootstrap.seed,
+        bootstrap_level=ev.bootstrap.level,
+        capacity_reps=ev.capacity.reps,
+        capacity_leads_per_rep=ev.capacity.leads_per_rep,
+    )
+    metrics["split"] = {s: int((table["split"] == s).sum()) for s in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN)}
+    metrics["split"]["method"] = effective_split(params.split, params.columns)
+    metrics["thresholds"] = {"fit": float(model.fit_threshold), "intent": float(model.intent_threshold)}
+    metrics["report"] = {"html": report_html, "markdown": report_md, "figures": figures_dir}
+    write_json(metrics, metrics_out)
+    tables = plot_tables(scored, ece_bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=n_criteria)
+    for name, frame in tables.items():
+        write_table(frame, Path(plots_dir) / f"{name}.csv")
+    pngs = figures.benchmark_figures(
+        scored, metrics, bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=n_criteria
+    )
+    importance = global_importance(model, leads[rows_in(table, TEST)], source=raw)
+    write_table(importance, Path(figures_dir) / "importance.csv")
+    for group in ("fit", "intent"):
+        pngs[f"importance_{group}"] = figures.png_bytes(importance_figure(importance, model=group))
+    for name, png in pngs.items():
+        write_bytes(png, Path(figures_dir) / f"{name}.png")
+    md_dir = Path(report_md).resolve().parent
+    links = {name: os.path.relpath(Path(figures_dir).resolve() / f"{name}.png", md_dir) for name in pngs}
+    write_text(report.render_markdown(metrics, figures=links), report_md)
+    write_text(report.render_html(metrics, figures=pngs), report_html)
+    return metrics
+
+
+@friendly
+def command(
+    raw: Annotated[str, typer.Option()],
+    truth: Annotated[str, typer.Option()],
+    features: Annotated[str, typer.Option(help="the fit feature table (labels, splits)")],
+    baseline_scores: Annotated[str, typer.Option(help="test-split probabilities written by the baselines stage")],
+    scorer: Annotated[str, typer.Option()],
+    metrics_out: Annotated[str, typer.Option()],
+    plots_dir: Annotated[str, typer.Option(help="CSV tables for `dvc plots`")],
+    report_html: Annotated[str, typer.Option(help="self-contained benchmark page to write")],
+    report_md: Annotated[str, typer.Option(help="the same tables as markdown")],
+    figures_dir: Annotated[str, typer.Option(help="benchmark charts (PNG) to write")],
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> None:
+    """Model vs BANT vs baselines vs oracle on the test split: metrics, plots and the benchmark page."""
+    with status("evaluating on the test split (bootstrap, charts, report)"):
+        metrics = run(
+            load(params),
+            raw=raw,
+            truth=truth,
+            features=features,
+            baseline_scores=baseline_scores,
+            scorer=scorer,
+            metrics_out=metrics_out,
+            plots_dir=plots_dir,
+            report_html=report_html,
+            report_md=report_md,
+            figures_dir=figures_dir,
+        )
+    # One line here; `leadscore summary` (the end of `make run`) prints the full tables.
+    conv, ratio = metrics["test"]["conversion"], metrics["capacity"]["ratio"]
+    console.print(
+        f"test split: conversion AUC {conv['auc']:.3f}, ECE {conv['ece']:.3f}, "
+        f"capacity ratio {'-' if ratio is None else f'{ratio:.3f}'}"
+    )
+
+
+if __name__ == "__main__":
+    main(command)

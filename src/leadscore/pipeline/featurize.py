@@ -1,0 +1,89 @@
+"""Stage ``featurize``: labels, the minimum-data guard, the split, the leak audit, fit and intent features."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, friendly, load, main, status
+
+if TYPE_CHECKING:
+    from leadscore.config import Params
+
+log = logging.getLogger(__name__)
+
+
+def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str) -> dict:
+    """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
+    training leads, write both feature tables and the audit report. Returns the audit."""
+    import pandas as pd
+
+    from leadscore.data.guards import check_minimum_data
+    from leadscore.data.outcomes import TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
+    from leadscore.errors import DataValidationError
+    from leadscore.features.build import LeadFeaturizer
+    from leadscore.features.leakage import apply_leak_policy, feature_audit
+    from leadscore.io import dump_object, write_json, write_table
+    from leadscore.pipeline.tables import read_raw_leads
+
+    leads = read_raw_leads(params, raw)
+    labels = outcome_labels(leads, params.columns, source=raw)
+    data_check = check_minimum_data(labels, params.guards, source=raw)
+    for warning in data_check["warnings"]:
+        log.warning(warning)
+    splits = assign_splits(leads, labels, split=params.split, columns=params.columns, source=raw)
+    split_description = effective_split(params.split, params.columns)
+    log.info("split: %s", split_description)
+    audit = feature_audit(
+        leads,
+        labels,
+        (splits == TRAIN).to_numpy(),
+        features=params.features,
+        missing_values=params.data.missing_values,
+        seed=params.split.seed,
+    )
+    audit = {"data": data_check, "split_method": split_description, "split": TRAIN, **audit}
+    decision = apply_leak_policy(audit, params.features, source=raw)
+    if decision.stop:
+        write_json(audit, audit_out)  # the report says which columns stopped the run
+        raise DataValidationError(str(decision.message))
+    if decision.message:
+        log.warning(decision.message)
+    training = splits.isin(TRAINING_SPLITS)
+    featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
+    featurizer.fit(leads[training], source=raw)
+    X_fit, X_intent = featurizer.transform(leads, source=raw)
+    meta = pd.DataFrame({params.columns.id: leads[params.columns.id], "split": splits, "label": labels})
+    write_table(pd.concat([meta, X_fit], axis=1), fit_out)
+    write_table(pd.concat([meta, X_intent], axis=1), intent_out)
+    dump_object(featurizer, featurizer_out)
+    write_json(audit, audit_out)
+    log.info("split sizes: %s", splits.value_counts().to_dict())
+    return audit
+
+
+@friendly
+def command(
+    raw: Annotated[str, typer.Option(help="raw lead table")],
+    fit_out: Annotated[str, typer.Option(help="fit feature table to write")],
+    intent_out: Annotated[str, typer.Option(help="intent feature table to write")],
+    featurizer_out: Annotated[str, typer.Option(help="fitted featurizer to write")],
+    audit_out: Annotated[str, typer.Option(help="feature audit (single-column AUCs, data checks) to write")],
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> None:
+    """Validate raw leads, check there is enough, split them in time, audit for leaks, derive features."""
+    with status("featurizing"):
+        run(
+            load(params),
+            raw=raw,
+            fit_out=fit_out,
+            intent_out=intent_out,
+            featurizer_out=featurizer_out,
+            audit_out=audit_out,
+        )
+
+
+if __name__ == "__main__":
+    main(command)

@@ -1,0 +1,76 @@
+"""Run the DVC stages in-process under a scratch directory: for tests, benchmarks and notebooks.
+
+The stages and their paths are read from dvc.yaml (where they are stated once), re-rooted under
+``workdir``, and each stage's ``run`` is called with a :class:`~leadscore.config.Params` object that
+may differ from params.yaml (smaller data, other hyperparameters). No DVC project, no MLflow: the
+``register`` stage runs only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from leadscore.config import Params
+from leadscore.errors import ConfigError
+from leadscore.pipeline.paths import StageCommand, stage_commands
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """The stages that ran and where their files are."""
+
+    workdir: Path
+    commands: dict[str, StageCommand]
+
+    def path(self, stage: str, option: str) -> Path:
+        """Where ``stage``'s ``--option`` points, under the run's directory."""
+        value = self.commands[stage].options[option]
+        if not isinstance(value, str):
+            raise ConfigError(f"stage {stage!r} option {option!r} is not a single path")
+        return self.workdir / value
+
+    def paths(self, stage: str, option: str) -> list[Path]:
+        """Every path a repeated option (``predict --out a --out b``) names, under the run's directory."""
+        value = self.commands[stage].options[option]
+        values = value if isinstance(value, list) else [value]
+        return [self.workdir / v for v in values if isinstance(v, str)]
+
+
+def _rerooted(value: str | list[str] | bool, workdir: Path) -> str | list[str] | bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list):
+        return [str(workdir / v) for v in value]
+    return str(workdir / value)
+
+
+def run_stages(
+    params: Params,
+    *,
+    workdir: str | Path,
+    dvc_yaml: str | Path,
+    through: str = "predict",
+    skip: Iterable[str] = ("register",),
+) -> LocalRun:
+    """Run dvc.yaml's stages in order up to and including ``through``, every file under ``workdir``."""
+    commands = stage_commands(dvc_yaml)
+    if through not in commands:
+        raise ConfigError(f"{dvc_yaml}: no stage {through!r} (stages: {list(commands)})")
+    order = list(commands)[: list(commands).index(through) + 1]
+    workdir = Path(workdir)
+    skipped = set(skip)
+    for stage in order:
+        if stage in skipped:
+            continue
+        command = commands[stage]
+        kwargs = {name: _rerooted(value, workdir) for name, value in command.options.items()}
+        if stage == "register":
+            kwargs["params_path"] = str(workdir / "params.yaml")
+        # A stage's options may name its group (train --group fit): those are values, not paths.
+        if "group" in command.options:
+            kwargs["group"] = command.options["group"]
+        importlib.import_module(command.module).run(params, **kwargs)
+    return LocalRun(workdir=workdir, commands={s: commands[s] for s in order})

@@ -1,0 +1,58 @@
+"""Stage ``predict``: score the open leads (quadrant, calibrated probabilities, action, BANT, rank)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, console, friendly, load, main, status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from leadscore.config import Params
+
+log = logging.getLogger(__name__)
+
+
+def run(params: Params, *, raw: str, features: str, scorer: str, out: list[str], explain: bool = False) -> pd.DataFrame:
+    """Score the open leads; write one file per path in ``out`` (.parquet / .csv).
+
+    With ``explain``, each lead also gets its top reasons for and against in fit and in intent.
+    """
+    from leadscore.data.outcomes import OPEN
+    from leadscore.io import load_object, read_table, write_table
+    from leadscore.models.scorer import LeadScorer
+    from leadscore.pipeline.tables import read_raw_leads, rows_in
+
+    leads = read_raw_leads(params, raw)
+    open_rows = rows_in(read_table(features), OPEN)
+    if not open_rows.any():
+        log.warning("%s: no open leads to score", raw)
+    model = LeadScorer.check(load_object(scorer), source=scorer)
+    scored = model.predict(leads[open_rows], source=raw, explain=explain)
+    scored = scored.sort_values("rank", kind="stable").reset_index(drop=True)
+    for path in out:
+        write_table(scored, path)
+    return scored
+
+
+@friendly
+def command(
+    raw: Annotated[str, typer.Option()],
+    features: Annotated[str, typer.Option(help="a feature table (for the open split)")],
+    scorer: Annotated[str, typer.Option()],
+    out: Annotated[list[str], typer.Option(help="output file(s), .parquet or .csv; repeat for several")],
+    explain: Annotated[bool, typer.Option("--explain", help="add each lead's top reasons for/against")] = False,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> None:
+    """Score the open leads: quadrant, calibrated conversion probability, action, BANT, rank."""
+    with status("scoring open leads"):
+        scored = run(load(params), raw=raw, features=features, scorer=scorer, out=out, explain=explain)
+    console.print(f"scored {len(scored):,} open leads; quadrants: {scored['quadrant'].value_counts().to_dict()}")
+
+
+if __name__ == "__main__":
+    main(command)

@@ -1,0 +1,87 @@
+"""Stage ``register``: one MLflow run per pipeline run, the composite model registered as @challenger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, console, friendly, load, main, status
+
+if TYPE_CHECKING:
+    from leadscore.config import Params
+
+
+def run(
+    params: Params,
+    *,
+    params_path: str,
+    raw: str,
+    features: str,
+    scorer: str,
+    fit_model: str,
+    intent_model: str,
+    metrics: str,
+    run_out: str,
+    artifact: list[str] | None = None,
+) -> dict[str, Any]:
+    """Log this pipeline run to MLflow and register the composite model (see :mod:`leadscore.tracking`)."""
+    import json
+
+    from leadscore import tracking  # imports MLflow: only this stage pays for it
+    from leadscore.data.outcomes import OPEN
+    from leadscore.io import read_table, sha256_file, write_json
+    from leadscore.pipeline.tables import read_raw_leads, rows_in
+
+    leads = read_raw_leads(params, raw)
+    open_rows = rows_in(read_table(features), OPEN)
+    example = leads[open_rows] if open_rows.any() else leads
+    summary = tracking.log_pipeline_run(
+        params,
+        params_path=params_path,
+        metrics=json.loads(Path(metrics).read_text()),
+        scorer_path=scorer,
+        fit_model_path=fit_model,
+        intent_model_path=intent_model,
+        input_example=example,
+        data_fingerprint=sha256_file(raw),
+        artifacts=[metrics, *(artifact or [])],
+    )
+    write_json(summary, run_out)
+    return summary
+
+
+@friendly
+def command(
+    raw: Annotated[str, typer.Option(help="raw lead table (fingerprint and input example)")],
+    features: Annotated[str, typer.Option(help="a feature table (to pick open leads as example)")],
+    scorer: Annotated[str, typer.Option()],
+    fit_model: Annotated[str, typer.Option()],
+    intent_model: Annotated[str, typer.Option()],
+    metrics: Annotated[str, typer.Option()],
+    run_out: Annotated[str, typer.Option(help="run summary JSON to write")],
+    artifact: Annotated[list[str] | None, typer.Option(help="extra files to attach to the run")] = None,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> None:
+    """Log the run to MLflow, register the composite model as challenger, promote it if better."""
+    with status("logging to MLflow"):
+        summary = run(
+            load(params),
+            params_path=str(params),
+            raw=raw,
+            features=features,
+            scorer=scorer,
+            fit_model=fit_model,
+            intent_model=intent_model,
+            metrics=metrics,
+            run_out=run_out,
+            artifact=artifact,
+        )
+    console.print(
+        f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}"
+    )
+
+
+if __name__ == "__main__":
+    main(command)

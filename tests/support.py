@@ -1,0 +1,80 @@
+"""Helpers the tests share (importable as ``support``: pytest puts tests/ on sys.path).
+
+Fixtures live in conftest.py; plain functions and constants live here, so no test imports conftest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from leadscore.config import Params
+from leadscore.pipeline.local import LocalRun, run_stages
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DVC_YAML = REPO_ROOT / "dvc.yaml"
+# Real public datasets live beside the repo (../shared/datasets), never inside it; an env var lets a
+# checkout elsewhere (e.g. a git worktree) point at them.
+SHARED_DATASETS = Path(os.environ.get("LEADSCORE_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
+# The default size: the e2e quality floors are the ones promised for the default data.
+N_LEADS = 100_000
+
+
+def small_params(params: Params, *, n_leads: int, n_estimators: int = 300, learning_rate: float = 0.1) -> Params:
+    """``params`` on ``n_leads`` synthetic leads with a small training budget (unit-test speed).
+
+    Few, larger boosting steps: early stopping still picks the size, so the models stay sensible.
+    """
+    train = params.train
+    budget = {"n_estimators": n_estimators, "learning_rate": learning_rate}
+    return params.model_copy(
+        update={
+            "data": params.data.model_copy(
+                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": n_leads})}
+            ),
+            "train": train.model_copy(
+                update={
+                    "early_stopping_rounds": min(train.early_stopping_rounds, 20),
+                    "fit": train.fit.model_copy(update=budget),
+                    "intent": train.intent.model_copy(update=budget),
+                }
+            ),
+        }
+    )
+
+
+def run_pipeline(params: Params, workdir: Path, *, through: str = "predict") -> LocalRun:
+    """The stages of the repo's dvc.yaml, in-process, with every file under ``workdir``."""
+    return run_stages(params, workdir=workdir, dvc_yaml=DVC_YAML, through=through)
+
+
+def pipeline_env(store: Path, src: Path | None = None) -> dict[str, str]:
+    """Environment for subprocesses: the venv first on PATH, a private MLflow store, no telemetry.
+
+    ``src``: run that copy's package (PYTHONPATH) rather than the installed one.
+    """
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}"
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["DVC_NO_ANALYTICS"] = "1"
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    return env
+
+
+def run_command(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run ``cmd``; fail the test with the tail of its output if it fails."""
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def project_path(root: Path, stage: str, option: str) -> Path:
+    """A file of the project at ``root``, where its dvc.yaml says ``stage``'s ``--option`` is."""
+    from leadscore.pipeline.paths import stage_commands
+
+    value = stage_commands(root / "dvc.yaml")[stage].options[option]
+    return root / (value[0] if isinstance(value, list) else str(value))
