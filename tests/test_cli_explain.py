@@ -18,8 +18,9 @@ def files(trained_scorer, tmp_path_factory):
     return d, raw
 
 
-def test_explain_prints_the_panel(files):
+def test_explain_prints_the_panel(files, trained_scorer):
     d, raw = files
+    scorer, _ = trained_scorer
     lead = raw[raw["status"] == "open"].iloc[0]
     result = CliRunner().invoke(
         app,
@@ -29,9 +30,13 @@ def test_explain_prints_the_panel(files):
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"Lead {lead['lead_id']}" in out
-    for text in ("fit", "intent", "conversion", "Reasons", "for", "against", "BANT", "budget", "timeline"):
+    for text in ("conversion", "Reasons (effects in log-odds)", "BANT (", "budget", "timeline"):
         assert text in out
-    assert ("pass" in out) or ("fail" in out)
+    # The panel shows this lead's own numbers: its conversion probability and its BANT count.
+    scored = scorer.predict(raw[raw["lead_id"] == lead["lead_id"]], explain=True).iloc[0]
+    assert f"{scored['conversion_probability']:.1%}" in out
+    assert f"BANT ({scored['bant_criteria_met']} of 4 met" in out
+    assert out.count("pass") + out.count("fail") == 4  # one verdict per criterion
     assert " fit " in out.lower() and ("thanks to" in out or "held back by" in out)
 
 

@@ -192,7 +192,16 @@ def test_global_importance_and_figure(trained_scorer, open_leads):
     scorer, _ = trained_scorer
     importance = global_importance(scorer, open_leads)
     assert set(importance["model"]) == {"fit", "intent"}
-    assert (importance["mean_abs_shap"] >= 0).all()
+    # Each source column's importance is the mean |contribution| LightGBM itself reports for its
+    # features (a single-feature column: that feature's pred_contrib column), on the same leads.
+    X_fit, _ = scorer.featurizer.transform(open_leads)
+    model = lightgbm_model(scorer.fit_model)
+    native = model.predict(X_fit, pred_contrib=True)[:, list(X_fit.columns).index("employees")]
+    shown = importance.set_index(["model", "column"]).loc[("fit", "employees"), "mean_abs_shap"]
+    assert shown == pytest.approx(np.abs(native).mean(), abs=1e-9) and shown > 0.01
+    for group in ("fit", "intent"):
+        values = importance.loc[importance["model"] == group, "mean_abs_shap"].to_numpy()
+        assert (np.diff(values) <= 0).all()  # most important first
     fit_columns = set(importance.loc[importance["model"] == "fit", "column"])
     assert {"job_title", "email_domain_type", "employees"} <= fit_columns
     assert "pricing_page_views" in set(importance.loc[importance["model"] == "intent", "column"])

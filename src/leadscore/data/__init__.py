@@ -1,0 +1,1 @@
+"""Raw lead tables: loading exports, the synthetic CRM, outcomes and splits, validation and guards."""

@@ -1,0 +1,1 @@
+"""Benchmarking on the test split: metrics, bootstrap, baselines, tables, charts and the report page."""

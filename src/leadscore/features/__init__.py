@@ -1,0 +1,1 @@
+"""Raw leads -> fit and intent features (featurizer, job titles, leakage audit)."""

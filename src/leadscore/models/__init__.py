@@ -1,0 +1,1 @@
+"""Models: LightGBM training, calibration, the conversion model, BANT rules, the composite scorer, explanations."""
