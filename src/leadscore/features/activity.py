@@ -93,7 +93,7 @@ class ActivityFeatureSpec:
                 f"activity features: activities.momentum_days must be two positive numbers of days "
                 f"(recent, before), e.g. [7, 21]; got {list(self.momentum_days)}"
             )
-        slugs = [_slug(t) for t in self.types]
+        slugs = [type_slug(t) for t in self.types]
         if len(set(slugs)) != len(slugs) or ANY in slugs:
             raise DataValidationError(
                 f"activity features: activity types {list(self.types)} give clashing column names "
@@ -110,10 +110,10 @@ class ActivityFeatureSpec:
         return [*names, LEAD_AGE] if with_lead_age else names
 
     def _slugs(self) -> list[str]:
-        return [_slug(t) for t in self.types] + ([ANY] if self.include_any else [])
+        return [type_slug(t) for t in self.types] + ([ANY] if self.include_any else [])
 
 
-def _slug(value: str) -> str:
+def type_slug(value: str) -> str:
     # Activity types come from the data ("Email Open", "form-fill"): column-name-safe lower case.
     return re.sub(r"[^0-9a-z]+", "_", value.strip().lower()).strip("_") or "type"
 
@@ -533,6 +533,6 @@ FROM {prep.snapshots} s JOIN e ON e.lid = s.{s_id}
             con.close()
     counts = np.zeros((len(snapshots), len(spec.types)), dtype=np.int64)
     counts[partials["r"].astype(np.int64), partials["k"].astype(np.int64)] = partials["n"]
-    names = [f"n_{_slug(t)}_all" for t in spec.types]
+    names = [f"n_{type_slug(t)}_all" for t in spec.types]
     features = pd.DataFrame(counts, columns=names).assign(**{f"n_{ANY}_all": counts.sum(axis=1)})
     return pd.concat([snapshots.reset_index(drop=True), features], axis=1)
