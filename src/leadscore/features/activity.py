@@ -536,3 +536,21 @@ FROM {prep.snapshots} s JOIN e ON e.lid = s.{s_id}
     names = [f"n_{type_slug(t)}_all" for t in spec.types]
     features = pd.DataFrame(counts, columns=names).assign(**{f"n_{ANY}_all": counts.sum(axis=1)})
     return pd.concat([snapshots.reset_index(drop=True), features], axis=1)
+
+
+def activity_types(
+    events: EventSource, *, columns: EventColumns = EventColumns(), threads: int = 2, memory_limit: str = "1GB"
+) -> tuple[str, ...]:
+    """The distinct activity types in the log, sorted (params ``activities.types: []`` means all of them)."""
+    with tempfile.TemporaryDirectory(prefix="leadscore-duckdb-") as spill:
+        con = _connect(threads, memory_limit, spill)
+        try:
+            rel, source = _relation_sql(con, events, "__events")
+            _require(_column_types(con, rel), [columns.activity_type], what="activities.columns", source=source)
+            col = _quote(columns.activity_type)
+            found = _fetch(
+                con, f"SELECT DISTINCT {col}::VARCHAR AS t FROM {rel} WHERE {col} IS NOT NULL ORDER BY t", source=source
+            )
+        finally:
+            con.close()
+    return tuple(str(t) for t in found["t"])
