@@ -237,3 +237,34 @@ def test_events_at_or_after_as_of_never_change_a_snapshot(events, as_of_hours, w
         rows = [(e[0], e[1] + change[0][1] % 5, change[0][2]) if j in late else e for j, e in enumerate(events)]
     after = point_in_time_features(frame(rows), snaps, spec=_PROP_SPEC, created_at_column=None)
     pd.testing.assert_series_equal(after.iloc[i], before.iloc[i], check_exact=False, rtol=1e-12)
+
+
+# -- the leak, on a small synthetic sample ----------------------------------------------------------------
+def test_naive_all_time_counts_leak_where_point_in_time_features_do_not():
+    import lightgbm as lgb
+    from sklearn.metrics import roc_auc_score
+
+    from leadscore.config import ColumnsConfig
+    from leadscore.data.activities import ACTIVITY_TYPES
+    from leadscore.data.synthetic import generate_crm
+    from leadscore.features.snapshots import snapshots_by_age
+
+    crm = generate_crm(4_000, seed=21, activities=True)
+    snaps = snapshots_by_age(crm.leads, columns=ColumnsConfig(), reference_date="2026-06-30", ages_days=(7,))
+    snaps = snaps[~snaps["is_open"]].reset_index(drop=True)
+    spec = ActivityFeatureSpec(types=ACTIVITY_TYPES)
+    pit = point_in_time_features(crm.activities, snaps, spec=spec)
+    naive = naive_all_time_features(crm.activities, snaps, types=ACTIVITY_TYPES)
+    train = (snaps["lead_id"].rank(method="dense") / snaps["lead_id"].nunique() <= 0.7).to_numpy()
+    y = snaps["label"].to_numpy()
+
+    def test_auc(X: pd.DataFrame) -> float:
+        model = lgb.LGBMClassifier(n_estimators=60, learning_rate=0.1, num_leaves=15, n_jobs=1, verbose=-1)
+        model.fit(X[train], y[train])
+        return float(roc_auc_score(y[~train], model.predict_proba(X[~train])[:, 1]))
+
+    auc_pit = test_auc(pit[spec.feature_names()])
+    auc_naive = test_auc(naive.filter(regex=r"^n_.*_all$"))
+    print(f"age 7 days, test AUC: point in time {auc_pit:.3f}, naive all-time {auc_naive:.3f}")
+    assert auc_naive > 0.95
+    assert 0.6 < auc_pit < auc_naive - 0.15
