@@ -171,6 +171,8 @@ def test_activity_types_lists_the_log(events):
         (lambda ev, sn: (ev, sn.drop(columns="as_of")), "as_of"),
         (lambda ev, sn: (ev, sn.assign(as_of=["2026-03-31", "not a date", "2026-03-31"])), "'as_of'.*'not a date'"),
         (lambda ev, sn: (ev.assign(timestamp=1.5), sn), "'timestamp' should hold timestamps"),
+        (lambda ev, sn: (ev.assign(timestamp=ev["timestamp"].where(ev.index != 2)), sn), "'timestamp' is empty in 1"),
+        (lambda ev, sn: (ev.assign(lead_id=ev["lead_id"].where(ev.index != 2)), sn), "'lead_id' is empty in 1"),
     ],
 )
 def test_bad_input_names_the_column(events, snapshots, mutate, match):
@@ -268,3 +270,17 @@ def test_naive_all_time_counts_leak_where_point_in_time_features_do_not():
     print(f"age 7 days, test AUC: point in time {auc_pit:.3f}, naive all-time {auc_naive:.3f}")
     assert auc_naive > 0.95
     assert 0.6 < auc_pit < auc_naive - 0.15
+
+
+def test_unparseable_csv_timestamp_is_one_clear_error(tmp_path, snapshots):
+    (tmp_path / "log.csv").write_text(
+        "lead_id,timestamp,activity_type\nA,2026-03-01 10:00:00,web_visit\nA,yesterday,web_visit\n"
+    )
+    with pytest.raises(DataValidationError, match=r"log\.csv: .*\"yesterday\".*column timestamp"):
+        point_in_time_features(tmp_path / "log.csv", snapshots, spec=SPEC)
+
+
+def test_no_snapshots_gives_an_empty_table_with_the_feature_columns(events, snapshots):
+    out = point_in_time_features(events, snapshots.iloc[:0], spec=SPEC)
+    assert len(out) == 0
+    assert list(out.columns) == [*snapshots.columns, *SPEC.feature_names()]

@@ -20,7 +20,7 @@ date). The log has its own random stream derived from the seed, so the lead tabl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -133,7 +133,7 @@ def _rank_within(lead: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.arange(len(lead)) - starts[lead]
 
 
-def _text(labels: tuple[str, ...] | pd.Series, codes: np.ndarray) -> pd.Series:
+def _text(labels: Sequence[str], codes: np.ndarray) -> pd.Series:
     # A ``str`` column from integer codes (-1 missing) through an Arrow dictionary: fast for millions.
     dictionary = pa.array(list(labels), type=pa.large_string())
     indices = pa.array(np.asarray(codes, dtype=np.int64), mask=np.asarray(codes) < 0)
@@ -262,17 +262,16 @@ def generate_activities(
     lead, t = after(lost, rng.poisson(1.0, n), 30.0)
     ev.add(lead, t, _T["email_open"], _C["email"])
 
-    lead, t, kind, channel, value = ev.concat()
-    keep = t < ref_s  # the export is taken at the reference date
-    lead, t, kind, channel, value = lead[keep], t[keep], kind[keep], channel[keep], value[keep]
-    order = np.lexsort((kind, t, lead))
-    lead, t, kind, channel, value = lead[order], t[order], kind[order], channel[order], value[order]
+    cols = ev.concat()
+    keep = cols[1] < ref_s  # the export is taken at the reference date
+    e_lead, e_t, e_kind, e_channel, e_value = (c[keep] for c in cols)
+    order = np.lexsort((e_kind, e_t, e_lead))
     return pd.DataFrame(
         {
-            "lead_id": _text(pd.Series(lead_ids).astype("str").tolist(), lead),
-            "timestamp": pd.Series(t.astype("datetime64[s]"), dtype="datetime64[ns]"),
-            "activity_type": _text(ACTIVITY_TYPES, kind),
-            "channel": _text(_CHANNEL_LABELS, channel),
-            "value": value,
+            "lead_id": _text(tuple(pd.Series(lead_ids).astype("str")), e_lead[order]),
+            "timestamp": pd.Series(e_t[order].astype("datetime64[s]"), dtype="datetime64[ns]"),
+            "activity_type": _text(ACTIVITY_TYPES, e_kind[order]),
+            "channel": _text(_CHANNEL_LABELS, e_channel[order]),
+            "value": e_value[order],
         }
     )

@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import duckdb
 import numpy as np
@@ -141,7 +142,7 @@ def _literal(value: str) -> str:
 
 
 # -- sources ----------------------------------------------------------------------------------------
-EventSource = str | Path | pd.DataFrame | pa.Table
+EventSource: TypeAlias = str | Path | pd.DataFrame | pa.Table
 
 
 def _relation_sql(con: duckdb.DuckDBPyConnection, source: EventSource, name: str) -> tuple[str, str]:
@@ -194,7 +195,7 @@ def _check_time(types: dict[str, str], column: str, *, source: str, example: str
 
 
 def _connect(threads: int, memory_limit: str, temp_directory: str | None) -> duckdb.DuckDBPyConnection:
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "threads": int(threads),
         "memory_limit": memory_limit,
         # Spill to disk rather than fail or grow past the limit; order is restored explicitly.
@@ -252,6 +253,20 @@ def _prepare(
         ev_types, [columns.lead_id, columns.timestamp, columns.activity_type], what="activities.columns", source=source
     )
     _check_time(ev_types, columns.timestamp, source=source, example="2026-06-30 14:05:00")
+    # An event without a lead or a time cannot be placed before or after anything: refuse, not skip.
+    lid, ts = _quote(columns.lead_id), _quote(columns.timestamp)
+    nulls = _fetch(
+        con,
+        f"SELECT count(*) FILTER (WHERE {lid} IS NULL) AS lid, count(*) FILTER (WHERE {ts} IS NULL) AS ts "
+        f"FROM {ev_rel}",
+        source=source,
+    )
+    for key, col in (("lid", columns.lead_id), ("ts", columns.timestamp)):
+        if int(nulls[key][0]):
+            raise DataValidationError(
+                f"{source}: column {col!r} is empty in {int(nulls[key][0])} events; every event needs a lead id and "
+                "a timestamp, e.g. ('L0000001', '2026-06-30 14:05:00')"
+            )
 
     needed = [id_column] + ([as_of_column] if as_of_column else [])
     missing = [c for c in needed if c not in snapshots.columns]
@@ -282,7 +297,7 @@ def _prepare(
     id_cast = "" if snap_types[id_column] == ev_types[columns.lead_id] else "::VARCHAR"
     lead_age = None
     if created_at_column and created_at_column in snap.columns and as_of_column:
-        lead_age = ((snap[as_of_column] - snap[created_at_column]) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64)
+        lead_age = ((snap[as_of_column] - snap[created_at_column]).dt.total_seconds() / 86_400).to_numpy(np.float64)
     return _Prepared(ev_rel, "__snapshots", table, id_cast, lead_age, source)
 
 
@@ -336,7 +351,7 @@ def _spread(spec: ActivityFeatureSpec, rows: np.ndarray, partials: dict[str, np.
     k = partials["k"].astype(np.int64)
 
     def grid(name: str, fill: float, dtype: type) -> np.ndarray:
-        out = np.full((n, n_types), fill, dtype=dtype)
+        out: np.ndarray = np.full((n, n_types), fill, dtype=dtype)
         out[loc, k] = partials[name]
         return out
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import lightgbm as lgb
+import numpy as np
 import pandas as pd
 from sklearn.metrics import log_loss, roc_auc_score
 
@@ -128,8 +129,8 @@ def choose_decay(
             verbose=-1,
         )
         model.fit(features.loc[train, cols], y[train], sample_weight=w[train].to_numpy())
-        p_train = model.predict_proba(features.loc[train, cols])[:, 1]
-        p_cal = model.predict_proba(features.loc[cal, cols])[:, 1]
+        p_train = np.asarray(model.predict_proba(features.loc[train, cols]))[:, 1]
+        p_cal = np.asarray(model.predict_proba(features.loc[cal, cols]))[:, 1]
         rows.append(
             {
                 "candidate": f"windows {'/'.join(f'{v:g}' for v in windows)} d; half-lives "
