@@ -8,7 +8,7 @@ the wrong type stops the pipeline at load time with one message that names the k
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -25,6 +25,9 @@ class SyntheticConfig(_Frozen):
     seed: int = 42
     reference_date: str = "2026-06-30"
     months: int = Field(24, gt=0)
+    # --- activity log (issue 14) ---
+    # true: the generator also writes the leads' activity log (leadscore.data.activities).
+    activities: bool = False
 
 
 # The embedded generator's module. data.source names it (rather than a keyword such as "synthetic")
@@ -258,6 +261,51 @@ class ExplainConfig(_Frozen):
     labels: dict[str, str] = {}
 
 
+# --- activity log (issue 14): intent from an event log, point in time ------------------------------
+class ActivityColumnsConfig(_Frozen):
+    """Column roles in the activity log (one row per event)."""
+
+    lead_id: str = "lead_id"
+    timestamp: str = "timestamp"
+    activity_type: str = "activity_type"
+    value: str | None = "value"
+    channel: str | None = "channel"
+
+
+_Days = Annotated[float, Field(gt=0)]
+
+
+class ActivitiesConfig(_Frozen):
+    """Where the activity log is and how intent is built from it (all optional: off by default)."""
+
+    # A .csv/.parquet file or a directory of them; null: no activity log (lead-table intent only).
+    source: str | None = None
+    columns: ActivityColumnsConfig = ActivityColumnsConfig()
+    # Activity types to featurize; empty: every type found in the log.
+    types: tuple[str, ...] = ()
+    # Candidates tried on the calibration split (leadscore.models.decay.choose_decay): every window set
+    # with every half-life set; the best calibration log loss wins and is written to the report.
+    window_candidates: tuple[tuple[_Days, ...], ...] = ((7, 30, 90), (7, 30), (14, 60))
+    half_life_candidates: tuple[tuple[_Days, ...], ...] = ((1, 7), (3, 14, 60), (7, 30), (14, 60, 180))
+    momentum_days: tuple[_Days, _Days] = (7, 21)  # last 7 days vs the 21 days before
+    # Closed leads become one training example per age (days after creation) at which they were open.
+    snapshot_ages_days: tuple[Annotated[float, Field(ge=0)], ...] = (1, 7, 14, 30)
+    label_horizon_days: float | None = Field(None, gt=0)  # null: label = won eventually
+    # DuckDB limits for featurizing (it spills to disk beyond memory_limit).
+    threads: int = Field(2, ge=1)
+    memory_limit: str = "1GB"
+
+    @model_validator(mode="after")
+    def _non_empty(self) -> ActivitiesConfig:
+        if not self.window_candidates or any(not c for c in self.window_candidates):
+            raise ValueError("window_candidates must list at least one non-empty set of days, e.g. [[7, 30, 90]]")
+        if not self.half_life_candidates or any(not c for c in self.half_life_candidates):
+            raise ValueError("half_life_candidates must list at least one non-empty set of days, e.g. [[3, 14, 60]]")
+        if not self.snapshot_ages_days:
+            raise ValueError("snapshot_ages_days must list at least one age in days, e.g. [1, 7, 14, 30]")
+        return self
+
+
 class MlflowConfig(_Frozen):
     experiment: str = "leadscore"
     registered_model: str = "leadscore"
@@ -278,6 +326,7 @@ class Params(_Frozen):
     bant: BantConfig
     evaluate: EvaluateConfig = EvaluateConfig()
     explain: ExplainConfig = ExplainConfig()
+    activities: ActivitiesConfig = ActivitiesConfig()  # issue 14; optional
     mlflow: MlflowConfig = MlflowConfig()
 
     @model_validator(mode="after")

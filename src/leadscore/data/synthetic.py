@@ -17,6 +17,7 @@ from the facts and independent noise, never from the outcome, so they are a fair
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -384,6 +385,20 @@ def _generate(
         ``latents`` has columns lead_id, seniority, department, industry, employees_true,
         intent_latent, s_fit and s_intent, row-aligned with ``leads``.
     """
+    leads, truth, latents, _ = _simulate(n, seed=seed, reference_date=reference_date, months=months)
+    return leads, truth, latents
+
+
+def _simulate(
+    n: int, *, seed: int, reference_date: str, months: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """The generator itself: :func:`_generate`'s frames plus the raw hidden arrays (row-aligned).
+
+    The arrays are what the activity log is drawn from (leadscore.data.activities): the hidden
+    intent, the hidden end of every sales cycle (also for leads still open), the outcome and the
+    human engagement counts behind the lead table's intent columns. Drawing the log from them with
+    its own random stream leaves this function's draws, and so the lead table, unchanged.
+    """
     reference = _validate(n, seed, reference_date, months)
     rng = np.random.default_rng(seed)
 
@@ -579,7 +594,25 @@ def _generate(
             "s_intent": s_intent,
         }
     )
-    return leads, truth, latents
+    hidden = {
+        "created": created,
+        "cycle_end": closed,
+        "is_open": is_open,
+        "won": won & ~is_open,
+        "intent": z,
+        "lead_source": source,
+        "web_visits": web_visits,
+        "pages_per_visit": pages_per_visit,
+        "pricing_page_views": pricing_views,
+        "demo_requested": demo,
+        "trial_started": trial,
+        "trial_active_days": trial_days,
+        "emails_opened": emails_opened,
+        "emails_clicked": emails_clicked,
+        "webinar_attended": webinar,
+        "content_downloads": downloads,
+    }
+    return leads, truth, latents, hidden
 
 
 def _lead_ids(n: int) -> pd.Series:
@@ -618,6 +651,42 @@ def generate_leads(
     """
     leads, truth, _ = _generate(n, seed=seed, reference_date=reference_date, months=months)
     return leads, truth
+
+
+class SyntheticCRM(NamedTuple):
+    """The synthetic CRM: lead table, truth, and the activity log (None unless asked for)."""
+
+    leads: pd.DataFrame
+    truth: pd.DataFrame
+    activities: pd.DataFrame | None
+
+
+def generate_crm(
+    n: int = 100_000,
+    *,
+    seed: int = 42,
+    reference_date: str = REFERENCE_DATE,
+    months: int = 24,
+    activities: bool = False,
+) -> SyntheticCRM:
+    """:func:`generate_leads`, optionally with the leads' activity log (params data.synthetic.activities).
+
+    The lead table and truth are identical to :func:`generate_leads` with the same arguments,
+    whether or not the log is drawn: the log has its own random stream derived from ``seed``.
+
+    Returns
+    -------
+    SyntheticCRM
+        ``activities`` is the event log of :func:`leadscore.data.activities.generate_activities`
+        (one row per event, up to ``reference_date``), or None when ``activities`` is False.
+    """
+    leads, truth, _, hidden = _simulate(n, seed=seed, reference_date=reference_date, months=months)
+    if not activities:
+        return SyntheticCRM(leads, truth, None)
+    from leadscore.data.activities import generate_activities  # the log's code loads only when asked for
+
+    log = generate_activities(hidden, leads["lead_id"], seed=seed, reference_date=reference_date)
+    return SyntheticCRM(leads, truth, log)
 
 
 def bant_criteria_met(leads: pd.DataFrame) -> pd.Series:
