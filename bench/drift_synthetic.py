@@ -15,12 +15,13 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from sklearn.metrics import roc_auc_score
 
 from leadscore import stages
 from leadscore.config import load_params
 from leadscore.data.outcomes import CALIBRATION, OPEN, TEST
 from leadscore.io import load_object, read_table
-from leadscore.monitoring.drift import DriftAccumulator, SCORE_NAMES, reference_for_scorer
+from leadscore.monitoring.drift import SCORE_NAMES, DriftAccumulator, reference_for_scorer
 from leadscore.monitoring.outcomes import monitor_outcomes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +58,6 @@ def run(params_path: Path, *, leads: int, trees: int, workdir: Path, drift: dict
     drift = DriftAccumulator(reference).update(open_leads, p).report(small.drift)
     test = scorer.predict(raw[split == TEST]).assign(label=table.loc[split == TEST, "label"].to_numpy())
     cal = scorer.predict(raw[split == CALIBRATION]).assign(label=table.loc[split == CALIBRATION, "label"].to_numpy())
-    from sklearn.metrics import roc_auc_score
-
     monitor = monitor_outcomes(
         test,
         config=small.monitor,
@@ -81,9 +80,8 @@ def main() -> None:
         if args.only and name != args.only:
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            result = run(
-                path, leads=args.leads, trees=args.trees, workdir=Path(tmp), drift=overrides if name != "default" else None
-            )
+            drift = overrides if name != "default" else None
+            result = run(path, leads=args.leads, trees=args.trees, workdir=Path(tmp), drift=drift)
         drift, monitor = result["drift"], result["monitor"]
         print(f"\n== {name}: {args.leads:,} leads, {result['open']:,} open leads scored, {result['test']:,} test leads")
         print(drift["summary"])

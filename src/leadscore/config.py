@@ -34,9 +34,9 @@ class SyntheticDriftConfig(_Frozen):
     base_rate_logit_rise: float = 0.8
     shifted_column: Literal["pricing_page_views", "content_downloads", "web_visits_30d"] = "pricing_page_views"
     effect_change_at: float = Field(0.5, ge=0, le=1)
-    effect_multiplier: float = 0.2
+    effect_multiplier: float = 2.0
     shift_from: float = Field(0.85, ge=0, le=1)
-    shift_extra: float = Field(1.5, ge=0)
+    shift_extra: float = Field(4.0, ge=0)
 
 
 class SyntheticConfig(_Frozen):

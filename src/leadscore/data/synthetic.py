@@ -615,12 +615,13 @@ def _drift(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Shifted counts, the change to raw_intent and the change to the true log-odds.
 
-    Story: halfway through, the website puts pricing in its main navigation. From then on a pricing-page
-    view says much less about intent (the column's effect is multiplied by ``effect_multiplier``), and
-    from ``shift_from`` on every visitor racks up extra views (Poisson(``shift_extra``) more): the
-    column's distribution moves. Meanwhile the market warms up: the base rate's log-odds rise linearly
-    by ``base_rate_logit_rise`` over the window. Draws come from a generator of their own, so every other
-    column is exactly what the same seed gives without drift.
+    Story (the default column): halfway through, a redesigned pricing page with self-serve checkout
+    makes a pricing-page view say more about buying (its effect on the true log-odds is multiplied by
+    ``effect_multiplier``); from ``shift_from`` on, a campaign sends every lead to that page
+    (Poisson(``shift_extra``) more views): the column's distribution moves. Meanwhile the market warms
+    up: the log-odds rise linearly by ``base_rate_logit_rise`` over the window. The truth stays a
+    function of the observed columns. Draws come from a generator of their own, so every other column
+    is exactly what the same seed gives without drift.
     """
     rng = np.random.default_rng([seed, 0xD81F7])
     column = drift.shifted_column
