@@ -353,7 +353,12 @@ def summary_line(report: Mapping[str, Any]) -> str:
 
 # -- a whole source, chunk by chunk -----------------------------------------------------------------
 def drift_report_for_source(
-    scorer, source, *, chunk_size: int = 100_000, thresholds: DriftConfig | None = None
+    scorer,
+    source,
+    *,
+    chunk_size: int = 100_000,
+    thresholds: DriftConfig | None = None,
+    model_description: str = "this model",
 ) -> dict[str, Any]:
     """Stream ``source`` (see :mod:`leadscore.scoring.sources`) through ``scorer`` and report drift.
 
@@ -365,8 +370,8 @@ def drift_report_for_source(
     reference = (getattr(scorer, "extras", None) or {}).get("drift_reference")
     if reference is None:
         raise DataValidationError(
-            "this model has no drift reference (scorer.extras['drift_reference']); retrain it with a leadscore "
-            "version that stores one, e.g. `dvc repro`"
+            f"{model_description}: the model has no drift reference (scorer.extras['drift_reference']); "
+            "retrain it with a leadscore version that stores one (`dvc repro`)"
         )
     if chunk_size < 1:
         raise DataValidationError(f"--chunk-size: expected a positive number of rows, got {chunk_size}")
