@@ -180,3 +180,12 @@ def test_chart_is_a_png(reference):
     report = DriftAccumulator(reference).update(batch, _scores(500, np.random.default_rng(10))).report()
     png = drift_png(report)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+def test_a_column_missing_in_the_reference_alerts_when_it_fills_in():
+    scores = {n: np.linspace(0, 1, 100) for n in SCORE_NAMES}
+    reference = reference_distributions(pd.DataFrame({"note": [None] * 100}), scores, ["note"])
+    assert reference["columns"]["note"]["shares"] == [0.0, 1.0]  # other, missing
+    batch = pd.DataFrame({"note": ["call back"] * 50 + [None] * 50})
+    column = DriftAccumulator(reference).update(batch, scores).report()["columns"]["note"]
+    assert column["unseen_share"] == 0.5 and column["missing_rate_change"] == -0.5 and column["status"] == "alert"

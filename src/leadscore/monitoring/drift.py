@@ -60,6 +60,16 @@ def _as_text(values: pd.Series) -> pd.Series:
     return text.mask(text.isin(_TEXT_MISSING))
 
 
+def _text_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``(codes, texts)``: each row's code into ``texts``, the normalised distinct values (-1: missing).
+
+    Text is normalised once per distinct value rather than once per row: a column has a few thousand
+    distinct values at most, a chunk a hundred thousand rows.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, _as_text(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+
+
 # -- the reference ----------------------------------------------------------------------------------
 def _numeric_spec(values: np.ndarray, *, bins: int) -> dict[str, Any]:
     present = values[~np.isnan(values)]
@@ -73,8 +83,13 @@ def _numeric_spec(values: np.ndarray, *, bins: int) -> dict[str, Any]:
     return spec
 
 
-def _categorical_spec(text: pd.Series, *, max_categories: int, max_known: int) -> dict[str, Any]:
-    counts = text.dropna().value_counts()
+def _categorical_spec(values: pd.Series, *, max_categories: int, max_known: int) -> dict[str, Any]:
+    codes, texts = _text_codes(values)
+    present = codes[codes >= 0]
+    per_unique = pd.Series(np.bincount(present, minlength=len(texts)), index=texts.to_numpy(dtype=object))
+    # Raw spellings that normalise to the same text count together; missing-like texts drop out.
+    counts = per_unique[texts.notna().to_numpy()].groupby(level=0).sum()
+    counts = counts[counts > 0]
     # Most frequent first, ties by value, so the reference is deterministic.
     order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     spec: dict[str, Any] = {
@@ -83,7 +98,7 @@ def _categorical_spec(text: pd.Series, *, max_categories: int, max_known: int) -
         "known": [str(v) for v, _ in order[:max_known]],
         "known_complete": len(order) <= max_known,
     }
-    spec["shares"] = _shares(np.bincount(_categorical_bins(spec, text)[0], minlength=_n_bins(spec)), len(text))
+    spec["shares"] = _shares(np.bincount(_categorical_bins(spec, values)[0], minlength=_n_bins(spec)), len(values))
     spec["other_share"] = spec["shares"][-2]
     spec["missing_share"] = spec["shares"][-1]
     return spec
@@ -138,9 +153,7 @@ def reference_distributions(
         if _is_numeric(values):
             out["columns"][column] = _numeric_spec(_as_float(values), bins=bins)
         else:
-            out["columns"][column] = _categorical_spec(
-                _as_text(values), max_categories=max_categories, max_known=max_known
-            )
+            out["columns"][column] = _categorical_spec(values, max_categories=max_categories, max_known=max_known)
     for name in SCORE_NAMES:
         out["scores"][name] = _numeric_spec(score_frame[name].to_numpy(dtype="float64"), bins=bins)
     return out
@@ -193,13 +206,17 @@ def _numeric_bins(spec: Mapping[str, Any], values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), len(edges) + 1, index)
 
 
-def _categorical_bins(spec: Mapping[str, Any], text: pd.Series) -> tuple[np.ndarray, int]:
+def _categorical_bins(spec: Mapping[str, Any], values: pd.Series) -> tuple[np.ndarray, int]:
     """Bin index per value, and how many present values are not among the reference's known values."""
     categories = spec["categories"]
-    missing = text.isna().to_numpy()
-    codes = pd.Index(categories, dtype="string").get_indexer(text).astype(np.int64)
-    index = np.where(missing, len(categories) + 1, np.where(codes < 0, len(categories), codes))
-    unseen = int((~text.isin(spec["known"]).to_numpy() & ~missing).sum())
+    codes, texts = _text_codes(values)
+    missing = texts.isna().to_numpy()
+    category = pd.Index(categories, dtype="string").get_indexer(texts)
+    bins = np.where(missing, len(categories) + 1, np.where(category < 0, len(categories), category))
+    # Code -1 (missing before normalising) goes to the missing bin: the appended last entry.
+    index = np.append(bins, len(categories) + 1)[codes]
+    unseen_unique = ~texts.isin(spec["known"]).to_numpy() & ~missing
+    unseen = int(np.append(unseen_unique, False)[codes].sum())
     return index, unseen
 
 
@@ -261,7 +278,7 @@ class DriftAccumulator:
             if spec["kind"] == "numeric":
                 index = _numeric_bins(spec, _as_float(raw[name]))
             else:
-                index, unseen = _categorical_bins(spec, _as_text(raw[name]))
+                index, unseen = _categorical_bins(spec, raw[name])
                 self.unseen[name] += unseen
             self.counts["columns"][name] += np.bincount(index, minlength=_n_bins(spec))
         for name, spec in self.reference["scores"].items():
