@@ -189,3 +189,11 @@ def test_a_column_missing_in_the_reference_alerts_when_it_fills_in():
     batch = pd.DataFrame({"note": ["call back"] * 50 + [None] * 50})
     column = DriftAccumulator(reference).update(batch, scores).report()["columns"]["note"]
     assert column["unseen_share"] == 0.5 and column["missing_rate_change"] == -0.5 and column["status"] == "alert"
+
+
+def test_infinite_values_fall_in_the_outer_bins():
+    scores = {n: np.linspace(0, 1, 100) for n in SCORE_NAMES}
+    values = np.r_[np.arange(97.0), np.inf, np.inf, -np.inf]
+    spec = reference_distributions(pd.DataFrame({"x": values}), scores, ["x"])["columns"]["x"]
+    assert all(np.isfinite(spec["edges"])) and len(spec["edges"]) == 9
+    assert spec["missing_share"] == 0.0 and sum(spec["shares"]) == pytest.approx(1.0)

@@ -72,7 +72,9 @@ def _text_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
 # -- the reference ----------------------------------------------------------------------------------
 def _numeric_spec(values: np.ndarray, *, bins: int) -> dict[str, Any]:
-    present = values[~np.isnan(values)]
+    # Edges from finite values (an infinite one would make the interpolated quantiles NaN); infinite
+    # values still fall in the outermost bins.
+    present = values[np.isfinite(values)]
     if len(present):
         edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1]))
     else:
