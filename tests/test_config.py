@@ -108,3 +108,20 @@ def test_evaluate_settings_are_validated(raw_params):
     with pytest.raises(ConfigError, match=r"evaluate\.capacity\.rep: unknown key"):
         params_from_dict(bad)
     assert params_from_dict(raw_params).evaluate.capacity.leads == 2500
+
+
+# --- monitoring sections (issue 11): optional, with defaults, validated --------------------------------
+def test_monitoring_sections_are_optional_and_validated(raw_params):
+    for section in ("drift", "monitor", "promotion"):
+        raw_params.pop(section, None)
+    params = params_from_dict(copy.deepcopy(raw_params))
+    assert (params.drift.warn, params.drift.alert) == (0.1, 0.25)
+    assert params.promotion.max_log_loss_increase == 0.002 and params.promotion.require_beats_bant
+    assert not params.data.synthetic.drift.enabled
+    raw_params["drift"] = {"warn": 0.3, "alert": 0.2}
+    with pytest.raises(ConfigError, match="drift: Value error, alert must be at least warn"):
+        params_from_dict(copy.deepcopy(raw_params))
+    raw_params["drift"] = {}
+    raw_params["data"]["synthetic"]["drift"] = {"enabled": True, "shifted_column": "employees"}
+    with pytest.raises(ConfigError, match=r"data\.synthetic\.drift\.shifted_column"):
+        params_from_dict(raw_params)

@@ -204,6 +204,105 @@ def score(
     )
 
 
+# --- monitoring (issue 11, monitoring lane): `leadscore drift` and `leadscore monitor` --------------
+@app.command()
+@_friendly
+def drift(
+    model: Annotated[
+        str,
+        typer.Option(help="models/ directory, a .joblib scorer, or an MLflow URI such as models:/leadscore@champion"),
+    ],
+    input: Annotated[
+        str, typer.Option("--input", help="leads: .csv, .parquet, a directory of Parquet files, or a SQLAlchemy URL")
+    ],
+    out: Annotated[str, typer.Option(help="drift report to write (.json)")],
+    chart: Annotated[str | None, typer.Option(help="PSI chart to write (.png)")] = None,
+    table: Annotated[str | None, typer.Option(help="input table (database input)")] = None,
+    query: Annotated[str | None, typer.Option(help="input SELECT (database input), run as given")] = None,
+    chunk_size: Annotated[int, typer.Option(help="rows per chunk: bounds memory")] = 100_000,
+    params: Annotated[Path | None, typer.Option(help="params.yaml whose `drift` thresholds to use")] = None,
+) -> None:
+    """Compare a batch of leads (and the model's scores of them) with the model's reference distributions.
+
+    Writes PSI per input column and per score with ok / warn / alert, the share of unseen categories and
+    the change in missing rate; prints the one-line summary.
+    """
+    from leadscore.io import write_bytes, write_json
+    from leadscore.monitoring.drift import drift_png, drift_report_for_source
+    from leadscore.scoring.batch import load_model
+    from leadscore.scoring.sources import open_source
+
+    thresholds = _load(params).drift if params else None
+    with console.status(f"loading model {model}"):
+        loaded = load_model(model)
+    source = open_source(input, table=table, query=query)
+    with console.status("scoring and binning leads"):
+        report = drift_report_for_source(
+            loaded.scorer, source, chunk_size=chunk_size, thresholds=thresholds, model_description=model
+        )
+    report["model"] = {"name": loaded.name, "version": loaded.version}
+    report["input"] = source.description
+    png = drift_png(report) if chart else None  # rendered before anything is written
+    write_json(report, out)
+    if png is not None and chart:
+        write_bytes(png, chart)
+    console.print(report["summary"], highlight=False)
+
+
+@app.command()
+@_friendly
+def monitor(
+    scores: Annotated[str, typer.Option(help="scored leads (.parquet/.csv), e.g. the output of `leadscore score`")],
+    outcomes: Annotated[str, typer.Option(help="outcomes (.parquet/.csv): an id and a won/lost column")],
+    out: Annotated[str, typer.Option(help="monitor report to write (.json)")],
+    chart: Annotated[str | None, typer.Option(help="reliability-by-decile chart to write (.png)")] = None,
+    id_column: Annotated[str, typer.Option(help="lead id column in both files (matched as text)")] = "lead_id",
+    outcome_column: Annotated[str, typer.Option(help="outcome column in the outcomes file")] = "status",
+    won: Annotated[list[str] | None, typer.Option(help="outcome value meaning won (repeatable)")] = None,
+    lost: Annotated[list[str] | None, typer.Option(help="outcome value meaning lost (repeatable)")] = None,
+    reference_metrics: Annotated[
+        str | None, typer.Option(help="the model's metrics.json (evaluate): its test AUC and base rate to compare with")
+    ] = None,
+    params: Annotated[Path | None, typer.Option(help="params.yaml whose `monitor` thresholds to use")] = None,
+) -> None:
+    """Once scored leads have closed: observed vs predicted by decile, ECE, AUC vs BANT, base-rate shift, verdict."""
+    from leadscore.io import read_table, write_bytes, write_json
+    from leadscore.monitoring.outcomes import join_outcomes, monitor_outcomes, reliability_png
+
+    config = _load(params).monitor if params else None
+    reference_auc = reference_base_rate = None
+    if reference_metrics:
+        path = Path(reference_metrics)
+        if not path.is_file():
+            raise LeadscoreError(f"{path}: reference metrics not found (the metrics.json written by evaluate)")
+        try:
+            metrics = json.loads(path.read_text())
+            reference_auc = float(metrics["test"]["conversion"]["auc"])
+            reference_base_rate = float(metrics["data"]["test_base_rate"])
+        except (ValueError, KeyError, TypeError):
+            raise LeadscoreError(
+                f"{path}: expected evaluate's metrics.json with test.conversion.auc and data.test_base_rate"
+            ) from None
+    joined, counts = join_outcomes(
+        read_table(scores),
+        read_table(outcomes),
+        id_column=id_column,
+        outcome_column=outcome_column,
+        won_values=tuple(won or ("won",)),
+        lost_values=tuple(lost or ("lost",)),
+        scores_source=scores,
+        outcomes_source=outcomes,
+    )
+    result = monitor_outcomes(
+        joined, config=config, reference_auc=reference_auc, reference_base_rate=reference_base_rate, counts=counts
+    )
+    png = reliability_png(result) if chart and result.get("deciles") else None
+    write_json(result, out)
+    if png is not None and chart:
+        write_bytes(png, chart)
+    console.print(result["reason"], highlight=False)
+
+
 @app.command()
 @_friendly
 def summary(

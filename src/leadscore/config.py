@@ -20,6 +20,25 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# --- synthetic CRM drift (issue 11, monitoring lane) ------------------------------------------------
+class SyntheticDriftConfig(_Frozen):
+    """A CRM that moves (params data.synthetic.drift): off by default, so the default leads are unchanged.
+
+    The base rate rises over the window (``base_rate_logit_rise`` log-odds added by its end, linearly
+    in time); from ``effect_change_at`` (share of the window) on, ``shifted_column``'s effect on the
+    true log-odds is multiplied by ``effect_multiplier``; from ``shift_from`` on, that column's
+    observed counts grow by a Poisson(``shift_extra``) draw (a distribution shift for the drift report).
+    """
+
+    enabled: bool = False
+    base_rate_logit_rise: float = 0.8
+    shifted_column: Literal["pricing_page_views", "content_downloads", "web_visits_30d"] = "pricing_page_views"
+    effect_change_at: float = Field(0.5, ge=0, le=1)
+    effect_multiplier: float = 2.0
+    shift_from: float = Field(0.85, ge=0, le=1)
+    shift_extra: float = Field(4.0, ge=0)
+
+
 class SyntheticConfig(_Frozen):
     n_leads: int = Field(100_000, gt=0)
     seed: int = 42
@@ -28,6 +47,7 @@ class SyntheticConfig(_Frozen):
     # --- activity log (issue 14) ---
     # true: the generator also writes the leads' activity log (leadscore.data.activities).
     activities: bool = False
+    drift: SyntheticDriftConfig = SyntheticDriftConfig()
 
 
 # The embedded generator's module. data.source names it (rather than a keyword such as "synthetic")
@@ -306,6 +326,45 @@ class ActivitiesConfig(_Frozen):
         return self
 
 
+# --- monitoring: drift, outcome monitoring, champion vs challenger (issue 11, monitoring lane) --------
+class DriftConfig(_Frozen):
+    """Drift at scoring time: PSI thresholds and how reference distributions are binned."""
+
+    warn: float = Field(0.1, gt=0)
+    alert: float = Field(0.25, gt=0)
+    bins: int = Field(10, ge=2, le=100)  # quantile bins per numeric column (plus one for missing)
+    max_categories: int = Field(20, ge=1)  # categories kept per text column; the rest pool into "other"
+    max_known: int = Field(1000, ge=1)  # distinct values remembered to measure the unseen share
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftConfig:
+        if self.alert < self.warn:
+            raise ValueError("alert must be at least warn")
+        return self
+
+
+class MonitorConfig(_Frozen):
+    """Outcome monitoring: when scored leads' outcomes say to recalibrate or to retrain."""
+
+    max_ece: float = Field(0.05, gt=0, lt=1)  # ECE above this: recalibrate
+    max_calibration_gap: float = Field(0.03, gt=0, lt=1)  # |mean predicted - observed rate| above: recalibrate
+    max_auc_drop: float = Field(0.03, ge=0, lt=1)  # AUC below the reference AUC by more: retrain
+    min_auc_over_bant: float = Field(0.0, ge=0, lt=1)  # AUC not above BANT's by this much: retrain
+    min_outcomes: int = Field(200, ge=10)
+    min_wins: int = Field(20, ge=1)
+    ece_bins: int = Field(10, ge=2)
+
+
+class PromotionConfig(_Frozen):
+    """Champion vs challenger on the same leads: the gate for promotion."""
+
+    max_log_loss_increase: float = Field(0.002, ge=0)
+    max_auc_drop: float = Field(0.005, ge=0)
+    require_beats_bant: bool = True
+    ece_bins: int = Field(10, ge=2)
+    bootstrap: BootstrapConfig = BootstrapConfig()
+
+
 class MlflowConfig(_Frozen):
     experiment: str = "leadscore"
     registered_model: str = "leadscore"
@@ -328,6 +387,10 @@ class Params(_Frozen):
     explain: ExplainConfig = ExplainConfig()
     activities: ActivitiesConfig = ActivitiesConfig()  # issue 14; optional
     mlflow: MlflowConfig = MlflowConfig()
+    # Optional sections (issue 11, monitoring lane): defaults apply when params.yaml omits them.
+    drift: DriftConfig = DriftConfig()
+    monitor: MonitorConfig = MonitorConfig()
+    promotion: PromotionConfig = PromotionConfig()
 
     @model_validator(mode="after")
     def _variants_reachable(self) -> Params:

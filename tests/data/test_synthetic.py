@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadscore.config import SyntheticDriftConfig
 from leadscore.data.synthetic import (
     LEAD_COLUMNS,
     REFERENCE_DATE,
@@ -229,3 +230,72 @@ def test_bant_criteria_met_rules():
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(DataValidationError):
         generate_leads(**{"n": 100, **kwargs})
+
+
+# --- drift (params data.synthetic.drift; issue 11) ---------------------------------------------------
+DRIFT = SyntheticDriftConfig(enabled=True)
+
+
+@pytest.fixture(scope="module")
+def drifted():
+    return _generate(N, seed=42, drift=DRIFT)
+
+
+def _window_share(leads: pd.DataFrame) -> np.ndarray:
+    """Each lead's creation time as a share of the 24-month window (the generator's t)."""
+    end = pd.Timestamp(REFERENCE_DATE)
+    start = end - pd.DateOffset(months=24)
+    return ((leads["created_at"] - start) / (end - start)).to_numpy(dtype=float)
+
+
+def test_drift_off_leaves_the_default_data_unchanged(generated):
+    leads, truth = generate_leads(N, seed=42, drift=SyntheticDriftConfig())  # enabled: false
+    pd.testing.assert_frame_equal(leads, generated[0])
+    pd.testing.assert_frame_equal(truth, generated[1])
+
+
+def test_drift_touches_only_its_column_and_the_outcomes(generated, drifted):
+    base, shifted = generated[0], drifted[0]
+    changed = [c for c in LEAD_COLUMNS if not base[c].equals(shifted[c])]
+    assert changed == ["status", "pricing_page_views"]
+    # Which leads are still open (and when they closed) depends only on the sales cycle, not on the outcome.
+    pd.testing.assert_series_equal(base["status"] == "open", shifted["status"] == "open")
+
+
+def test_drift_shifts_the_column_late(generated, drifted):
+    t = _window_share(drifted[0])
+    late = t >= DRIFT.shift_from
+    before, after = generated[0]["pricing_page_views"], drifted[0]["pricing_page_views"]
+    assert (before[~late] == after[~late]).all()
+    assert after[late].mean() - before[late].mean() == pytest.approx(DRIFT.shift_extra, abs=0.1)
+    assert (after[late] >= before[late]).all()
+
+
+def test_drift_raises_the_base_rate_over_time(generated, drifted):
+    t = _window_share(drifted[0])
+    for (_, truth, _), rise in ((generated, False), (drifted, True)):
+        p = truth["true_p"].to_numpy()
+        early, mid = p[t < 0.25].mean(), p[(t >= 0.6) & (t < DRIFT.shift_from)].mean()
+        if rise:
+            assert mid - early > 0.04, (early, mid)
+        else:
+            assert abs(mid - early) < 0.01, (early, mid)
+    closed = drifted[0]["status"] != "open"
+    won = (drifted[0]["status"] == "won").to_numpy()
+    first, last = closed.to_numpy() & (t < 0.25), closed.to_numpy() & (t >= 0.75)
+    assert won[last].mean() > won[first].mean() + 0.05
+
+
+def test_drift_changes_the_columns_effect_halfway(generated, drifted):
+    t = _window_share(drifted[0])
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    extra = logit(drifted[1]["true_p"].to_numpy()) - logit(generated[1]["true_p"].to_numpy())
+    # Before the change only the base-rate rise moves the truth ...
+    before = t < DRIFT.effect_change_at - 0.01
+    assert np.allclose(extra[before], DRIFT.base_rate_logit_rise * t[before], atol=1e-4)
+    # ... after it, leads who viewed pricing (counts not yet shifted) gain on top of the rise.
+    views = drifted[0]["pricing_page_views"].to_numpy()
+    after = (t > DRIFT.effect_change_at + 0.01) & (t < DRIFT.shift_from)
+    gain = extra - DRIFT.base_rate_logit_rise * t
+    assert np.allclose(gain[after & (views == 0)], 0, atol=1e-4)
+    assert gain[after & (views >= 2)].mean() > 0.3

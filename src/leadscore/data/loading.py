@@ -29,7 +29,9 @@ def load_raw_leads(
         from leadscore.data.synthetic import generate_leads
 
         s = params.data.synthetic
-        return generate_leads(n_leads or s.n_leads, seed=s.seed, reference_date=s.reference_date, months=s.months)
+        return generate_leads(
+            n_leads or s.n_leads, seed=s.seed, reference_date=s.reference_date, months=s.months, drift=s.drift
+        )
     source = Path(base_dir) / params.data.source
     leads = read_table(source, csv_separator=params.data.csv_separator, missing_values=params.data.missing_values)
     if params.data.add_row_id:

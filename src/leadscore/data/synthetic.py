@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from leadscore.config import SyntheticDriftConfig
 from leadscore.errors import DataValidationError
 
 REFERENCE_DATE = "2026-06-30"
@@ -375,7 +376,12 @@ def _validate(n: int, seed: int, reference_date: str, months: int) -> pd.Timesta
 
 
 def _generate(
-    n: int = 100_000, *, seed: int = 42, reference_date: str = REFERENCE_DATE, months: int = 24
+    n: int = 100_000,
+    *,
+    seed: int = 42,
+    reference_date: str = REFERENCE_DATE,
+    months: int = 24,
+    drift: SyntheticDriftConfig | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Like :func:`generate_leads` but also return the hidden facts (for tests and diagnostics).
 
@@ -458,6 +464,19 @@ def _simulate(
     downloads = rng.poisson(np.exp(-0.6 + 0.6 * z))
     recency = np.minimum(np.floor(rng.exponential(np.exp(2.4 - 0.6 * z))), 365).astype(np.int64)
 
+    # --- optional drift (params data.synthetic.drift, off by default; see _drift) ---------------
+    drift_on = drift is not None and drift.enabled
+    if drift_on:
+        counts, drift_intent, drift_logit = _drift(
+            drift,
+            seed=seed,
+            t=t,
+            counts={"pricing_page_views": pricing_views, "content_downloads": downloads, "web_visits_30d": web_visits},
+        )
+        pricing_views, downloads, web_visits = (
+            counts[c] for c in ("pricing_page_views", "content_downloads", "web_visits_30d")
+        )
+
     # --- ground truth: observable fit and intent only ------------------------------------------
     # Size sweet spot 50-5,000 employees (log10 1.7-3.7), falling off linearly in log size outside it.
     size_term = 0.60 - 1.80 * np.maximum(0.0, 1.7 - log10_emp) - 0.80 * np.maximum(0.0, log10_emp - 3.7)
@@ -485,6 +504,8 @@ def _simulate(
         + 0.20 * np.log1p(web_visits)
         - 0.30 * np.log1p(recency)
     )
+    if drift_on:
+        raw_intent = raw_intent + drift_intent
     # Fixed centring/scaling constants (measured once on a large sample) keep the truth function
     # identical for every n rather than re-standardising each sample.
     s_fit = _FIT_SCALE * (raw_fit - _FIT_CENTER)
@@ -493,6 +514,8 @@ def _simulate(
     # a lead silent for over two months has gone cold whatever it did before.
     nonlinear = 0.30 * (demo & (trial_days >= 7)) - 0.25 * (recency > 60)
     logit = _B0 + s_fit + s_intent + _GAMMA * s_fit * s_intent + nonlinear
+    if drift_on:
+        logit = logit + drift_logit
     true_p = _sigmoid(logit)
 
     won = rng.random(n) < true_p
@@ -615,6 +638,38 @@ def _simulate(
     return leads, truth, latents, hidden
 
 
+# --- drift (issue 11): a CRM that moves, for the backtest, the drift report and the monitor ---------
+# Each column's coefficient on log1p(count) in raw_intent above (kept in step with it).
+_DRIFT_EFFECTS = {"pricing_page_views": 0.45, "content_downloads": 0.20, "web_visits_30d": 0.20}
+
+
+def _drift(
+    drift: SyntheticDriftConfig, *, seed: int, t: np.ndarray, counts: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Shifted counts, the change to raw_intent and the change to the true log-odds.
+
+    Story (the default column): halfway through, a redesigned pricing page with self-serve checkout
+    makes a pricing-page view say more about buying (its effect on the true log-odds is multiplied by
+    ``effect_multiplier``); from ``shift_from`` on, a campaign sends every lead to that page
+    (Poisson(``shift_extra``) more views): the column's distribution moves. Meanwhile the market warms
+    up: the log-odds rise linearly by ``base_rate_logit_rise`` over the window. The truth stays a
+    function of the observed columns. Draws come from a generator of their own, so every other column
+    is exactly what the same seed gives without drift.
+    """
+    rng = np.random.default_rng([seed, 0xD81F7])
+    column = drift.shifted_column
+    counts = dict(counts)
+    late = t >= drift.shift_from
+    extra = rng.poisson(drift.shift_extra, len(t))
+    counts[column] = counts[column] + np.where(late, extra, 0)
+    # The truth stays a function of the observed column: after the change its effect is scaled.
+    changed = t >= drift.effect_change_at
+    intent_delta = np.where(changed, (drift.effect_multiplier - 1.0) * _DRIFT_EFFECTS[column], 0.0) * np.log1p(
+        counts[column]
+    )
+    return counts, intent_delta, drift.base_rate_logit_rise * t
+
+
 def _lead_ids(n: int) -> pd.Series:
     # "L0000001", ...; wider only if n needs more than seven digits.
     width = max(7, len(str(n)))
@@ -622,7 +677,12 @@ def _lead_ids(n: int) -> pd.Series:
 
 
 def generate_leads(
-    n: int = 100_000, *, seed: int = 42, reference_date: str = REFERENCE_DATE, months: int = 24
+    n: int = 100_000,
+    *,
+    seed: int = 42,
+    reference_date: str = REFERENCE_DATE,
+    months: int = 24,
+    drift: SyntheticDriftConfig | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate a B2B SaaS CRM export with a known conversion probability per lead.
 
@@ -637,6 +697,9 @@ def generate_leads(
         sales cycle would end after it is still open.
     months : int
         Length of the history window.
+    drift : SyntheticDriftConfig, optional
+        A moving CRM (rising base rate, one intent column whose effect changes halfway and whose
+        distribution shifts late); None or ``enabled: false`` leaves the data exactly as without it.
 
     Returns
     -------
@@ -649,7 +712,7 @@ def generate_leads(
     DataValidationError
         If ``n``, ``seed``, ``months`` or ``reference_date`` is invalid.
     """
-    leads, truth, _ = _generate(n, seed=seed, reference_date=reference_date, months=months)
+    leads, truth, _ = _generate(n, seed=seed, reference_date=reference_date, months=months, drift=drift)
     return leads, truth
 
 

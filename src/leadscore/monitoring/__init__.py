@@ -1,0 +1,1 @@
+"""Watching a deployed model: input and score drift, outcomes once they arrive."""
