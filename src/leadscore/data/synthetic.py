@@ -391,12 +391,12 @@ def _generate(
         ``latents`` has columns lead_id, seniority, department, industry, employees_true,
         intent_latent, s_fit and s_intent, row-aligned with ``leads``.
     """
-    leads, truth, latents, _ = _simulate(n, seed=seed, reference_date=reference_date, months=months)
+    leads, truth, latents, _ = _simulate(n, seed=seed, reference_date=reference_date, months=months, drift=drift)
     return leads, truth, latents
 
 
 def _simulate(
-    n: int, *, seed: int, reference_date: str, months: int
+    n: int, *, seed: int, reference_date: str, months: int, drift: SyntheticDriftConfig | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     """The generator itself: :func:`_generate`'s frames plus the raw hidden arrays (row-aligned).
 
@@ -731,6 +731,7 @@ def generate_crm(
     reference_date: str = REFERENCE_DATE,
     months: int = 24,
     activities: bool = False,
+    drift: SyntheticDriftConfig | None = None,
 ) -> SyntheticCRM:
     """:func:`generate_leads`, optionally with the leads' activity log (params data.synthetic.activities).
 
@@ -743,7 +744,7 @@ def generate_crm(
         ``activities`` is the event log of :func:`leadscore.data.activities.generate_activities`
         (one row per event, up to ``reference_date``), or None when ``activities`` is False.
     """
-    leads, truth, _, hidden = _simulate(n, seed=seed, reference_date=reference_date, months=months)
+    leads, truth, _, hidden = _simulate(n, seed=seed, reference_date=reference_date, months=months, drift=drift)
     if not activities:
         return SyntheticCRM(leads, truth, None)
     from leadscore.data.activities import generate_activities  # the log's code loads only when asked for
