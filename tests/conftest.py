@@ -89,20 +89,34 @@ def tiny_leads() -> pd.DataFrame:
 def trained_scorer(tmp_path_factory, params):
     """A LeadScorer trained by the real stage functions on 20,000 synthetic leads (no DVC).
 
-    Returns ``(scorer, raw_leads)``. Session-scoped: ~10 s once, shared by behaviour tests.
+    Returns ``(scorer, raw_leads)``; the scorer is read back from its JSON file, with the labels and
+    actions of params.yaml. Session-scoped and small (60 trees per model), shared by behaviour tests.
     """
     from leadscore import stages
-    from leadscore.io import load_object
+    from leadscore.models.persistence import load_scorer
+    from leadscore.models.scorer import display_from_params
 
-    small = params.model_copy(
+    small = tiny_training_params(params, n_leads=20_000)
+    paths = stages.run_all(small, workdir=tmp_path_factory.mktemp("trained"), through="calibrate")
+    return load_scorer(paths["scorer"]).with_display(display_from_params(small)), pd.read_parquet(paths["leads"])
+
+
+def tiny_training_params(params, *, n_leads: int, n_estimators: int = 60):
+    """``params`` with ``n_leads`` synthetic leads and small, fast fit and intent models."""
+    train = params.train.model_copy(
         update={
-            "data": params.data.model_copy(
-                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": 20_000})}
-            )
+            group: getattr(params.train, group).model_copy(update={"n_estimators": n_estimators, "learning_rate": 0.1})
+            for group in ("fit", "intent")
         }
     )
-    paths = stages.run_all(small, workdir=tmp_path_factory.mktemp("trained"), through="calibrate")
-    return load_object(paths["scorer"]), pd.read_parquet(paths["leads"])
+    return params.model_copy(
+        update={
+            "data": params.data.model_copy(
+                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": n_leads})}
+            ),
+            "train": train,
+        }
+    )
 
 
 # The default size: the e2e quality floors are the ones promised for the default data.

@@ -74,7 +74,7 @@ def featurize(
     raw: Annotated[str, typer.Option(help="raw lead table")],
     fit_out: Annotated[str, typer.Option(help="fit feature table to write")],
     intent_out: Annotated[str, typer.Option(help="intent feature table to write")],
-    featurizer_out: Annotated[str, typer.Option(help="fitted featurizer to write")],
+    featurizer_out: Annotated[str, typer.Option(help="fitted featurizer to write (JSON)")],
     audit_out: Annotated[
         str | None, typer.Option(help="feature audit (single-column AUCs, data checks) to write")
     ] = None,
@@ -99,7 +99,7 @@ def featurize(
 def train(
     group: Annotated[str, typer.Option(help="fit or intent")],
     features: Annotated[str, typer.Option(help="that group's feature table")],
-    model_out: Annotated[str, typer.Option(help="model file to write")],
+    model_out: Annotated[str, typer.Option(help="model file to write (LightGBM text model)")],
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Train the fit or the intent LightGBM model on the train split."""
@@ -119,7 +119,7 @@ def calibrate(
     fit_model: Annotated[str, typer.Option()],
     intent_model: Annotated[str, typer.Option()],
     featurizer: Annotated[str, typer.Option()],
-    scorer_out: Annotated[str, typer.Option(help="composite lead scorer to write")],
+    scorer_out: Annotated[str, typer.Option(help="composite lead scorer to write (one JSON file)")],
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Calibrate both models, fit the conversion model and set quadrant thresholds."""
@@ -186,6 +186,10 @@ def predict(
     explain: Annotated[
         bool, typer.Option("--explain", help="add each lead's top reasons for/against in fit and intent")
     ] = False,
+    # model-format: labels and actions (params) are written beside the scorer for batch scoring and MLflow.
+    display_out: Annotated[
+        str | None, typer.Option(help="display text (explain.labels, quadrants.actions) to write as JSON")
+    ] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Score the open leads: quadrant, calibrated conversion probability, action, BANT, rank."""
@@ -193,7 +197,13 @@ def predict(
 
     with console.status("scoring open leads"):
         scored = stages.predict(
-            _load(params), raw_path=raw, features_path=features, scorer_path=scorer, out_paths=out, explain=explain
+            _load(params),
+            raw_path=raw,
+            features_path=features,
+            scorer_path=scorer,
+            out_paths=out,
+            explain=explain,
+            display_out=display_out,
         )
     console.print(f"scored {len(scored):,} open leads; quadrants: {scored['quadrant'].value_counts().to_dict()}")
 
@@ -209,6 +219,8 @@ def register(
     metrics: Annotated[str, typer.Option()],
     run_out: Annotated[str, typer.Option(help="run summary JSON to write")],
     artifact: Annotated[list[str], typer.Option(help="extra files to attach to the run")] = [],
+    # model-format: display.json travels with the registered model as an artifact.
+    display: Annotated[str | None, typer.Option(help="display text (labels, actions) written by predict")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Log the run to MLflow, register the composite model as challenger, promote it if better."""
@@ -226,6 +238,7 @@ def register(
             metrics_path=metrics,
             run_out=run_out,
             artifacts=artifact,
+            display_path=display,
         )
     console.print(
         f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}"
@@ -237,20 +250,33 @@ def register(
 def explain_lead(
     lead_id: Annotated[str, typer.Argument(help="the lead's id (params columns.id)")],
     scorer: Annotated[Path, typer.Option(help="lead scorer written by the calibrate stage")] = Path(
-        "models/lead_scorer.joblib"
+        "models/lead_scorer.json"
     ),
     raw: Annotated[Path, typer.Option(help="lead table holding the lead (.parquet or .csv)")] = Path(
         "data/raw/leads.parquet"
     ),
+    display: Annotated[
+        Path | None, typer.Option(help="labels and actions (default: display.json beside the scorer, if any)")
+    ] = None,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle", help="allow a legacy pickled (.joblib) scorer: it can run code; only for your own files"
+        ),
+    ] = False,
 ) -> None:
     """Why this lead? Scores, quadrant, the top reasons for and against in fit and intent, and BANT."""
     from rich.panel import Panel
 
-    from leadscore.io import load_object, read_table
+    from leadscore.io import read_table
     from leadscore.models.bant import bant_criteria
     from leadscore.models.explain import REASON_SEPARATOR
+    from leadscore.models.persistence import load_display, load_scorer
 
-    model = load_object(scorer)
+    model = load_scorer(scorer, trust_pickle=trust_pickle)
+    beside = scorer.with_name("display.json")
+    if display is not None or beside.is_file():
+        model = model.with_display(load_display(display or beside))
     leads = read_table(raw)
     if model.id_column not in leads.columns:
         raise LeadscoreError(f"{raw}: no id column {model.id_column!r}")
@@ -339,7 +365,7 @@ def profile(
 def score(
     model: Annotated[
         str,
-        typer.Option(help="models/ directory, a .joblib scorer, or an MLflow URI such as models:/leadscore@champion"),
+        typer.Option(help="models/ directory, a lead_scorer.json, or an MLflow URI such as models:/leadscore@champion"),
     ],
     input: Annotated[
         str, typer.Option("--input", help="leads: .csv, .parquet, a directory of Parquet files, or a SQLAlchemy URL")
@@ -364,6 +390,13 @@ def score(
         bool, typer.Option("--explain", help="add reason columns (needs a scorer with explain support)")
     ] = False,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle",
+            help="allow a legacy pickled model (.joblib, old MLflow model): it can run code; only for your own files",
+        ),
+    ] = False,
 ) -> None:
     """Score a whole lead database in bounded chunks and write the scores atomically.
 
@@ -375,7 +408,7 @@ def score(
     if engine not in ("single", "dask"):
         raise LeadscoreError(f"--engine: expected single or dask, got {engine!r}")
     with console.status(f"loading model {model}"):
-        loaded = load_model(model)
+        loaded = load_model(model, trust_pickle=trust_pickle)
     if engine == "dask":
         from leadscore.scoring.dask_engine import score_with_dask
 

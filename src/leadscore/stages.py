@@ -41,11 +41,22 @@ from leadscore.evaluation.benchmark import add_rule_probabilities, evaluate_test
 from leadscore.evaluation.importance import importance_figure
 from leadscore.features.build import LeadFeaturizer
 from leadscore.features.leakage import audit_columns
-from leadscore.io import dump_object, load_object, read_table, write_bytes, write_json, write_table, write_text
+from leadscore.io import read_table, write_bytes, write_json, write_table, write_text
 from leadscore.models.bant import bant_criteria
-from leadscore.models.calibration import ConversionModel, calibrate_classifier, score_threshold
+from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
 from leadscore.models.explain import global_importance
-from leadscore.models.scorer import LeadScorer
+
+# model-format: model files are data (JSON / LightGBM text), never pickles; display text is not in the model.
+from leadscore.models.persistence import (
+    load_booster,
+    load_featurizer,
+    load_scorer,
+    save_booster,
+    save_display,
+    save_featurizer,
+    save_scorer,
+)
+from leadscore.models.scorer import LeadScorer, display_from_params
 from leadscore.models.training import train_lightgbm
 
 log = logging.getLogger(__name__)
@@ -157,7 +168,7 @@ def featurize(
     meta = pd.DataFrame({params.columns.id: raw[params.columns.id], "split": splits, "label": labels})
     write_table(pd.concat([meta, X_fit], axis=1), fit_out)
     write_table(pd.concat([meta, X_intent], axis=1), intent_out)
-    dump_object(featurizer, featurizer_out)
+    save_featurizer(featurizer, featurizer_out)  # model-format: JSON
     if audit_out:
         write_json(audit, audit_out)
     counts = splits.value_counts().to_dict()
@@ -184,7 +195,7 @@ def train(params: Params, *, group: str, features_path: str, model_out: str) -> 
         early_stopping_rounds=params.train.early_stopping_rounds,
         seed=params.train.seed,
     )
-    dump_object(model, model_out)
+    save_booster(model, model_out)  # model-format: LightGBM text model
     log.info("%s model: %d trees (early stopping)", group, model.best_iteration_ or model.n_estimators)
 
 
@@ -204,29 +215,28 @@ def calibrate(
     cal = (fit_table["split"] == CALIBRATION).to_numpy()
     y_cal = fit_table.loc[cal, "label"].astype(int)
     id_col = params.columns.id
-    fit_cal = calibrate_classifier(
-        load_object(fit_model), _feature_matrix(fit_table, id_col)[cal], y_cal, method=params.calibrate.method
+    # model-format: boosters from LightGBM text; the calibration map is explicit (CalibratedBooster).
+    fit_cal = calibrate_booster(
+        load_booster(fit_model), _feature_matrix(fit_table, id_col)[cal], y_cal, method=params.calibrate.method
     )
-    intent_cal = calibrate_classifier(
-        load_object(intent_model), _feature_matrix(intent_table, id_col)[cal], y_cal, method=params.calibrate.method
+    intent_cal = calibrate_booster(
+        load_booster(intent_model), _feature_matrix(intent_table, id_col)[cal], y_cal, method=params.calibrate.method
     )
     p_fit = fit_cal.predict_proba(_feature_matrix(fit_table, id_col)[cal])[:, 1]
     p_intent = intent_cal.predict_proba(_feature_matrix(intent_table, id_col)[cal])[:, 1]
     conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
     scorer = LeadScorer(
         id_column=id_col,
-        featurizer=load_object(featurizer_path),
+        featurizer=load_featurizer(featurizer_path),
         fit_model=fit_cal,
         intent_model=intent_cal,
         conversion_model=conversion,
         fit_threshold=score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
         intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
         bant=params.bant,
-        actions=dict(params.quadrants.actions),
-        labels=dict(params.explain.labels),
         explain_top_k=params.explain.top_k,
     )
-    dump_object(scorer, scorer_out)
+    save_scorer(scorer, scorer_out)  # model-format: one JSON file; labels/actions are not part of it
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
 
 
@@ -303,7 +313,8 @@ def evaluate(
     raw = read_raw_leads(params, raw_path)
     table = read_table(features_path)
     intent_table = read_table(intent_features_path)
-    scorer: LeadScorer = load_object(scorer_path)
+    # model-format: importance charts show params explain.labels (display text is not in the model).
+    scorer = load_scorer(scorer_path).with_display(display_from_params(params))
     id_col = params.columns.id
     points = params.bant.point_weights
     calibration = _scored_split(scorer, raw, table, CALIBRATION, raw_path, points)
@@ -359,18 +370,31 @@ def evaluate(
 
 # -- predict --------------------------------------------------------------------------------------
 def predict(
-    params: Params, *, raw_path: str, features_path: str, scorer_path: str, out_paths: list[str], explain: bool = False
+    params: Params,
+    *,
+    raw_path: str,
+    features_path: str,
+    scorer_path: str,
+    out_paths: list[str],
+    explain: bool = False,
+    display_out: str | None = None,
 ) -> pd.DataFrame:
     """Score the open leads; write one file per path in ``out_paths`` (.parquet / .csv).
 
     With ``explain``, each lead also gets its top reasons for and against in fit and in intent.
+    Labels and actions come from params (explain.labels, quadrants.actions); ``display_out`` also
+    writes them as display.json, the file batch scoring and the MLflow model read beside the scorer.
     """
     raw = read_raw_leads(params, raw_path)
     table = read_table(features_path)
     open_rows = (table["split"] == OPEN).to_numpy()
     if not open_rows.any():
         log.warning("%s: no open leads to score", raw_path)
-    scorer: LeadScorer = load_object(scorer_path)
+    # model-format: display text from params, attached at predict time and written beside the scorer.
+    display = display_from_params(params)
+    if display_out:
+        save_display(display, display_out)
+    scorer = load_scorer(scorer_path).with_display(display)
     scored = (
         scorer.predict(raw[open_rows], source=raw_path, explain=explain)
         .sort_values("rank", kind="stable")
@@ -394,6 +418,7 @@ def register(
     metrics_path: str,
     run_out: str,
     artifacts: list[str] = (),
+    display_path: str | None = None,
 ) -> dict:
     """Log this pipeline run to MLflow and register the composite model (see leadscore.tracking)."""
     import json
@@ -409,6 +434,7 @@ def register(
         params_path=params_path,
         metrics=json.loads(Path(metrics_path).read_text()),
         scorer_path=scorer_path,
+        display_path=display_path,  # model-format: labels/actions travel beside the scorer
         fit_model_path=fit_model_path,
         intent_model_path=intent_model_path,
         input_example=example,
@@ -439,11 +465,12 @@ def run_all(params: Params, *, workdir: str | Path, through: str = "predict") ->
         "truth": d / "raw/truth.parquet",
         "fit_features": d / "features/fit.parquet",
         "intent_features": d / "features/intent.parquet",
-        "featurizer": d / "models/featurizer.joblib",
+        "featurizer": d / "models/featurizer.json",
         "audit": d / "reports/feature_audit.json",
-        "fit_model": d / "models/fit_model.joblib",
-        "intent_model": d / "models/intent_model.joblib",
-        "scorer": d / "models/lead_scorer.joblib",
+        "fit_model": d / "models/fit_model.txt",
+        "intent_model": d / "models/intent_model.txt",
+        "scorer": d / "models/lead_scorer.json",
+        "display": d / "models/display.json",
         "metrics": d / "reports/metrics.json",
         "plots": d / "reports/plots",
         "html": d / "reports/benchmark.html",
@@ -496,5 +523,6 @@ def run_all(params: Params, *, workdir: str | Path, through: str = "predict") ->
             features_path=s["fit_features"],
             scorer_path=s["scorer"],
             out_paths=[s["predictions"]],
+            display_out=s["display"],
         )
     return p
