@@ -137,9 +137,10 @@ def test_champion_moves_only_when_log_loss_improves(pipeline):
         metrics = json.loads((root / "reports/metrics.json").read_text())
         common = {
             "params_path": str(root / "params.yaml"),
-            "scorer_path": str(root / "models/lead_scorer.joblib"),
-            "fit_model_path": str(root / "models/fit_model.joblib"),
-            "intent_model_path": str(root / "models/intent_model.joblib"),
+            "scorer_path": str(root / "models/lead_scorer.json"),
+            "display_path": str(root / "models/display.json"),
+            "fit_model_path": str(root / "models/fit_model.txt"),
+            "intent_model_path": str(root / "models/intent_model.txt"),
             "input_example": pd.read_parquet(root / "data/raw/leads.parquet").head(5),
             "data_fingerprint": "0" * 64,
         }

@@ -224,7 +224,8 @@ def scorer_to_dict(scorer: LeadScorer) -> dict[str, Any]:
         **_header(SCORER_FORMAT),
         "id_column": scorer.id_column,
         "thresholds": {"fit": float(scorer.fit_threshold), "intent": float(scorer.intent_threshold)},
-        "bant": scorer.bant.model_dump(mode="json", by_alias=True, exclude_none=True),
+        # Not bant.points: only the benchmark reads them, from params (and calibrate does not depend on them).
+        "bant": scorer.bant.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"points"}),
         "explain_top_k": int(scorer.explain_top_k),
         "conversion_model": scorer.conversion_model.to_dict(),
         "featurizer": featurizer_to_dict(scorer.featurizer),
