@@ -18,6 +18,7 @@ order, floats in Python's shortest round-trip form), so DVC's checksums only cha
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -179,10 +180,36 @@ def booster_text(model: Any) -> str:
     return booster.model_to_string(num_iteration=int(model.best_iteration_ or booster.current_iteration()))
 
 
+def _check_tree_blocks(text: str) -> None:
+    """Refuse a LightGBM text model whose trees are not all there.
+
+    LightGBM's parser trusts the ``tree_sizes`` header and reads each tree at its stated byte offset:
+    on a truncated model it reads past the end of the text and can crash the process (measured with
+    lightgbm 4.7). So every tree must start where the header says, and the last must end at
+    ``end of trees``, before LightGBM sees the text.
+    """
+    data = text.encode("utf-8")
+    sizes_line = re.search(rb"^tree_sizes=([0-9 ]*)$", data, re.MULTILINE)
+    first = data.find(b"\nTree=0\n")
+    if sizes_line is None or first < 0:
+        raise ValueError("not a LightGBM text model (no tree_sizes header or no Tree=0)")
+    pos = first + 1
+    for i, size in enumerate(int(s) for s in sizes_line.group(1).split()):
+        if not data.startswith(b"Tree=%d\n" % i, pos):
+            raise ValueError(f"the LightGBM model is truncated or corrupt (tree {i} is not where its header says)")
+        pos += size
+    if not data.startswith(b"\nend of trees\n", pos - 1):
+        raise ValueError("the LightGBM model is truncated or corrupt (no 'end of trees' after the last tree)")
+    # The last line (LightGBM's Python package writes it): without it categoricals would be misread.
+    if b"\npandas_categorical:" not in data[pos:]:
+        raise ValueError("the LightGBM model is truncated (no pandas_categorical line at its end)")
+
+
 def booster_from_text(text: str) -> lgb.Booster:
     """A ``Booster`` from its text model (LightGBMError/ValueError when it is not one)."""
     if not isinstance(text, str) or not text.startswith("tree\n"):
         raise ValueError("not a LightGBM text model (it must start with 'tree')")
+    _check_tree_blocks(text)
     booster = lgb.Booster(model_str=text)
     if booster.current_iteration() < 1:
         raise ValueError("the LightGBM model holds no trees (truncated?)")
