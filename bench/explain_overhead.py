@@ -21,8 +21,9 @@ from rich.console import Console
 from leadscore import stages
 from leadscore.config import load_params
 from leadscore.data.synthetic import generate_leads
-from leadscore.io import load_object
 from leadscore.models.explain import lightgbm_model, shap_contributions
+from leadscore.models.persistence import load_scorer
+from leadscore.models.scorer import display_from_params
 
 
 def train_scorer(params, n_leads: int, workdir: Path):
@@ -33,7 +34,8 @@ def train_scorer(params, n_leads: int, workdir: Path):
             )
         }
     )
-    return load_object(stages.run_all(small, workdir=workdir, through="calibrate")["scorer"])
+    scorer = load_scorer(stages.run_all(small, workdir=workdir, through="calibrate")["scorer"])
+    return scorer.with_display(display_from_params(small))
 
 
 def main() -> None:
@@ -51,9 +53,7 @@ def main() -> None:
         raw, _ = generate_leads(args.leads, seed=params.data.synthetic.seed + 1)
     for group in ("fit", "intent"):
         model = lightgbm_model(getattr(scorer, f"{group}_model"))
-        console.print(
-            f"{group} model: {model.best_iteration_ or model.n_estimators} trees, {model.booster_.num_feature()} features"
-        )
+        console.print(f"{group} model: {model.best_iteration_} trees, {model.booster_.num_feature()} features")
 
     with console.status("scoring without explanations"):
         start = time.perf_counter()
@@ -71,14 +71,14 @@ def main() -> None:
     worst = 0.0
     for model, X in ((scorer.fit_model, X_fit), (scorer.intent_model, X_intent)):
         ours = shap_contributions(model, X).to_numpy()
-        reference = lightgbm_model(model).predict(X, pred_contrib=True)
+        reference = lightgbm_model(model).booster_.predict(X, pred_contrib=True)
         worst = max(worst, float(np.abs(ours - reference).max()))
     with console.status("plain pred_contrib on 20,000 leads, for comparison"):
         head = raw.head(20_000)
         X_fit, X_intent = scorer.featurizer.transform(head)
         start = time.perf_counter()
         for model, X in ((scorer.fit_model, X_fit), (scorer.intent_model, X_intent)):
-            lightgbm_model(model).predict(X, pred_contrib=True)
+            lightgbm_model(model).booster_.predict(X, pred_contrib=True)
         t_naive = (time.perf_counter() - start) * len(raw) / len(head)
 
     ratio = t_explain / t_plain

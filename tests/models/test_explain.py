@@ -121,7 +121,7 @@ def test_contributions_plus_expected_value_equal_the_raw_margin(trained_scorer, 
     np.testing.assert_allclose(contributions.sum(axis=1).to_numpy(), margin, rtol=0, atol=1e-9)
     # Cell deduplication is exact: the same numbers as LightGBM's own pred_contrib on every lead.
     sample = X.sample(1500, random_state=0)
-    reference = model.predict(sample, pred_contrib=True)
+    reference = model.booster_.predict(sample, pred_contrib=True, num_iteration=model.best_iteration_)
     np.testing.assert_allclose(contributions.loc[sample.index].to_numpy(), reference, rtol=0, atol=1e-9)
 
 
