@@ -29,6 +29,13 @@ def calibrate_classifier(model, X_cal: pd.DataFrame, y_cal: pd.Series, *, method
     return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X_cal, y_cal.astype(int))
 
 
+def _margin(booster: lgb.Booster | None, X) -> np.ndarray:
+    """The booster's raw log-odds margin (all its trees)."""
+    if booster is None:
+        raise ValueError("no booster given")
+    return np.asarray(booster.predict(X, raw_score=True), dtype=np.float64)
+
+
 class _MarginClassifier(ClassifierMixin, BaseEstimator):
     """A trained booster seen by scikit-learn: ``decision_function`` is its raw log-odds margin.
 
@@ -44,7 +51,7 @@ class _MarginClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        return self.booster.predict(X, raw_score=True)
+        return _margin(self.booster, X)
 
     def predict_proba(self, X) -> np.ndarray:
         p = expit(self.decision_function(X))
@@ -108,8 +115,10 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         return cls(booster, method=method)._set_map(mapping)
 
     def _set_map(self, mapping: dict[str, Any]) -> CalibratedBooster:
-        self.booster_ = self.booster
-        self.best_iteration_ = int(self.booster.current_iteration())
+        if self.booster is None:
+            raise ValueError("CalibratedBooster needs a booster")
+        self.booster_: lgb.Booster = self.booster
+        self.best_iteration_ = int(self.booster_.current_iteration())
         self.classes_ = np.array([0, 1])
         if self.method == "sigmoid":
             self.a_, self.b_ = float(mapping["a"]), float(mapping["b"])
@@ -137,7 +146,7 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "booster_")
-        margin = self.booster_.predict(X, raw_score=True)
+        margin = _margin(self.booster_, X)
         if self.method == "sigmoid":
             p = expit(-(self.a_ * margin + self.b_))
         elif len(self.y_thresholds_) == 1:

@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.text import Text
 
 from leadscore.errors import LeadscoreError
-from leadscore.models.scorer import SCORE_COLUMNS
+from leadscore.models.scorer import SCORE_COLUMNS, LeadScorer
 from leadscore.scoring.checks import score_checked
 
 META_COLUMNS = ("model_name", "model_version", "scored_at")
@@ -44,7 +44,7 @@ DISPLAY_FILE = "display.json"
 class LoadedModel:
     """A LeadScorer plus the name and version written beside every score."""
 
-    scorer: object
+    scorer: LeadScorer
     name: str
     version: str
 

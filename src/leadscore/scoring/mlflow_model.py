@@ -23,6 +23,7 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
+from mlflow.pyfunc import PythonModel
 
 log = logging.getLogger("leadscore.serving")
 
@@ -42,7 +43,7 @@ class ScoringRequestError(MlflowException):
         return json.dumps({"error_code": self.error_code, "message": self.one_line})
 
 
-class LeadScorerModel(mlflow.pyfunc.PythonModel):
+class LeadScorerModel(PythonModel):
     """pyfunc model: the scorer in ``lead_scorer.json`` with the labels and actions of ``display.json``."""
 
     def load_context(self, context) -> None:
