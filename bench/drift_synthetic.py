@@ -17,12 +17,13 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from leadscore import stages
 from leadscore.config import load_params
 from leadscore.data.outcomes import CALIBRATION, OPEN, TEST
-from leadscore.io import load_object, read_table
+from leadscore.io import read_table
+from leadscore.models.persistence import load_scorer
 from leadscore.monitoring.drift import SCORE_NAMES, DriftAccumulator, reference_for_scorer
 from leadscore.monitoring.outcomes import monitor_outcomes
+from leadscore.pipeline.local import run_stages
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,10 +48,10 @@ def run(params_path: Path, *, leads: int, trees: int, workdir: Path, drift: dict
             ),
         }
     )
-    paths = stages.run_all(small, workdir=workdir, through="calibrate")
-    scorer = load_object(paths["scorer"])
-    raw = pd.read_parquet(paths["leads"])
-    table = read_table(paths["fit_features"])
+    run_ = run_stages(small, workdir=workdir, dvc_yaml=ROOT / "dvc.yaml", through="calibrate")
+    scorer = load_scorer(run_.path("calibrate", "scorer_out"))
+    raw = pd.read_parquet(run_.path("generate", "leads_out"))
+    table = read_table(run_.path("featurize", "fit_out"))
     split = table["split"].to_numpy()
     reference = reference_for_scorer(scorer, raw[split == CALIBRATION], config=small.drift)
     open_leads = raw[split == OPEN]

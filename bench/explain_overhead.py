@@ -20,8 +20,9 @@ from rich.console import Console
 
 from leadscore.config import load_params
 from leadscore.data.synthetic import generate_leads
-from leadscore.io import load_object
 from leadscore.models.explain import lightgbm_model, shap_contributions
+from leadscore.models.persistence import load_scorer
+from leadscore.models.scorer import display_from_params
 from leadscore.pipeline.local import run_stages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ def train_scorer(params, n_leads: int, workdir: Path):
         }
     )
     run = run_stages(small, workdir=workdir, dvc_yaml=ROOT / "dvc.yaml", through="calibrate")
-    return load_object(run.path("calibrate", "scorer_out"))
+    return load_scorer(run.path("calibrate", "scorer_out")).with_display(display_from_params(small))
 
 
 def main() -> None:
@@ -54,9 +55,7 @@ def main() -> None:
         raw, _ = generate_leads(args.leads, seed=params.data.synthetic.seed + 1)
     for group in ("fit", "intent"):
         model = lightgbm_model(getattr(scorer, f"{group}_model"))
-        console.print(
-            f"{group} model: {model.best_iteration_ or model.n_estimators} trees, {model.booster_.num_feature()} features"
-        )
+        console.print(f"{group} model: {model.best_iteration_} trees, {model.booster_.num_feature()} features")
 
     with console.status("scoring without explanations"):
         start = time.perf_counter()
@@ -74,14 +73,14 @@ def main() -> None:
     worst = 0.0
     for model, X in ((scorer.fit_model, X_fit), (scorer.intent_model, X_intent)):
         ours = shap_contributions(model, X).to_numpy()
-        reference = lightgbm_model(model).predict(X, pred_contrib=True)
+        reference = lightgbm_model(model).booster_.predict(X, pred_contrib=True)
         worst = max(worst, float(np.abs(ours - reference).max()))
     with console.status("plain pred_contrib on 20,000 leads, for comparison"):
         head = raw.head(20_000)
         X_fit, X_intent = scorer.featurizer.transform(head)
         start = time.perf_counter()
         for model, X in ((scorer.fit_model, X_fit), (scorer.intent_model, X_intent)):
-            lightgbm_model(model).predict(X, pred_contrib=True)
+            lightgbm_model(model).booster_.predict(X, pred_contrib=True)
         t_naive = (time.perf_counter() - start) * len(raw) / len(head)
 
     ratio = t_explain / t_plain

@@ -3,7 +3,7 @@
     python bench/score_throughput.py                      # 1M and 10M leads
     python bench/score_throughput.py --sizes 1000000 --no-dask
 
-Needs a trained scorer at models/lead_scorer.joblib: run `dvc repro` first (if it is missing the
+Needs a trained scorer at models/lead_scorer.json: run `dvc repro` first (if it is missing the
 script runs `dvc repro calibrate` itself). Synthetic leads are written to --workdir as Parquet, one
 file per million leads (so generating 10M stays within bounded memory), and reused on later runs.
 
@@ -79,16 +79,16 @@ def raw_booster_rate(model_path: Path, leads_dir: Path) -> tuple[float, float]:
     """(leads/s of Booster.predict of both models on pre-featurized leads, seconds of featurizing)."""
     import pandas as pd
 
-    from leadscore.io import load_object
+    from leadscore.models.persistence import load_scorer
 
-    scorer = load_object(model_path)
+    scorer = load_scorer(model_path)
     raw = pd.read_parquet(leads_dir, columns=scorer.input_columns)
     t0 = time.perf_counter()
     X_fit, X_intent = scorer.featurizer.transform(raw)
     featurize_s = time.perf_counter() - t0
-    # CalibratedClassifierCV -> _CalibratedClassifier -> FrozenEstimator -> LGBMClassifier -> Booster.
-    fit_booster = scorer.fit_model.calibrated_classifiers_[0].estimator.estimator.booster_
-    intent_booster = scorer.intent_model.calibrated_classifiers_[0].estimator.estimator.booster_
+    # CalibratedBooster -> the LightGBM Booster (read from the scorer's JSON, as scoring uses it).
+    fit_booster = scorer.fit_model.booster_
+    intent_booster = scorer.intent_model.booster_
     t0 = time.perf_counter()
     fit_booster.predict(X_fit)
     intent_booster.predict(X_intent)

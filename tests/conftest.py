@@ -83,10 +83,13 @@ def trained_scorer(tmp_path_factory, params):
 
     Returns ``(scorer, raw_leads)``. Session-scoped, small training budget; shared by behaviour tests.
     """
-    from leadscore.io import load_object
+    from leadscore.models.persistence import load_scorer
+    from leadscore.models.scorer import display_from_params
 
-    run = run_pipeline(small_params(params, n_leads=20_000), tmp_path_factory.mktemp("trained"), through="calibrate")
-    return load_object(run.path("calibrate", "scorer_out")), pd.read_parquet(run.path("generate", "leads_out"))
+    small = small_params(params, n_leads=20_000)
+    run = run_pipeline(small, tmp_path_factory.mktemp("trained"), through="calibrate")
+    scorer = load_scorer(run.path("calibrate", "scorer_out")).with_display(display_from_params(small))
+    return scorer, pd.read_parquet(run.path("generate", "leads_out"))
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,15 @@ import pytest
 from typer.testing import CliRunner
 
 from leadscore.cli import app
-from leadscore.io import dump_object
+from leadscore.models.persistence import save_display, save_scorer
 
 
 @pytest.fixture(scope="module")
 def files(trained_scorer, tmp_path_factory):
     scorer, raw = trained_scorer
     d = tmp_path_factory.mktemp("explain_cli")
-    dump_object(scorer, d / "scorer.joblib")
+    save_scorer(scorer, d / "lead_scorer.json")
+    save_display(scorer.display, d / "display.json")
     raw.to_parquet(d / "leads.parquet")
     return d, raw
 
@@ -24,7 +25,7 @@ def test_explain_prints_the_panel(files, trained_scorer):
     lead = raw[raw["status"] == "open"].iloc[0]
     result = CliRunner().invoke(
         app,
-        ["explain", lead["lead_id"], "--scorer", str(d / "scorer.joblib"), "--raw", str(d / "leads.parquet")],
+        ["explain", lead["lead_id"], "--scorer", str(d / "lead_scorer.json"), "--raw", str(d / "leads.parquet")],
         terminal_width=160,
     )
     assert result.exit_code == 0, result.output
@@ -43,7 +44,7 @@ def test_explain_prints_the_panel(files, trained_scorer):
 def test_explain_unknown_lead_is_one_clear_error(files):
     d, _ = files
     result = CliRunner().invoke(
-        app, ["explain", "NO-SUCH-LEAD", "--scorer", str(d / "scorer.joblib"), "--raw", str(d / "leads.parquet")]
+        app, ["explain", "NO-SUCH-LEAD", "--scorer", str(d / "lead_scorer.json"), "--raw", str(d / "leads.parquet")]
     )
     assert result.exit_code == 2
     assert "NO-SUCH-LEAD" in result.output and "not found" in result.output

@@ -172,6 +172,7 @@ def test_champion_moves_only_when_log_loss_improves(pipeline):
         common = {
             "params_path": str(root / "params.yaml"),
             "scorer_path": str(project_path(root, "calibrate", "scorer_out")),
+            "display_path": str(project_path(root, "predict", "display_out")),
             "fit_model_path": str(project_path(root, "train_fit", "model_out")),
             "intent_model_path": str(project_path(root, "train_intent", "model_out")),
             "input_example": pd.read_parquet(project_path(root, "generate", "leads_out")).head(5),

@@ -51,18 +51,31 @@ def explain_lead(
         Path | None, typer.Option(help="lead scorer (default: the calibrate stage's, from dvc.yaml)")
     ] = None,
     raw: Annotated[Path | None, typer.Option(help="lead table holding the lead (default: generate's)")] = None,
+    display: Annotated[
+        Path | None, typer.Option(help="labels and actions (default: display.json beside the scorer, if any)")
+    ] = None,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle", help="allow a legacy pickled (.joblib) scorer: it can run code; only for your own files"
+        ),
+    ] = False,
 ) -> None:
     """Why this lead? Scores, quadrant, the top reasons for and against in fit and intent, and BANT."""
     from rich.console import Console
 
     from leadscore.console import explanation_panel
-    from leadscore.io import load_object, read_table
+    from leadscore.io import read_table
     from leadscore.models.bant import bant_criteria
     from leadscore.models.explain import REASON_SEPARATOR
+    from leadscore.models.persistence import load_display, load_scorer
 
     scorer = scorer or _pipeline_path("calibrate", "scorer_out")
     raw = raw or _pipeline_path("generate", "leads_out")
-    model = load_object(scorer)
+    model = load_scorer(scorer, trust_pickle=trust_pickle)
+    beside = scorer.with_name("display.json")
+    if display is not None or beside.is_file():
+        model = model.with_display(load_display(display or beside))
     leads = read_table(raw)
     if model.id_column not in leads.columns:
         raise LeadscoreError(f"{raw}: no id column {model.id_column!r}")
@@ -125,7 +138,7 @@ def profile(
 def score(
     model: Annotated[
         str,
-        typer.Option(help="models/ directory, a .joblib scorer, or an MLflow URI such as models:/leadscore@champion"),
+        typer.Option(help="models/ directory, a lead_scorer.json, or an MLflow URI such as models:/leadscore@champion"),
     ],
     input: Annotated[
         str, typer.Option("--input", help="leads: .csv, .parquet, a directory of Parquet files, or a SQLAlchemy URL")
@@ -150,6 +163,13 @@ def score(
         bool, typer.Option("--explain", help="add reason columns (needs a scorer with explain support)")
     ] = False,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle",
+            help="allow a legacy pickled model (.joblib, old MLflow model): it can run code; only for your own files",
+        ),
+    ] = False,
 ) -> None:
     """Score a whole lead database in bounded chunks and write the scores atomically.
 
@@ -161,7 +181,7 @@ def score(
     if engine not in ("single", "dask"):
         raise LeadscoreError(f"--engine: expected single or dask, got {engine!r}")
     with console.status(f"loading model {model}"):
-        loaded = load_model(model)
+        loaded = load_model(model, trust_pickle=trust_pickle)
     if engine == "dask":
         from leadscore.scoring.dask_engine import score_with_dask
 

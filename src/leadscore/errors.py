@@ -15,3 +15,8 @@ class ConfigError(LeadscoreError):
 
 class DataValidationError(LeadscoreError):
     """An input table lacks a column, has a column of the wrong type, or too little data."""
+
+
+class ModelFileError(LeadscoreError):
+    """A model file is missing, empty, truncated, not a leadscore model, of an unknown format version,
+    or a pickle that was not explicitly trusted."""

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pandas as pd
 
 from leadscore.errors import DataValidationError
@@ -94,20 +93,6 @@ def write_bytes(data: bytes, path: str | Path) -> None:
     """Write ``data`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
-
-
-def dump_object(obj: Any, path: str | Path) -> None:
-    """Persist a fitted Python object with joblib, atomically."""
-    with atomic_path(path) as tmp:
-        joblib.dump(obj, tmp)
-
-
-def load_object(path: str | Path) -> Any:
-    """Load an object written by :func:`dump_object`."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataValidationError(f"{path}: model file not found (run `dvc repro` first)")
-    return joblib.load(path)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -1,5 +1,7 @@
 """The only module that talks to MLflow: run logging, the composite pyfunc model, the registry.
 
+(Besides ``leadscore/scoring/mlflow_model.py``, the model-from-code file MLflow itself loads by path.)
+
 Importing MLflow costs about two seconds, so only the commands that track or load registered models
 import this module. Nothing happens at import time: the tracking URI is resolved when a run starts.
 """
@@ -19,15 +21,17 @@ import mlflow
 import pandas as pd
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.tracking import MlflowClient
-from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
 from leadscore.config import Params
-from leadscore.io import load_object
+from leadscore.errors import LeadscoreError
+from leadscore.models.persistence import load_booster, load_display, load_scorer
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 # The metric that decides whether a new model replaces the champion (lower is better).
 CHAMPION_METRIC = "test_conversion_log_loss"
 _DVC_TEMP_MARKER = f"{os.sep}.dvc{os.sep}tmp{os.sep}exps{os.sep}"
+# The registered model is "models from code": this file plus the scorer's JSON files as artifacts.
+MODEL_CODE = Path(__file__).parent / "scoring" / "mlflow_model.py"
 
 
 def default_tracking_uri(cwd: str | Path | None = None) -> str:
@@ -73,21 +77,6 @@ def using_store(uri: str) -> Iterator[str]:
                 os.environ[key] = value
 
 
-class LeadScorerModel(mlflow.pyfunc.PythonModel):
-    """MLflow pyfunc wrapper: raw lead rows in, the predict stage's columns out.
-
-    Each lead carries its reasons for and against in fit and intent (as the predict stage writes
-    them); pass ``params={"explain": False}`` to skip them when only the scores are needed.
-    """
-
-    def load_context(self, context) -> None:
-        self.scorer = load_object(context.artifacts["scorer"])
-
-    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-        explain = bool((params or {}).get("explain", True))
-        return self.scorer.predict(pd.DataFrame(model_input), source="model input", explain=explain)
-
-
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
     if isinstance(value, dict):
         for k, v in value.items():
@@ -106,7 +95,7 @@ def _git_commit() -> str | None:
 
 def pip_requirements() -> list[str]:
     """Pinned requirements of the pyfunc model: only what scoring imports (inference is slow and wrong)."""
-    names = ["pandas", "numpy", "pyarrow", "scikit-learn", "lightgbm", "joblib", "pydantic", "pyyaml", "mlflow"]
+    names = ["pandas", "numpy", "pyarrow", "scipy", "scikit-learn", "lightgbm", "pydantic", "pyyaml", "mlflow"]
     return [f"{name}=={metadata.version(name)}" for name in names]
 
 
@@ -130,15 +119,20 @@ def log_pipeline_run(
     input_example: pd.DataFrame,
     data_fingerprint: str,
     artifacts: list[str] = (),
+    display_path: str | None = None,
 ) -> dict[str, Any]:
     """Log one pipeline run, register the composite model as challenger and maybe promote it.
 
-    Returns a summary (run id, model version, aliases) that the register stage writes to disk.
+    The composite model is logged "from code" (:data:`MODEL_CODE`) with ``lead_scorer.json`` and
+    ``display.json`` as artifacts: loading it reads JSON and LightGBM text, never a pickle. Returns a
+    summary (run id, model version, aliases) that the register stage writes to disk.
     """
     with using_store(store_uri(params)) as tracking_uri:
         mlflow.set_experiment(params.mlflow.experiment)
         name = params.mlflow.registered_model
-        scorer = load_object(scorer_path)
+        scorer = load_scorer(scorer_path)
+        if display_path:
+            scorer = scorer.with_display(load_display(display_path))
         with mlflow.start_run() as run:
             flat_params = _flatten("", params.model_dump(mode="json", by_alias=True), {})
             mlflow.log_params({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in flat_params.items()})
@@ -159,16 +153,17 @@ def log_pipeline_run(
                     mlflow.log_artifact(path)
             requirements = pip_requirements()
             for label, path in (("fit_model", fit_model_path), ("intent_model", intent_model_path)):
-                mlflow.lightgbm.log_model(load_object(path).booster_, name=label, pip_requirements=requirements)
+                # A Booster is logged as LightGBM's text model (an LGBMClassifier would be pickled).
+                mlflow.lightgbm.log_model(load_booster(path), name=label, pip_requirements=requirements)
             example = input_example[scorer.input_columns].head(5).reset_index(drop=True)
+            model_artifacts = {"scorer": scorer_path, **({"display": display_path} if display_path else {})}
             info = mlflow.pyfunc.log_model(
                 name="lead_scorer",
-                python_model=LeadScorerModel(),
-                artifacts={"scorer": scorer_path},
-                signature=_signature(example, scorer.predict(example, explain=True)),
+                python_model=str(MODEL_CODE),
+                artifacts=model_artifacts,
+                signature=_signature(scorer.predict(example, explain=True)),
                 input_example=example,
                 pip_requirements=requirements,
-                code_paths=[str(Path(__file__).parent)],
                 registered_model_name=name,
             )
         client = MlflowClient()
@@ -191,31 +186,18 @@ def log_pipeline_run(
         }
 
 
-def _signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
-    """Inferred signature, with numeric inputs relaxed to ``AnyType``.
+def _signature(output: pd.DataFrame) -> ModelSignature:
+    """Output columns and the ``explain`` param; no input schema, on purpose.
 
-    MLflow refuses int64 for a ``double`` column and NaN for a ``long`` one, but a count such as web
-    visits arrives as ints in one request and as floats-with-nulls in the next. The featurizer
-    validates numeric columns itself (with a message naming the column), so the schema only pins
-    which columns exist and the types of the text ones. Boolean flags are relaxed too: MLflow turns
-    a null in a ``boolean`` column into False, so a served lead with an unknown flag (e.g. uses_crm)
-    would score differently from the same lead in batch, where the featurizer keeps it missing.
+    With an input schema MLflow's server checks and casts columns before the model sees them: it
+    answers a missing column or a wrong type with its own multi-line message (or a stack trace), cannot
+    parse text/csv at all when a column is typed ``AnyType`` (which numeric columns must be: a count
+    arrives as ints in one request and floats-with-nulls in the next), and turns a null boolean into
+    False. Without one, the request reaches the same checks and featurizer as batch scoring, which
+    name the column in one line. The logged input example still documents the columns.
     """
-    as_float = example.astype(
-        {
-            c: "float64"
-            for c in example.columns
-            if pd.api.types.is_numeric_dtype(example[c]) and not pd.api.types.is_bool_dtype(example[c])
-        }
-    )
-    inferred = infer_signature(as_float, output, params={"explain": True})
-    relaxed = [
-        ColSpec(AnyType(), spec.name, required=spec.required)
-        if spec.type in (DataType.long, DataType.integer, DataType.double, DataType.float, DataType.boolean)
-        else spec
-        for spec in inferred.inputs.inputs
-    ]
-    return ModelSignature(inputs=Schema(relaxed), outputs=inferred.outputs, params=inferred.params)
+    inferred = infer_signature(None, output, params={"explain": True})
+    return ModelSignature(inputs=None, outputs=inferred.outputs, params=inferred.params)
 
 
 def _champion_metric(client: MlflowClient, name: str) -> float | None:
@@ -253,22 +235,41 @@ def latest_run(experiment: str) -> dict[str, Any]:
     }
 
 
-def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
-    """The LeadScorer inside a logged pyfunc model, with the name and version to stamp on scores.
+def load_scorer_from_uri(model_uri: str, *, trust_pickle: bool = False) -> tuple[Any, str, str]:
+    """The LeadScorer of a logged leadscore model, with the name and version to stamp on scores.
 
-    Tracking store: env MLFLOW_TRACKING_URI, else the repo's sqlite file. Returns
-    ``(scorer, model_name, model_version)``: for ``models:/name@alias`` or ``models:/name/3`` the
-    registered name and version; for any other URI (``runs:/...``) the URI and the run id.
+    Reads the model's ``lead_scorer.json`` and ``display.json`` artifacts directly: no code from the
+    store is run and nothing is unpickled. A model logged by an older leadscore (a pickled pyfunc) is
+    refused unless ``trust_pickle``. Tracking store: env MLFLOW_TRACKING_URI, else the repo's sqlite
+    file. Returns ``(scorer, model_name, model_version)``: for ``models:/name@alias`` or
+    ``models:/name/3`` the registered name and version; for any other URI (``runs:/...``) the URI and
+    the run id.
     """
-    from leadscore.errors import LeadscoreError
+    import tempfile
 
-    with using_store(store_uri()) as uri:
+    import yaml
+
+    with using_store(store_uri()) as uri, tempfile.TemporaryDirectory(prefix="leadscore-model-") as tmp:
         try:
-            pyfunc = mlflow.pyfunc.load_model(model_uri)
-            python_model = pyfunc.unwrap_python_model()
-            if not isinstance(python_model, LeadScorerModel):
-                raise LeadscoreError(f"{model_uri}: not a leadscore model (found {type(python_model).__name__})")
-            name, version = model_uri, pyfunc.metadata.run_id or "unknown"
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))
+            meta = yaml.safe_load((local / "MLmodel").read_text())
+            pyfunc_conf = (meta.get("flavors") or {}).get("python_function") or {}
+            model_artifacts = pyfunc_conf.get("artifacts") or {}
+            if "model_code_path" in pyfunc_conf and "scorer" in model_artifacts:
+                scorer = load_scorer(local / model_artifacts["scorer"]["path"])
+                if "display" in model_artifacts:
+                    scorer = scorer.with_display(load_display(local / model_artifacts["display"]["path"]))
+            elif "python_model" in pyfunc_conf and trust_pickle:
+                scorer = _trusted_legacy_scorer(model_uri)
+            elif "python_model" in pyfunc_conf:
+                raise LeadscoreError(
+                    f"{model_uri}: a pickled MLflow model (logged by an older leadscore), refused: pickles can run "
+                    "any code when loaded; re-run the pipeline to register a JSON model, or pass --trust-pickle "
+                    "only if you trust this registry"
+                )
+            else:
+                raise LeadscoreError(f"{model_uri}: not a leadscore model (no lead_scorer.json artifact)")
+            name, version = model_uri, meta.get("run_id") or "unknown"
             if model_uri.startswith("models:/"):
                 ref = model_uri[len("models:/") :]
                 client = MlflowClient()
@@ -281,4 +282,14 @@ def load_scorer_from_uri(model_uri: str) -> tuple[Any, str, str]:
             raise LeadscoreError(
                 f"{model_uri}: could not load the model from {uri} ({str(err).splitlines()[0]})"
             ) from None
-    return python_model.scorer, name, version
+        except OSError as err:
+            raise LeadscoreError(f"{model_uri}: could not read the model ({err})") from None
+    return scorer, name, version
+
+
+def _trusted_legacy_scorer(model_uri: str) -> Any:
+    """Unpickle an old leadscore pyfunc model (the caller trusts it) and convert its scorer."""
+    from leadscore.models.persistence import scorer_from_legacy
+
+    python_model = mlflow.pyfunc.load_model(model_uri).unwrap_python_model()
+    return scorer_from_legacy(getattr(python_model, "scorer", python_model), source=model_uri)

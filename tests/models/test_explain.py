@@ -121,7 +121,7 @@ def test_contributions_plus_expected_value_equal_the_raw_margin(trained_scorer, 
     np.testing.assert_allclose(contributions.sum(axis=1).to_numpy(), margin, rtol=0, atol=1e-9)
     # Cell deduplication is exact: the same numbers as LightGBM's own pred_contrib on every lead.
     sample = X.sample(1500, random_state=0)
-    reference = model.predict(sample, pred_contrib=True)
+    reference = model.booster_.predict(sample, pred_contrib=True, num_iteration=model.best_iteration_)
     np.testing.assert_allclose(contributions.loc[sample.index].to_numpy(), reference, rtol=0, atol=1e-9)
 
 
@@ -196,7 +196,7 @@ def test_global_importance_and_figure(trained_scorer, open_leads):
     # features (a single-feature column: that feature's pred_contrib column), on the same leads.
     X_fit, _ = scorer.featurizer.transform(open_leads)
     model = lightgbm_model(scorer.fit_model)
-    native = model.predict(X_fit, pred_contrib=True)[:, list(X_fit.columns).index("employees")]
+    native = model.booster_.predict(X_fit, pred_contrib=True)[:, list(X_fit.columns).index("employees")]
     shown = importance.set_index(["model", "column"]).loc[("fit", "employees"), "mean_abs_shap"]
     assert shown == pytest.approx(np.abs(native).mean(), abs=1e-9) and shown > 0.01
     for group in ("fit", "intent"):

@@ -36,3 +36,14 @@ def test_training_stages_never_see_calibration_or_test_metrics():
     for name in ("train_fit", "train_intent", "baselines", "calibrate"):
         deps = _stages()[name].get("deps", [])
         assert not any(d.startswith("reports/") for d in deps), name
+
+
+def test_model_files_are_data_and_display_text_is_not_a_model_input():
+    """No stage writes or reads a pickle; labels and actions are params of predict, not of calibrate."""
+    stages = _stages()
+    text = (REPO_ROOT / "dvc.yaml").read_text()
+    assert ".joblib" not in text and ".pkl" not in text
+    assert stages["calibrate"]["outs"] == ["models/lead_scorer.json"]
+    assert not {"explain", "explain.labels", "quadrants", "quadrants.actions"} & set(stages["calibrate"]["params"])
+    assert {"explain.labels", "quadrants.actions"} <= set(stages["predict"]["params"])
+    assert "models/display.json" in stages["predict"]["outs"] and "models/display.json" in stages["register"]["deps"]

@@ -34,13 +34,13 @@ def _run(params, action, raw, tmp_path):
             ),
         }
     )
-    out = {k: str(tmp_path / k) for k in ("fit.parquet", "intent.parquet", "featurizer.joblib", "audit.json")}
+    out = {k: str(tmp_path / k) for k in ("fit.parquet", "intent.parquet", "featurizer.json", "audit.json")}
     featurize.run(
         small,
         raw=str(raw),
         fit_out=out["fit.parquet"],
         intent_out=out["intent.parquet"],
-        featurizer_out=out["featurizer.joblib"],
+        featurizer_out=out["featurizer.json"],
         audit_out=out["audit.json"],
     )
     return out

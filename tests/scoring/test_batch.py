@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,11 +148,16 @@ def test_explain_flag(tmp_path, loaded_model, sample_leads):
 
 def test_load_model_from_dir_or_file(tmp_path, loaded_model):
     (tmp_path / "models").mkdir()
-    joblib.dump(loaded_model.scorer, tmp_path / "models" / "lead_scorer.joblib")
+    from leadscore.models.persistence import save_display, save_scorer
+
+    save_scorer(loaded_model.scorer, tmp_path / "models" / "lead_scorer.json")
+    save_display(loaded_model.scorer.display, tmp_path / "models" / "display.json")
     from_dir = load_model(str(tmp_path / "models"))
-    from_file = load_model(str(tmp_path / "models" / "lead_scorer.joblib"))
+    from_file = load_model(str(tmp_path / "models" / "lead_scorer.json"))
     assert from_dir.name == from_file.name == "lead_scorer"
     assert from_dir.version == from_file.version and from_dir.version.startswith("sha256:")
     assert from_dir.scorer.input_columns == loaded_model.scorer.input_columns
+    # display.json beside the scorer is picked up: the actions of params.yaml, not the defaults
+    assert from_dir.scorer.display == loaded_model.scorer.display and from_dir.scorer.display.actions
     with pytest.raises(LeadscoreError, match="model file not found"):
         load_model(str(tmp_path))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from leadscore.models.persistence import save_display, save_scorer
 from leadscore.scoring.batch import BATCH_SCORE_COLUMNS, META_COLUMNS
 
 runner = CliRunner()
@@ -19,7 +19,8 @@ runner = CliRunner()
 def models_dir(tmp_path, loaded_model):
     d = tmp_path / "models"
     d.mkdir()
-    joblib.dump(loaded_model.scorer, d / "lead_scorer.joblib")
+    save_scorer(loaded_model.scorer, d / "lead_scorer.json")
+    save_display(loaded_model.scorer.display, d / "display.json")
     return d
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy.interpolate import interp1d
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
@@ -22,6 +27,143 @@ def calibrate_classifier(model, X_cal: pd.DataFrame, y_cal: pd.Series, *, method
     ``FrozenEstimator`` keeps the trained model as is: only the calibration map is learned.
     """
     return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X_cal, y_cal.astype(int))
+
+
+def _margin(booster: lgb.Booster | None, X) -> np.ndarray:
+    """The booster's raw log-odds margin (all its trees)."""
+    if booster is None:
+        raise ValueError("no booster given")
+    return np.asarray(booster.predict(X, raw_score=True), dtype=np.float64)
+
+
+class _MarginClassifier(ClassifierMixin, BaseEstimator):
+    """A trained booster seen by scikit-learn: ``decision_function`` is its raw log-odds margin.
+
+    Only used to fit a calibration map with :class:`CalibratedClassifierCV`, exactly as it was fitted
+    around the ``LGBMClassifier`` (whose ``decision_function`` is the same margin).
+    """
+
+    def __init__(self, booster: lgb.Booster | None = None):
+        self.booster = booster
+
+    def fit(self, X, y) -> _MarginClassifier:
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        return _margin(self.booster, X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        return (self.decision_function(X) > 0).astype(int)
+
+
+class CalibratedBooster(ClassifierMixin, BaseEstimator):
+    """A trained LightGBM booster plus a calibration map learned on the calibration split.
+
+    The map takes the booster's raw margin to a probability: ``sigmoid`` (Platt: ``1 / (1 + exp(a *
+    margin + b))``) or ``isotonic`` (a monotone piecewise-linear map, clipped to its range). Fitting
+    uses scikit-learn's ``CalibratedClassifierCV(FrozenEstimator(...))``; predicting applies the
+    same formulas, so the numbers are those of the scikit-learn object while the whole model is
+    data: the booster's text and a few floats (see :mod:`leadscore.models.persistence`).
+
+    Parameters
+    ----------
+    booster : lightgbm.Booster
+        The trained model (its saved trees are all used).
+    method : {"sigmoid", "isotonic"}
+
+    Attributes
+    ----------
+    booster_ : lightgbm.Booster
+    best_iteration_ : int
+        Number of trees used (all the booster's trees).
+    classes_ : ndarray, [0, 1]
+    a_, b_ : float
+        Sigmoid map parameters (method "sigmoid").
+    x_thresholds_, y_thresholds_ : ndarray
+        Isotonic map knots, margins and probabilities (method "isotonic"); ``x_min_``/``x_max_`` clip.
+    """
+
+    def __init__(self, booster: lgb.Booster | None = None, *, method: str = "sigmoid"):
+        self.booster = booster
+        self.method = method
+
+    def fit(self, X, y) -> CalibratedBooster:
+        if self.method not in ("sigmoid", "isotonic"):
+            raise ValueError(f"method must be 'sigmoid' or 'isotonic', got {self.method!r}")
+        frozen = FrozenEstimator(_MarginClassifier(self.booster).fit(X, y))
+        fitted = CalibratedClassifierCV(frozen, method=self.method).fit(X, np.asarray(y).astype(int))
+        calibrator = fitted.calibrated_classifiers_[0].calibrators[0]
+        if self.method == "sigmoid":
+            mapping = {"a": float(calibrator.a_), "b": float(calibrator.b_)}
+        else:
+            mapping = {
+                "x_thresholds": calibrator.X_thresholds_.tolist(),
+                "y_thresholds": calibrator.y_thresholds_.tolist(),
+                "x_min": float(calibrator.X_min_),
+                "x_max": float(calibrator.X_max_),
+            }
+        return self._set_map(mapping)
+
+    @classmethod
+    def from_map(cls, booster: lgb.Booster, *, method: str, mapping: dict[str, Any]) -> CalibratedBooster:
+        """A fitted instance from a saved map (:meth:`calibration_map`'s output)."""
+        return cls(booster, method=method)._set_map(mapping)
+
+    def _set_map(self, mapping: dict[str, Any]) -> CalibratedBooster:
+        if self.booster is None:
+            raise ValueError("CalibratedBooster needs a booster")
+        self.booster_: lgb.Booster = self.booster
+        self.best_iteration_ = int(self.booster_.current_iteration())
+        self.classes_ = np.array([0, 1])
+        if self.method == "sigmoid":
+            self.a_, self.b_ = float(mapping["a"]), float(mapping["b"])
+        elif self.method == "isotonic":
+            self.x_thresholds_ = np.asarray(mapping["x_thresholds"], dtype=np.float64)
+            self.y_thresholds_ = np.asarray(mapping["y_thresholds"], dtype=np.float64)
+            if self.x_thresholds_.ndim != 1 or self.x_thresholds_.shape != self.y_thresholds_.shape:
+                raise ValueError("isotonic map: x_thresholds and y_thresholds must be lists of the same length")
+            self.x_min_, self.x_max_ = float(mapping["x_min"]), float(mapping["x_max"])
+        else:
+            raise ValueError(f"calibration method must be 'sigmoid' or 'isotonic', got {self.method!r}")
+        return self
+
+    def calibration_map(self) -> dict[str, Any]:
+        """The learned map as JSON-able numbers."""
+        check_is_fitted(self, "booster_")
+        if self.method == "sigmoid":
+            return {"a": self.a_, "b": self.b_}
+        return {
+            "x_thresholds": self.x_thresholds_.tolist(),
+            "y_thresholds": self.y_thresholds_.tolist(),
+            "x_min": self.x_min_,
+            "x_max": self.x_max_,
+        }
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "booster_")
+        margin = _margin(self.booster_, X)
+        if self.method == "sigmoid":
+            p = expit(-(self.a_ * margin + self.b_))
+        elif len(self.y_thresholds_) == 1:
+            p = np.repeat(self.y_thresholds_, len(margin))
+        else:
+            # scikit-learn's IsotonicRegression(out_of_bounds="clip").predict, step for step.
+            curve = interp1d(self.x_thresholds_, self.y_thresholds_, kind="linear", bounds_error=False)
+            p = curve(np.clip(margin, self.x_min_, self.x_max_)).astype(np.float64)
+        proba = np.column_stack([1.0 - p, p])
+        # As CalibratedClassifierCV: values a rounding error above 1 are 1.
+        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+        return proba
+
+
+def calibrate_booster(booster: lgb.Booster, X_cal: pd.DataFrame, y_cal: pd.Series, *, method: str) -> CalibratedBooster:
+    """Calibrate a trained booster on the calibration split (disjoint from its training data)."""
+    return CalibratedBooster(booster, method=method).fit(X_cal, y_cal)
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -61,6 +203,29 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "logistic_")
         return self.logistic_.predict_proba(self._design(X))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted parameters as JSON-able numbers."""
+        check_is_fitted(self, "logistic_")
+        return {
+            "C": float(self.C),
+            "coef": self.coef_.tolist(),
+            "intercept": self.intercept_.tolist(),
+            "classes": self.classes_.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConversionModel:
+        """A fitted model from :meth:`to_dict`'s output (predictions identical to the original)."""
+        model = cls(C=float(data["C"]))
+        logistic = LogisticRegression(C=model.C, max_iter=1000)
+        logistic.coef_ = np.asarray(data["coef"], dtype=np.float64).reshape(1, 3)
+        logistic.intercept_ = np.asarray(data["intercept"], dtype=np.float64).reshape(1)
+        logistic.classes_ = np.asarray(data["classes"])
+        logistic.n_features_in_ = 3
+        model.logistic_ = logistic
+        model.classes_, model.coef_, model.intercept_ = logistic.classes_, logistic.coef_, logistic.intercept_
+        return model
 
 
 def score_threshold(scores_cal: np.ndarray, y_cal: np.ndarray, rule: ThresholdConfig) -> float:

@@ -57,9 +57,9 @@ _DEPARTMENT_NAMES = {"it": "IT", "hr": "HR"}
 
 # -- the model behind a calibrated classifier ----------------------------------------------------
 def lightgbm_model(calibrated):
-    """The trained ``LGBMClassifier`` inside ``CalibratedClassifierCV(FrozenEstimator(model))``.
-
-    A plain LightGBM classifier is returned as is.
+    """The object holding the trained booster: a :class:`~leadscore.models.calibration.CalibratedBooster`
+    or a plain ``LGBMClassifier`` (``booster_``, ``best_iteration_``) as is, or the ``LGBMClassifier``
+    inside ``CalibratedClassifierCV(FrozenEstimator(model))``.
     """
     model = calibrated
     if hasattr(model, "calibrated_classifiers_"):
@@ -159,7 +159,7 @@ def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    model : LGBMClassifier or a calibrated classifier around one
+    model : CalibratedBooster, LGBMClassifier or a calibrated classifier around one
     X : pd.DataFrame
         The model's feature frame (as the featurizer returns it).
 
@@ -422,8 +422,8 @@ def explain_leads(
     """The :data:`REASON_COLUMNS` for each lead (positional, same order as ``raw``)."""
     featurizer = scorer.featurizer
     sources = feature_sources(featurizer)
-    labels = getattr(scorer, "labels", None) or {}
-    top_k = getattr(scorer, "explain_top_k", 3)
+    labels = scorer.display.labels
+    top_k = scorer.explain_top_k
     raw = raw.reset_index(drop=True)
     out, grouped = {}, {}
     for group, model, X in (("fit", scorer.fit_model, X_fit), ("intent", scorer.intent_model, X_intent)):
@@ -449,7 +449,7 @@ def global_importance(scorer, raw: pd.DataFrame, *, source: str = "lead table") 
     """
     X_fit, X_intent = scorer.featurizer.transform(raw, source=source)
     sources = feature_sources(scorer.featurizer)
-    labels = getattr(scorer, "labels", None) or {}
+    labels = scorer.display.labels
     frames = []
     for group, model, X in (("fit", scorer.fit_model, X_fit), ("intent", scorer.intent_model, X_intent)):
         effects = source_contributions(shap_contributions(model, X), sources)

@@ -1,18 +1,21 @@
 """The composite lead scorer: raw leads in, fit / intent / conversion / quadrant / BANT out.
 
 One object holds everything needed to score a raw CRM row, so the predict stage, batch scoring and
-the MLflow pyfunc model all run the same code and give the same numbers.
+the MLflow pyfunc model all run the same code and give the same numbers. It is saved as one JSON
+file (:mod:`leadscore.models.persistence`); display text (column labels, quadrant actions) is not
+part of it: it stays in params and is attached with :meth:`LeadScorer.with_display`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from leadscore.config import BantConfig
+from leadscore.config import BantConfig, Params
 from leadscore.data.validation import require_columns
 from leadscore.errors import DataValidationError
 from leadscore.features.build import LeadFeaturizer
@@ -39,26 +42,43 @@ DEFAULT_ACTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class Display:
+    """Words shown to people, not part of the model: plain-word labels of source columns in reasons
+    (params ``explain.labels``; others are humanised) and the action per quadrant (params
+    ``quadrants.actions``; others fall back to :data:`DEFAULT_ACTIONS`). Editing them never retrains."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    actions: dict[str, str] = field(default_factory=dict)
+
+
+def display_from_params(params: Params) -> Display:
+    """The display text configured in params.yaml."""
+    return Display(labels=dict(params.explain.labels), actions=dict(params.quadrants.actions))
+
+
 @dataclass
 class LeadScorer:
     """Fitted featurizer + calibrated fit and intent models + conversion model + thresholds + BANT."""
 
     id_column: str
     featurizer: LeadFeaturizer
-    fit_model: object  # calibrated classifier with predict_proba
-    intent_model: object
+    fit_model: Any  # CalibratedBooster (predict_proba, booster_)
+    intent_model: Any
     conversion_model: ConversionModel
     fit_threshold: float
     intent_threshold: float
     bant: BantConfig
-    actions: dict[str, str] = field(default_factory=dict)
-    # Plain-word labels for source columns and reasons per group and direction (params `explain`).
-    # Plain defaults (not factories) so scorers pickled before these fields existed still load.
-    labels: dict[str, str] | None = None
     explain_top_k: int = 3
     # JSON-able data learned at training time that travels with the scorer, by name: the input
     # contract ("contract"), drift reference distributions ("drift_reference"), ...
     extras: dict[str, Any] = field(default_factory=dict)
+    # Not saved with the model (see Display); attach with with_display().
+    display: Display = field(default_factory=Display, compare=False)
+
+    def with_display(self, display: Display) -> LeadScorer:
+        """A copy of this scorer that shows ``display``'s labels and actions (the model is shared)."""
+        return dataclasses.replace(self, display=display)
 
     @classmethod
     def check(cls, obj: object, *, source: str) -> LeadScorer:
@@ -75,6 +95,13 @@ class LeadScorer:
         cols += [c for pair in f.ratios.values() for c in pair]
         cols += [c.column for c in self.bant.criteria.values()]
         return list(dict.fromkeys(cols))
+
+    def component_probabilities(
+        self, raw: pd.DataFrame, *, source: str = "lead table"
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibrated ``(p_fit, p_intent, p_conversion)`` arrays for each row of ``raw`` (drift references)."""
+        X_fit, X_intent = self.featurizer.transform(raw, source=source)
+        return self._probabilities(X_fit, X_intent)
 
     def _probabilities(self, X_fit: pd.DataFrame, X_intent: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p_fit = self.fit_model.predict_proba(X_fit)[:, 1]
@@ -100,7 +127,7 @@ class LeadScorer:
         X_fit, X_intent = self.featurizer.transform(raw, source=source)
         p_fit, p_intent, p_conv = self._probabilities(X_fit, X_intent)
         quadrant = assign_quadrants(p_fit, p_intent, self.fit_threshold, self.intent_threshold)
-        actions = {**DEFAULT_ACTIONS, **self.actions}
+        actions = {**DEFAULT_ACTIONS, **self.display.actions}
         met, qualified = bant_score(raw, self.bant, source=source)
         out = pd.DataFrame(
             {

@@ -30,8 +30,9 @@ def run(
     import numpy as np
 
     from leadscore.data.outcomes import CALIBRATION
-    from leadscore.io import dump_object, load_object, read_table
-    from leadscore.models.calibration import ConversionModel, calibrate_classifier, score_threshold
+    from leadscore.io import read_table
+    from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
+    from leadscore.models.persistence import load_booster, load_featurizer, save_scorer
     from leadscore.models.scorer import LeadScorer
     from leadscore.pipeline.tables import feature_matrix, rows_in
 
@@ -41,25 +42,24 @@ def run(
     id_col, method = params.columns.id, params.calibrate.method
     X_fit = feature_matrix(fit_table, id_col)[cal]
     X_intent = feature_matrix(intent_table, id_col)[cal]
-    fit_cal = calibrate_classifier(load_object(fit_model), X_fit, y_cal, method=method)
-    intent_cal = calibrate_classifier(load_object(intent_model), X_intent, y_cal, method=method)
+    fit_cal = calibrate_booster(load_booster(fit_model), X_fit, y_cal, method=method)
+    intent_cal = calibrate_booster(load_booster(intent_model), X_intent, y_cal, method=method)
     p_fit = fit_cal.predict_proba(X_fit)[:, 1]
     p_intent = intent_cal.predict_proba(X_intent)[:, 1]
     conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
     scorer = LeadScorer(
         id_column=id_col,
-        featurizer=load_object(featurizer),
+        featurizer=load_featurizer(featurizer),
         fit_model=fit_cal,
         intent_model=intent_cal,
         conversion_model=conversion,
         fit_threshold=score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
         intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
         bant=params.bant,
-        actions=dict(params.quadrants.actions),
-        labels=dict(params.explain.labels),
         explain_top_k=params.explain.top_k,
     )
-    dump_object(scorer, scorer_out)
+    # One JSON file; display text (labels, actions) is not part of the model: predict attaches it.
+    save_scorer(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
 
 

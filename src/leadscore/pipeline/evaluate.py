@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from leadscore.config import Params
-    from leadscore.models.scorer import LeadScorer
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +60,16 @@ def run(
     from leadscore.evaluation.baselines import random_scores
     from leadscore.evaluation.benchmark import add_rule_probabilities, evaluate_test_split, plot_tables
     from leadscore.evaluation.importance import importance_figure
-    from leadscore.io import load_object, read_table, write_bytes, write_json, write_table, write_text
+    from leadscore.io import read_table, write_bytes, write_json, write_table, write_text
     from leadscore.models.explain import global_importance
-    from leadscore.models.scorer import LeadScorer
+    from leadscore.models.persistence import load_scorer
+    from leadscore.models.scorer import display_from_params
     from leadscore.pipeline.tables import read_raw_leads, rows_in
 
     leads = read_raw_leads(params, raw)
     table = read_table(features)
-    model = LeadScorer.check(load_object(scorer), source=scorer)
+    # The importance charts show params explain.labels (display text is not part of the model).
+    model = load_scorer(scorer).with_display(display_from_params(params))
     id_col = params.columns.id
     points = params.bant.point_weights
     calibration = _scored_split(model, leads, table, CALIBRATION, source=raw, points=points)

@@ -25,7 +25,8 @@ def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_o
     from leadscore.errors import DataValidationError
     from leadscore.features.build import LeadFeaturizer
     from leadscore.features.leakage import apply_leak_policy, feature_audit
-    from leadscore.io import dump_object, write_json, write_table
+    from leadscore.io import write_json, write_table
+    from leadscore.models.persistence import save_featurizer
     from leadscore.pipeline.tables import read_raw_leads
 
     leads = read_raw_leads(params, raw)
@@ -58,7 +59,7 @@ def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_o
     meta = pd.DataFrame({params.columns.id: leads[params.columns.id], "split": splits, "label": labels})
     write_table(pd.concat([meta, X_fit], axis=1), fit_out)
     write_table(pd.concat([meta, X_intent], axis=1), intent_out)
-    dump_object(featurizer, featurizer_out)
+    save_featurizer(featurizer, featurizer_out)
     write_json(audit, audit_out)
     log.info("split sizes: %s", splits.value_counts().to_dict())
     return audit

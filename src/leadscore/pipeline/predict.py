@@ -17,21 +17,36 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(params: Params, *, raw: str, features: str, scorer: str, out: list[str], explain: bool = False) -> pd.DataFrame:
+def run(
+    params: Params,
+    *,
+    raw: str,
+    features: str,
+    scorer: str,
+    out: list[str],
+    display_out: str | None = None,
+    explain: bool = False,
+) -> pd.DataFrame:
     """Score the open leads; write one file per path in ``out`` (.parquet / .csv).
 
     With ``explain``, each lead also gets its top reasons for and against in fit and in intent.
+    Labels and actions come from params (explain.labels, quadrants.actions); ``display_out`` also
+    writes them as display.json, which batch scoring and the MLflow model read beside the scorer.
     """
     from leadscore.data.outcomes import OPEN
-    from leadscore.io import load_object, read_table, write_table
-    from leadscore.models.scorer import LeadScorer
+    from leadscore.io import read_table, write_table
+    from leadscore.models.persistence import load_scorer, save_display
+    from leadscore.models.scorer import display_from_params
     from leadscore.pipeline.tables import read_raw_leads, rows_in
 
     leads = read_raw_leads(params, raw)
     open_rows = rows_in(read_table(features), OPEN)
     if not open_rows.any():
         log.warning("%s: no open leads to score", raw)
-    model = LeadScorer.check(load_object(scorer), source=scorer)
+    display = display_from_params(params)
+    if display_out:
+        save_display(display, display_out)
+    model = load_scorer(scorer).with_display(display)
     scored = model.predict(leads[open_rows], source=raw, explain=explain)
     scored = scored.sort_values("rank", kind="stable").reset_index(drop=True)
     for path in out:
@@ -45,12 +60,15 @@ def command(
     features: Annotated[str, typer.Option(help="a feature table (for the open split)")],
     scorer: Annotated[str, typer.Option()],
     out: Annotated[list[str], typer.Option(help="output file(s), .parquet or .csv; repeat for several")],
+    display_out: Annotated[str | None, typer.Option(help="labels and actions (display.json) to write")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="add each lead's top reasons for/against")] = False,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Score the open leads: quadrant, calibrated conversion probability, action, BANT, rank."""
     with status("scoring open leads"):
-        scored = run(load(params), raw=raw, features=features, scorer=scorer, out=out, explain=explain)
+        scored = run(
+            load(params), raw=raw, features=features, scorer=scorer, out=out, display_out=display_out, explain=explain
+        )
     console.print(f"scored {len(scored):,} open leads; quadrants: {scored['quadrant'].value_counts().to_dict()}")
 
 

@@ -20,6 +20,7 @@ def run(
     raw: str,
     features: str,
     scorer: str,
+    display: str | None = None,
     fit_model: str,
     intent_model: str,
     metrics: str,
@@ -42,6 +43,7 @@ def run(
         params_path=params_path,
         metrics=json.loads(Path(metrics).read_text()),
         scorer_path=scorer,
+        display_path=display,  # labels/actions travel beside the scorer
         fit_model_path=fit_model,
         intent_model_path=intent_model,
         input_example=example,
@@ -62,6 +64,7 @@ def command(
     metrics: Annotated[str, typer.Option()],
     run_out: Annotated[str, typer.Option(help="run summary JSON to write")],
     artifact: Annotated[list[str] | None, typer.Option(help="extra files to attach to the run")] = None,
+    display: Annotated[str | None, typer.Option(help="display.json (labels, actions) written by predict")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Log the run to MLflow, register the composite model as challenger, promote it if better."""
@@ -72,6 +75,7 @@ def command(
             raw=raw,
             features=features,
             scorer=scorer,
+            display=display,
             fit_model=fit_model,
             intent_model=intent_model,
             metrics=metrics,

@@ -20,7 +20,8 @@ GROUPS = ("fit", "intent")
 def run(params: Params, *, group: str, features: str, model_out: str) -> None:
     """Train the ``group`` ("fit" or "intent") model with early stopping on the early-stopping split."""
     from leadscore.data.outcomes import EARLY_STOPPING, TRAIN
-    from leadscore.io import dump_object, read_table
+    from leadscore.io import read_table
+    from leadscore.models.persistence import save_booster
     from leadscore.models.training import train_lightgbm
     from leadscore.pipeline.tables import feature_matrix, rows_in
 
@@ -38,7 +39,7 @@ def run(params: Params, *, group: str, features: str, model_out: str) -> None:
         early_stopping_rounds=params.train.early_stopping_rounds,
         seed=params.train.seed,
     )
-    dump_object(model, model_out)
+    save_booster(model, model_out)  # LightGBM's own text format: data, not a pickle
     log.info("%s model: %d trees (early stopping)", group, model.best_iteration_ or model.n_estimators)
 
 

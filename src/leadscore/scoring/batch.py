@@ -28,49 +28,58 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from leadscore.data.validation import validate_ids
 from leadscore.errors import LeadscoreError
-from leadscore.models.scorer import SCORE_COLUMNS
+from leadscore.models.scorer import SCORE_COLUMNS, LeadScorer
+from leadscore.scoring.checks import score_checked
 
 META_COLUMNS = ("model_name", "model_version", "scored_at")
 BATCH_SCORE_COLUMNS = tuple(c for c in SCORE_COLUMNS if c != "rank")
 DEFAULT_CHUNK_SIZE = 100_000
-SCORER_FILE = "lead_scorer.joblib"
+SCORER_FILE = "lead_scorer.json"
+# Display text (labels, actions) beside the scorer; optional (without it: humanised names, default actions).
+DISPLAY_FILE = "display.json"
 
 
 @dataclass(frozen=True)
 class LoadedModel:
     """A LeadScorer plus the name and version written beside every score."""
 
-    scorer: object
+    scorer: LeadScorer
     name: str
     version: str
 
 
-def load_model(model: str) -> LoadedModel:
-    """Load the scorer from a models/ directory, a .joblib file, or an MLflow URI (``models:/...``, ``runs:/...``).
+def load_model(model: str, *, trust_pickle: bool = False) -> LoadedModel:
+    """Load the scorer from a models/ directory, a lead_scorer.json file, or an MLflow URI (``models:/...``,
+    ``runs:/...``), with the display text in ``display.json`` beside it when there is one.
 
     A local file's version is the first 12 hex digits of its sha256, so outputs say exactly which
-    model scored them; a registered model's is its registry version.
+    model scored them; a registered model's is its registry version. Model files are data; a legacy
+    pickled (.joblib) scorer is refused unless ``trust_pickle`` (it can run code when loaded).
     """
     if "://" in model or model.startswith(("models:/", "runs:/")):
         from leadscore import tracking
 
-        return LoadedModel(*tracking.load_scorer_from_uri(model))
-    from leadscore.io import load_object
+        return LoadedModel(*tracking.load_scorer_from_uri(model, trust_pickle=trust_pickle))
+    from leadscore.models.persistence import load_display, load_scorer
 
     path = Path(model)
     if path.is_dir():
         path = path / SCORER_FILE
     if not path.is_file():
         raise LeadscoreError(
-            f"{path}: model file not found (give the models/ directory after `dvc repro`, a .joblib scorer, or models:/leadscore@champion)"
+            f"{path}: model file not found (give the models/ directory after `dvc repro`, a lead_scorer.json, "
+            "or models:/leadscore@champion)"
         )
+    scorer = load_scorer(path, trust_pickle=trust_pickle)
+    display_path = path.with_name(DISPLAY_FILE)
+    if display_path.is_file():
+        scorer = scorer.with_display(load_display(display_path))
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return LoadedModel(load_object(path), path.stem, f"sha256:{digest.hexdigest()[:12]}")
+    return LoadedModel(scorer, path.stem, f"sha256:{digest.hexdigest()[:12]}")
 
 
 def check_explain_supported(scorer) -> None:
@@ -85,10 +94,7 @@ def score_frame(
     raw: pd.DataFrame, *, model: LoadedModel, scored_at: pd.Timestamp, explain: bool = False, source: str = "lead table"
 ) -> pd.DataFrame:
     """Score one chunk of raw leads: predict-stage columns without ``rank``, plus model and time columns."""
-    kwargs = {"explain": True} if explain else {}
-    # Missing or repeated ids would make the output unjoinable (and upserts ambiguous).
-    validate_ids(raw, model.scorer.id_column, source=source)
-    scored = model.scorer.predict(raw, source=source, **kwargs).drop(columns="rank")
+    scored = score_checked(model.scorer, raw, source=source, explain=explain).drop(columns="rank")
     scored["model_name"] = model.name
     scored["model_version"] = model.version
     scored["scored_at"] = pd.Series(scored_at, index=scored.index, dtype="datetime64[us, UTC]")
