@@ -30,7 +30,9 @@ def _test_functions() -> list[tuple[str, ast.FunctionDef, set[str]]]:
     found = []
     for path in sorted(TESTS.rglob("test_*.py")):
         tree = ast.parse(path.read_text())
-        functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        # Test functions are module-level or methods of a test class; helpers nested inside a test are not.
+        top = [*tree.body, *(n for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body)]
+        functions = {n.name: n for n in top if isinstance(n, ast.FunctionDef)}
         # Module helpers that assert count as assertions where they are called (e.g. _run_and_check).
         helpers = {name for name, fn in functions.items() if not name.startswith("test_") and _asserts(fn, set())}
         for name, fn in functions.items():

@@ -260,13 +260,13 @@ def test_naive_all_time_counts_leak_where_point_in_time_features_do_not():
     train = (snaps["lead_id"].rank(method="dense") / snaps["lead_id"].nunique() <= 0.7).to_numpy()
     y = snaps["label"].to_numpy()
 
-    def test_auc(X: pd.DataFrame) -> float:
+    def held_out_auc(X: pd.DataFrame) -> float:
         model = lgb.LGBMClassifier(n_estimators=60, learning_rate=0.1, num_leaves=15, n_jobs=1, verbose=-1)
         model.fit(X[train], y[train])
         return float(roc_auc_score(y[~train], model.predict_proba(X[~train])[:, 1]))
 
-    auc_pit = test_auc(pit[spec.feature_names()])
-    auc_naive = test_auc(naive.filter(regex=r"^n_.*_all$"))
+    auc_pit = held_out_auc(pit[spec.feature_names()])
+    auc_naive = held_out_auc(naive.filter(regex=r"^n_.*_all$"))
     print(f"age 7 days, test AUC: point in time {auc_pit:.3f}, naive all-time {auc_naive:.3f}")
     assert auc_naive > 0.95
     assert 0.6 < auc_pit < auc_naive - 0.15

@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import json
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from leadscore.models.persistence import save_scorer
 from leadscore.monitoring.drift import reference_for_scorer
 
 runner = CliRunner()
@@ -27,8 +27,8 @@ def scorer_with_reference(trained_scorer):
 
 @pytest.fixture
 def model_file(tmp_path, scorer_with_reference):
-    path = tmp_path / "lead_scorer.joblib"
-    joblib.dump(scorer_with_reference[0], path)
+    path = tmp_path / "lead_scorer.json"
+    save_scorer(scorer_with_reference[0], path)
     return path
 
 
@@ -63,8 +63,8 @@ def test_drift_on_stable_and_shifted_batches(tmp_path, model_file, scorer_with_r
 
 def test_drift_without_a_reference_is_one_clear_error(tmp_path, trained_scorer):
     scorer, raw = trained_scorer
-    path = tmp_path / "old.joblib"
-    joblib.dump(scorer, path)  # no drift reference in extras
+    path = tmp_path / "old.json"
+    save_scorer(scorer, path)  # no drift reference in extras
     leads = tmp_path / "leads.parquet"
     raw.iloc[:100].to_parquet(leads, index=False)
     out = tmp_path / "drift.json"
