@@ -1,6 +1,6 @@
 """The only module that talks to MLflow: run logging, the composite pyfunc model, the registry.
 
-(Besides ``leadscore/scoring/mlflow_model.py``, the model-from-code file MLflow itself loads by path.)
+(With ``pyfunc_model.py`` beside it: the model-from-code file MLflow itself loads by path.)
 
 Importing MLflow costs about two seconds, so only the commands that track or load registered models
 import this module. Nothing happens at import time: the tracking URI is resolved when a run starts.
@@ -31,7 +31,7 @@ CHAMPION, CHALLENGER = "champion", "challenger"
 CHAMPION_METRIC = "test_conversion_log_loss"
 _DVC_TEMP_MARKER = f"{os.sep}.dvc{os.sep}tmp{os.sep}exps{os.sep}"
 # The registered model is "models from code": this file plus the scorer's JSON files as artifacts.
-MODEL_CODE = Path(__file__).parent / "scoring" / "mlflow_model.py"
+MODEL_CODE = Path(__file__).parent / "pyfunc_model.py"
 
 
 def default_tracking_uri(cwd: str | Path | None = None) -> str:
