@@ -17,6 +17,7 @@ from leadscore.errors import LeadscoreError
 from leadscore.pipeline import baselines, calibrate, evaluate, featurize, generate, predict, register, train
 from leadscore.pipeline.common import console
 from leadscore.pipeline.common import friendly as _friendly
+from leadscore.pipeline.common import load as _load
 
 app = typer.Typer(
     help="leadscore: fit and intent lead scoring, benchmarked against BANT.", no_args_is_help=True, add_completion=False

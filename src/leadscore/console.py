@@ -54,7 +54,7 @@ def print_summary(metrics: dict[str, Any], *, out: Console | None = None) -> Non
         )
 
 
-def _is_missing(value: object) -> bool:
+def _is_missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 

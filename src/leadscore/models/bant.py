@@ -13,7 +13,8 @@ from leadscore.errors import DataValidationError
 def _passes(values: pd.Series, rule: CriterionConfig, name: str, source: str) -> pd.Series:
     if rule.in_ is not None or rule.not_in is not None:
         text = values.map(lambda v: v if pd.isna(v) else str(v).strip().casefold())
-        listed = {str(v).strip().casefold() for v in (rule.in_ if rule.in_ is not None else rule.not_in)}
+        allowed = rule.in_ if rule.in_ is not None else rule.not_in or ()
+        listed = {str(v).strip().casefold() for v in allowed}
         hit = text.isin(listed)
         # Missing never passes a criterion: a rep who recorded nothing has not qualified anything.
         return (hit if rule.in_ is not None else ~hit) & text.notna()

@@ -106,6 +106,7 @@ def _splits_per_tree(booster, n_trees: int) -> list[dict[int, list]]:
             node = stack.pop()
             if "split_feature" not in node:
                 continue
+            split: frozenset[int] | float
             if node["decision_type"] == "==":
                 split = frozenset(int(v) for v in str(node["threshold"]).split("||"))
             else:
@@ -196,7 +197,7 @@ def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
         key = np.zeros(n, dtype=key_type)
         stride = 1
         for f, (lookup, size) in lookups.items():
-            key += (lookup.astype(key_type) * key_type(stride))[features[f].codes]
+            key += (lookup.astype(key_type) * key_type(stride))[features[f].codes]  # type: ignore[misc,operator]
             stride *= size
         if n_cells <= _DENSE_CELLS:
             first = np.full(n_cells, -1, dtype=np.int64)
@@ -259,7 +260,7 @@ def format_value(value) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        if float(value).is_integer() and abs(value) < 1e15:
+        if float(value).is_integer() and abs(float(value)) < 1e15:
             return f"{int(value):,}"
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     text = re.sub(r"\s+", " ", str(value)).strip()

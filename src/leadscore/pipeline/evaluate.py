@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from leadscore.config import Params
+    from leadscore.models.scorer import LeadScorer
 
 log = logging.getLogger(__name__)
 

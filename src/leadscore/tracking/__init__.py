@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -68,8 +68,8 @@ def using_store(uri: str) -> Iterator[str]:
     try:
         yield uri
     finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None: back to MLflow's default
+        mlflow.set_registry_uri(None)  # type: ignore[arg-type]
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -118,7 +118,7 @@ def log_pipeline_run(
     intent_model_path: str,
     input_example: pd.DataFrame,
     data_fingerprint: str,
-    artifacts: list[str] = (),
+    artifacts: Sequence[str] = (),
     display_path: str | None = None,
 ) -> dict[str, Any]:
     """Log one pipeline run, register the composite model as challenger and maybe promote it.
@@ -205,7 +205,7 @@ def _champion_metric(client: MlflowClient, name: str) -> float | None:
         current = client.get_model_version_by_alias(name, CHAMPION)
     except mlflow.exceptions.MlflowException:
         return None
-    return client.get_run(current.run_id).data.metrics.get(CHAMPION_METRIC)
+    return client.get_run(str(current.run_id)).data.metrics.get(CHAMPION_METRIC)
 
 
 def latest_run(experiment: str) -> dict[str, Any]:
