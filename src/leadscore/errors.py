@@ -15,3 +15,7 @@ class ConfigError(LeadscoreError):
 
 class DataValidationError(LeadscoreError):
     """An input table lacks a column, has a column of the wrong type, or too little data."""
+
+
+class OutputError(LeadscoreError):
+    """An output cannot be written safely: it is the input, a directory leadscore did not write, or unwritable."""
