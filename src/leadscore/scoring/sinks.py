@@ -11,6 +11,7 @@ before untouched.
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from leadscore.atomic import atomic_directory, atomic_file, check_directory_target, check_file_target, marker_content
 from leadscore.errors import DataValidationError, LeadscoreError, OutputError
-from leadscore.scoring.sql import check_identifier, create_engine, describe, is_database_url
+from leadscore.scoring.sql import check_identifier, create_engine, describe, is_database_url, same_database
 
 MODES = ("replace", "append", "upsert")
 
@@ -286,6 +287,40 @@ class SqlTableSink:
         finally:
             self._conn.close()
             self._engine.dispose()
+
+
+def check_output_is_not_input(
+    *, input: str, output: str, input_table: str | None = None, output_table: str | None = None
+) -> None:
+    """Raise :class:`OutputError` if writing ``output`` would replace or change ``input``.
+
+    Files: the same file (symlinks and hard links resolved), an output directory that contains the
+    input, or an output inside an input directory (it would join the input dataset). Databases: the
+    same table of the same database.
+    """
+    if is_database_url(input) or is_database_url(output):
+        if (
+            is_database_url(input)
+            and is_database_url(output)
+            and input_table
+            and output_table
+            and input_table.lower() == output_table.lower()
+            and same_database(input, output)
+        ):
+            raise OutputError(
+                f"{describe(output)} (table {output_table}): --output-table is the --table being read; give another table"
+            )
+        return
+    source, target = Path(input).resolve(), Path(output).resolve()
+    same = source == target
+    with contextlib.suppress(OSError):
+        same = same or (source.exists() and target.exists() and os.path.samefile(source, target))
+    if same:
+        raise OutputError(f"{output}: is the --input itself ({input}); writing it would replace the input")
+    if source.is_relative_to(target):
+        raise OutputError(f"{output}: contains the --input {input}; replacing it would delete the input")
+    if source.is_dir() and target.is_relative_to(source):
+        raise OutputError(f"{output}: is inside the --input directory {input}; it would change the input")
 
 
 def open_sink(location: str, *, table: str | None = None, mode: str = "replace", id_column: str = "lead_id"):
