@@ -107,8 +107,13 @@ def create_engine(url: str, *, transactional_ddl: bool = False, read_only: bool 
         def _read_only_transaction(conn):
             # The first statement of every transaction, so nothing in it can write; SELECT 1 takes the
             # snapshot, after which not even SET TRANSACTION READ WRITE can lift it.
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            conn.exec_driver_sql("SELECT 1")
+            # A plain DBAPI cursor: the connection's own options (stream_results) would wrap these in DECLARE.
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute("SET TRANSACTION READ ONLY")
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
 
     return engine
 
