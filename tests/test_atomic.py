@@ -92,9 +92,11 @@ def test_only_leadscore_or_empty_directories_are_replaced(tmp_path):
     foreign = tmp_path / "exports"
     foreign.mkdir()
     (foreign / "leads.parquet").write_bytes(b"precious")
-    with pytest.raises(OutputError, match=r"exports: an existing directory not written by leadscore.*leads.parquet"):
-        with atomic_directory(foreign):
-            pass
+    with (
+        pytest.raises(OutputError, match=r"exports: an existing directory not written by leadscore.*leads.parquet"),
+        atomic_directory(foreign),
+    ):
+        pass
     assert (foreign / "leads.parquet").read_bytes() == b"precious"
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -103,30 +105,29 @@ def test_only_leadscore_or_empty_directories_are_replaced(tmp_path):
     assert (empty / "a").read_text() == "a"
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    with pytest.raises(OutputError, match="file: exists and is not a directory"):
-        with atomic_directory(a_file):
-            pass
-    with pytest.raises(OutputError, match="is a directory"):
-        with atomic_file(foreign):
-            pass
+    with pytest.raises(OutputError, match="file: exists and is not a directory"), atomic_directory(a_file):
+        pass
+    with pytest.raises(OutputError, match="is a directory"), atomic_file(foreign):
+        pass
 
 
 def test_a_directory_that_appears_while_writing_is_not_replaced(tmp_path):
     out = tmp_path / "scores"
-    with pytest.raises(OutputError, match="not written by leadscore"):
-        with atomic_directory(out) as tmp:
-            (tmp / "part").write_text("new")
-            out.mkdir()
-            (out / "theirs.txt").write_text("someone else's")
+    with pytest.raises(OutputError, match="not written by leadscore"), atomic_directory(out) as tmp:
+        (tmp / "part").write_text("new")
+        out.mkdir()
+        (out / "theirs.txt").write_text("someone else's")
     assert (out / "theirs.txt").read_text() == "someone else's"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores"]
 
 
 def test_output_under_a_file_is_one_clear_error(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(OutputError, match=r"notes.txt is a file, not a directory"):
-        with atomic_file(tmp_path / "notes.txt" / "sub" / "out.csv"):
-            pass
+    with (
+        pytest.raises(OutputError, match=r"notes.txt is a file, not a directory"),
+        atomic_file(tmp_path / "notes.txt" / "sub" / "out.csv"),
+    ):
+        pass
 
 
 def test_sweep_removes_only_dead_writers_temporaries_of_this_target(tmp_path):

@@ -188,7 +188,8 @@ def check_directory_target(target: str | Path) -> None:
             shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
             raise OutputError(
                 f"{target}: an existing directory not written by leadscore (no {MARKER} file; holds {len(entries)} "
-                f"{'entry' if len(entries) == 1 else 'entries'}: {shown}); refusing to replace it: give a new or empty directory, or a .parquet/.csv file"
+                f"{'entry' if len(entries) == 1 else 'entries'}: {shown}); refusing to replace it: "
+                "give a new or empty directory, or a .parquet/.csv file"
             )
     _check_parent(target)
 

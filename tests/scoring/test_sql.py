@@ -37,12 +37,12 @@ def lead_count(url: str) -> int:
     ],
 )
 def test_only_one_select_is_accepted(query):
-    with pytest.raises(LeadscoreError, match="--query is read-only: only a SELECT may run"):
+    with pytest.raises(LeadscoreError, match=r"--query is read-only: only a SELECT may run"):
         check_read_only_query(query)
 
 
 def test_several_statements_are_refused():
-    with pytest.raises(LeadscoreError, match="exactly one SELECT statement, got 2 statements"):
+    with pytest.raises(LeadscoreError, match=r"exactly one SELECT statement, got 2 statements"):
         check_read_only_query("SELECT * FROM leads; DROP TABLE leads")
     assert check_read_only_query("WITH a AS (SELECT 1) SELECT * FROM a;").startswith("WITH")
 
@@ -51,9 +51,9 @@ def test_read_only_engine_cannot_write(db_url):
     leads_table(db_url)
     engine = create_engine(db_url, read_only=True)
     try:
-        with pytest.raises(sa.exc.DBAPIError, match="read-?only"), engine.begin() as conn:
+        with pytest.raises(sa.exc.DBAPIError, match=r"read-?only"), engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM leads")
-        with pytest.raises(sa.exc.DBAPIError, match="read-?only"), engine.begin() as conn:
+        with pytest.raises(sa.exc.DBAPIError, match=r"read-?only"), engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE leads")
     finally:
         engine.dispose()
@@ -74,7 +74,7 @@ def test_a_select_that_writes_through_a_function_is_stopped_on_postgresql(postgr
         conn.exec_driver_sql("CREATE FUNCTION wipe() RETURNS int AS 'DELETE FROM leads; SELECT 1' LANGUAGE sql")
     try:
         source = SqlSource(url, query="SELECT * FROM leads WHERE wipe() = 1")
-        with pytest.raises(LeadscoreError, match="refused the read.*read-only transaction"):
+        with pytest.raises(LeadscoreError, match=r"refused the read.*read-only transaction"):
             list(source.iter_chunks(["lead_id"], 2))
         assert lead_count(url) == 3
     finally:
@@ -86,7 +86,7 @@ def test_a_select_that_writes_through_a_function_is_stopped_on_postgresql(postgr
 
 def test_sqlite_source_neither_creates_nor_changes_the_file(tmp_path):
     missing = tmp_path / "no such.db"
-    with pytest.raises(LeadscoreError, match="database file .*no such.db not found"):
+    with pytest.raises(LeadscoreError, match=r"database file .*no such.db not found"):
         SqlSource(f"sqlite:///{missing}", table="leads")
     assert not missing.exists()
     path = tmp_path / "odd #name.db"  # escaped for SQLite's URI filename
