@@ -342,9 +342,9 @@ def test_stale_temporaries_of_dead_writers_are_swept_and_nothing_else(ws, score)
 # -- real processes: SIGTERM mid-run and two writers at once -----------------------------------------
 @pytest.fixture(scope="module")
 def big_input(tmp_path_factory, trained_scorer) -> Path:
-    """100,000 leads (the training CRM five times, ids made unique): a few seconds at a small chunk size."""
+    """60,000 leads (the training CRM three times, ids made unique): seconds of work at a small chunk size."""
     raw = trained_scorer[1]
-    copies = [raw.assign(lead_id=raw["lead_id"] + f"-{i}") for i in range(5)]
+    copies = [raw.assign(lead_id=raw["lead_id"] + f"-{i}") for i in range(3)]
     path = tmp_path_factory.mktemp("big") / "leads.parquet"
     pd.concat(copies, ignore_index=True).to_parquet(path, index=False, row_group_size=20_000)
     return path
@@ -368,10 +368,10 @@ def wait_for_temporaries(directory: Path, *procs: subprocess.Popen, timeout: flo
 
 @pytest.mark.parametrize("output_name", ["scores.parquet", "scored"])
 def test_sigterm_mid_run_keeps_the_previous_output_and_leaves_no_temporary(
-    tmp_path, models_dir, big_input, score, output_name
+    tmp_path, models_dir, big_input, score, ws, output_name
 ):
     output = tmp_path / output_name
-    result = score("--input", big_input, "--output", output, "--chunk-size", 50_000)
+    result = score("--input", ws / "leads.parquet", "--output", output)  # the previous output
     assert result.exit_code == 0, result.output
     (tmp_path / "sibling.txt").write_text("untouched\n")
     before = snapshot(tmp_path)
@@ -392,8 +392,8 @@ def test_two_writers_give_one_complete_output(tmp_path, models_dir, big_input, o
     output = tmp_path / output_name
     (tmp_path / "sibling.txt").write_text("untouched\n")
     before = snapshot(tmp_path)
-    first = start_score(models_dir, big_input, output, chunk_size=5_000)
-    second = start_score(models_dir, big_input, output, chunk_size=7_000)
+    first = start_score(models_dir, big_input, output, chunk_size=3_000)
+    second = start_score(models_dir, big_input, output, chunk_size=4_000)
     wait_for_temporaries(tmp_path, first, second)  # both writing at once
     results = [proc.communicate(timeout=300) for proc in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], results
@@ -403,3 +403,19 @@ def test_two_writers_give_one_complete_output(tmp_path, models_dir, big_input, o
     assert scored["scored_at"].nunique() == 1, "every row from the same run"
     assert temporaries(tmp_path) == []
     assert without(snapshot(tmp_path), output_name) == before
+
+
+def test_sigkill_leaves_a_temporary_that_the_next_run_sweeps(ws, models_dir, big_input, score):
+    """SIGKILL cannot be handled: the dead writer's temporary stays until the next write to that output."""
+    output = ws / "scores.parquet"
+    before = snapshot(ws)
+    proc = start_score(models_dir, big_input, output, chunk_size=500)
+    wait_for_temporaries(ws, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    left = temporaries(ws)
+    assert len(left) == 1 and left[0].startswith(f".scores.parquet.leadscore-{proc.pid}-")
+    assert without(snapshot(ws), left[0]) == before, "the previous output is intact"
+    assert score("--input", ws / "leads.parquet", "--output", output).exit_code == 0
+    assert temporaries(ws) == []
+    assert without(snapshot(ws), "scores.parquet") == without(before, "scores.parquet")
