@@ -166,3 +166,13 @@ def test_writing_sweeps_stale_temporaries(tmp_path):
     stale.write_text("{")
     write_text("{}", target)
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_a_failed_write_removes_the_directories_it_created(tmp_path):
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(Boom), atomic_file(tmp_path / "kept" / "new" / "deeper" / "out.txt") as tmp:
+        tmp.write_text("half")
+        raise Boom
+    with pytest.raises(Boom), atomic_directory(tmp_path / "also" / "scores"):
+        raise Boom
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept"]

@@ -247,11 +247,25 @@ def _io_error(target: Path, action: str, err: OSError) -> OutputError:
     return OutputError(f"{target}: could not {action}: {err.strerror or err}{where}")
 
 
-def _make_parent(target: Path) -> None:
+def _make_parent(target: Path) -> list[Path]:
+    """Create ``target``'s missing directories; return the ones created (outermost first)."""
+    missing, parent = [], target.parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
+        _remove_empty(missing[::-1])
         raise _io_error(target, "create its directory", err) from None
+    return missing[::-1]
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """Remove the directories a failed write created, innermost first, if still empty."""
+    for directory in reversed(directories):
+        with contextlib.suppress(OSError):
+            directory.rmdir()
 
 
 # -- the writers ------------------------------------------------------------------------------------
@@ -260,13 +274,14 @@ def atomic_file(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` only if the block succeeds.
 
     The block writes the file at the yielded path. A new file gets the umask's mode, a replaced one
-    keeps its mode. On an exception or SIGTERM the temporary is removed and ``target`` is untouched.
+    keeps its mode. On an exception or SIGTERM the temporary (and any directory created for it) is
+    removed and ``target`` is untouched.
     """
     target = Path(target)
     check_file_target(target)
-    _make_parent(target)
+    created = _make_parent(target)
     sweep_stale(target)
-    tmp = temp_sibling(target)
+    tmp, done = temp_sibling(target), False
     with _exit_on_signal():
         try:
             try:
@@ -277,10 +292,13 @@ def atomic_file(target: str | Path) -> Iterator[Path]:
             try:
                 os.chmod(tmp, output_mode(target, directory=False))
                 os.replace(tmp, target)
+                done = True
             except OSError as err:
                 raise _io_error(target, "put the finished file in place", err) from None
         finally:
             _remove(tmp)
+            if not done:
+                _remove_empty(created)
 
 
 def marker_content(**extra: Any) -> dict[str, Any]:
@@ -299,10 +317,10 @@ def atomic_directory(target: str | Path, *, marker: dict[str, Any] | None = None
     """
     target = Path(target)
     check_directory_target(target)
-    _make_parent(target)
+    created = _make_parent(target)
     with _locked(target.parent):
         sweep_stale(target)
-    tmp = temp_sibling(target)
+    tmp, done = temp_sibling(target), False
     with _exit_on_signal():
         try:
             try:
@@ -317,10 +335,13 @@ def atomic_directory(target: str | Path, *, marker: dict[str, Any] | None = None
                     check_directory_target(target)
                     os.chmod(tmp, output_mode(target, directory=True))
                     _swap(tmp, target)
+                    done = True
             except OSError as err:
                 raise _io_error(target, "put the finished directory in place", err) from None
         finally:
             _remove(tmp)
+            if not done:
+                _remove_empty(created)
 
 
 def _swap(new: Path, target: Path) -> None:

@@ -265,9 +265,10 @@ def test_a_failure_mid_run_keeps_the_previous_output(ws, leads, score):
     leads.iloc[:200].to_parquet(broken / "part-0.parquet", index=False)
     leads.iloc[200:].drop(columns="job_title").to_parquet(broken / "part-1.parquet", index=False)
     before = snapshot(ws)
-    result = score("--input", broken, "--output", ws / "scores.parquet", "--chunk-size", 50)
-    assert_refused(result, "broken_dir", "missing column(s)", "job_title")
-    assert snapshot(ws) == before
+    for output in (ws / "scores.parquet", ws / "new" / "scores.parquet", ws / "new_dir" / "scored"):
+        result = score("--input", broken, "--output", output, "--chunk-size", 50)
+        assert_refused(result, "broken_dir", "missing column(s)", "job_title")
+        assert snapshot(ws) == before, "no temporary and no directory created for the output is left"
 
 
 # -- written: the output changes, nothing else does ---------------------------------------------------
