@@ -53,6 +53,12 @@ class _FileSink:
             raise OutputError(f"{self.path}: could not write ({err.strerror or err})") from None
         self.rows += len(frame)
 
+    def _write(self, frame: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
     def __exit__(self, exc_type, exc, tb) -> bool | None:
         try:
             self._close()  # always: the file must be closed before it is renamed or removed

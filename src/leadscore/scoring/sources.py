@@ -119,7 +119,7 @@ class SqlSource:
             raise LeadscoreError(f"{describe(self.url)}: give exactly one of --table or --query for a database input")
         if self.table is not None:
             check_identifier(self.table, what="--table")
-        else:
+        if self.query is not None:
             check_read_only_query(self.query)
         # Reading never writes: SQLite is opened read-only, PostgreSQL transactions are READ ONLY.
         self._engine = create_engine(self.url, read_only=True)
