@@ -178,9 +178,12 @@ def score(
     model_version and scored_at. An interrupted run leaves the previous output untouched.
     """
     from leadscore.scoring.batch import load_model
+    from leadscore.scoring.sinks import check_output_is_not_input
 
     if engine not in ("single", "dask"):
         raise LeadscoreError(f"--engine: expected single or dask, got {engine!r}")
+    # output-safety: refuse an output that is (or contains, or lies inside) the input before any work.
+    check_output_is_not_input(input=input, output=output, input_table=table, output_table=output_table)
     with console.status(f"loading model {model}"):
         loaded = load_model(model, trust_pickle=trust_pickle)
     if engine == "dask":

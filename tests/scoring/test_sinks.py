@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from leadscore.atomic import MARKER
 from leadscore.errors import DataValidationError, LeadscoreError
 from leadscore.scoring.sinks import CsvFileSink, ParquetDirSink, ParquetFileSink, SqlTableSink, open_sink
 
@@ -55,7 +56,7 @@ def test_parquet_dir_sink_replaces_the_whole_directory_or_nothing(tmp_path):
         assert isinstance(sink, ParquetDirSink)
         sink.write(scores(["a", "b"], [0.1, 0.2]))
         sink.write(scores(["c"], [0.3]))
-    assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "part-00000.parquet", "part-00001.parquet"]
     with pytest.raises(Boom), open_sink(str(out)) as sink:
         sink.write(scores(["x"], [0.9]))
         raise Boom

@@ -91,6 +91,10 @@ def test_missing_column_is_named(tmp_path, leads):
 
 def test_sql_errors_are_clear(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(LeadscoreError, match="empty.db not found"):  # opened read-only: never created
+        SqlSource(url, table="leads")
+    assert not (tmp_path / "empty.db").exists()
+    (tmp_path / "empty.db").touch()  # a 0-byte file is an empty SQLite database
     with pytest.raises(DataValidationError, match="no such table"):
         SqlSource(url, table="leads").count()
     with pytest.raises(LeadscoreError, match="not a valid identifier"):

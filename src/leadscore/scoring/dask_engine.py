@@ -8,8 +8,6 @@ and swapped in only when every partition succeeded.
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -17,9 +15,9 @@ import pandas as pd
 import pyarrow.dataset as ds
 from rich.console import Console
 
+from leadscore.atomic import atomic_directory, check_directory_target, marker_content
 from leadscore.errors import DataValidationError, LeadscoreError
 from leadscore.scoring.batch import LoadedModel, ScoreSummary, check_explain_supported, run_timestamp, score_frame
-from leadscore.scoring.sinks import swap_directory
 
 
 def _client(scheduler: str | None, n_workers: int):
@@ -58,8 +56,9 @@ def score_with_dask(
         raise DataValidationError(f"{input_path}: input not found")
     if not (input_path.is_dir() or input_path.suffix.lower() == ".parquet"):
         raise LeadscoreError(f"{input_path}: --engine dask reads Parquet (a file or a directory of files)")
-    if output_dir.suffix.lower() in (".csv", ".parquet") or (output_dir.exists() and not output_dir.is_dir()):
+    if output_dir.suffix.lower() in (".csv", ".parquet"):
         raise LeadscoreError(f"{output_dir}: --engine dask writes a directory of Parquet files; give a directory name")
+    check_directory_target(output_dir)  # before any work: only a new, empty or leadscore-written directory
     if explain:
         check_explain_supported(model.scorer)
     scored_at = scored_at or run_timestamp()
@@ -72,30 +71,29 @@ def score_with_dask(
     # meta: the output's columns and dtypes, from scoring a few real rows (no fake data to trip validation).
     meta = score_frame(leads.head(2, npartitions=1, compute=True), **kwargs).iloc[:0]
 
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".tmp", dir=output_dir.parent))
     start = time.perf_counter()
     client = _client(scheduler, n_workers)
     try:
-        # One Parquet file (row group) is one partition: split further so that every worker thread
-        # has work (a single 1M-lead file would otherwise run on one worker).
-        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
-        if leads.npartitions < 2 * threads:
-            leads = leads.repartition(npartitions=2 * threads)
-        scored = leads.map_partitions(score_frame, meta=meta, **kwargs)
-        status = (
-            console.status(f"scoring {leads.npartitions} partitions on Dask ({client.scheduler.address})")
-            if console
-            else contextlib.nullcontext()
-        )
-        with status:
-            scored.to_parquet(str(tmp_dir), write_index=False, compute=True)
-        rows = ds.dataset(tmp_dir, format="parquet").count_rows()
-        swap_directory(tmp_dir, output_dir)
+        with atomic_directory(
+            output_dir, marker=marker_content(content="lead scores, Parquet files written by Dask")
+        ) as tmp_dir:
+            # One Parquet file (row group) is one partition: split further so that every worker thread
+            # has work (a single 1M-lead file would otherwise run on one worker).
+            threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
+            if leads.npartitions < 2 * threads:
+                leads = leads.repartition(npartitions=2 * threads)
+            scored = leads.map_partitions(score_frame, meta=meta, **kwargs)
+            status = (
+                console.status(f"scoring {leads.npartitions} partitions on Dask ({client.scheduler.address})")
+                if console
+                else contextlib.nullcontext()
+            )
+            with status:
+                scored.to_parquet(str(tmp_dir), write_index=False, compute=True)
+            rows = ds.dataset(tmp_dir, format="parquet").count_rows()
     finally:
         client.close()
         cluster = getattr(client, "cluster", None)
         if cluster is not None and not scheduler:
             cluster.close()
-        shutil.rmtree(tmp_dir, ignore_errors=True)
     return ScoreSummary(rows=rows, seconds=time.perf_counter() - start)

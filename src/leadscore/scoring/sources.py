@@ -16,7 +16,12 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from leadscore.errors import DataValidationError, LeadscoreError
-from leadscore.scoring.sql import check_identifier, create_engine, describe, is_database_url
+from leadscore.scoring.sql import check_identifier, check_read_only_query, create_engine, describe, is_database_url
+
+
+def _one_line(err: BaseException) -> str:
+    """An exception's message on one line (Arrow and drivers sometimes span several)."""
+    return " ".join(str(err).split())
 
 
 def _require(available: list[str], needed: list[str], *, source: str) -> None:
@@ -42,7 +47,10 @@ class ParquetSource:
             raise DataValidationError(f"{self.path}: could not read as Parquet ({err})") from None
 
     def count(self) -> int | None:
-        return self._dataset().count_rows()
+        try:
+            return self._dataset().count_rows()
+        except (OSError, ValueError) as err:  # reads every file's footer: the first bad file is named
+            raise DataValidationError(f"{self.path}: could not read as Parquet ({_one_line(err)})") from None
 
     def iter_chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
         dataset = self._dataset()
@@ -57,7 +65,7 @@ class ParquetSource:
                     if batch.num_rows:
                         yield batch.to_pandas()
             except (OSError, ValueError) as err:
-                raise DataValidationError(f"{path}: could not read as Parquet ({err})") from None
+                raise DataValidationError(f"{path}: could not read as Parquet ({_one_line(err)})") from None
 
 
 @dataclass
@@ -98,7 +106,8 @@ class CsvSource:
 class SqlSource:
     """A database table (``table``) or the rows of a SELECT (``query``), read with a server-side cursor.
 
-    ``query`` is the user's own SQL, run as given; a table name is checked and quoted.
+    ``query`` is the user's own SQL, run as given if it is one SELECT, on a read-only connection; a
+    table name is checked and quoted.
     """
 
     url: str
@@ -110,7 +119,10 @@ class SqlSource:
             raise LeadscoreError(f"{describe(self.url)}: give exactly one of --table or --query for a database input")
         if self.table is not None:
             check_identifier(self.table, what="--table")
-        self._engine = create_engine(self.url)
+        if self.query is not None:
+            check_read_only_query(self.query)
+        # Reading never writes: SQLite is opened read-only, PostgreSQL transactions are READ ONLY.
+        self._engine = create_engine(self.url, read_only=True)
 
     @property
     def description(self) -> str:
