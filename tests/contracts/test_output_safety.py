@@ -32,11 +32,11 @@ TEMP_TAG = ".leadscore-"
 
 def save_scorer(directory: Path, scorer) -> Path:
     """The one place this module writes a model: the file `leadscore score --model <dir>` loads today."""
-    from leadscore.io import dump_object
+    from leadscore.models import persistence
     from leadscore.scoring.batch import SCORER_FILE
 
     directory.mkdir(parents=True, exist_ok=True)
-    dump_object(scorer, directory / SCORER_FILE)
+    persistence.save_scorer(scorer, directory / SCORER_FILE)
     return directory
 
 
