@@ -8,7 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
-from support import N_LEADS, REPO_ROOT, pipeline_env, run_command, run_pipeline, small_params
+from support import N_LEADS, REPO_ROOT, load_scorer_file, pipeline_env, run_command, run_pipeline, small_params
 
 from leadscore.config import load_params
 
@@ -82,11 +82,15 @@ def trained_scorer(tmp_path_factory, params):
     """A LeadScorer trained by the real stage functions on 20,000 synthetic leads (no DVC).
 
     Returns ``(scorer, raw_leads)``. Session-scoped, small training budget; shared by behaviour tests.
+    The baselines stage is skipped: nothing here reads its scores.
     """
-    from leadscore.io import load_object
-
-    run = run_pipeline(small_params(params, n_leads=20_000), tmp_path_factory.mktemp("trained"), through="calibrate")
-    return load_object(run.path("calibrate", "scorer_out")), pd.read_parquet(run.path("generate", "leads_out"))
+    run = run_pipeline(
+        small_params(params, n_leads=20_000),
+        tmp_path_factory.mktemp("trained"),
+        through="calibrate",
+        skip=("baselines", "register"),
+    )
+    return load_scorer_file(run.path("calibrate", "scorer_out")), pd.read_parquet(run.path("generate", "leads_out"))
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from leadscore.config import Params
 from leadscore.pipeline.local import LocalRun, run_stages
@@ -45,9 +46,29 @@ def small_params(params: Params, *, n_leads: int, n_estimators: int = 300, learn
     )
 
 
-def run_pipeline(params: Params, workdir: Path, *, through: str = "predict") -> LocalRun:
-    """The stages of the repo's dvc.yaml, in-process, with every file under ``workdir``."""
-    return run_stages(params, workdir=workdir, dvc_yaml=DVC_YAML, through=through)
+def run_pipeline(
+    params: Params, workdir: Path, *, through: str = "predict", skip: tuple[str, ...] = ("register",)
+) -> LocalRun:
+    """The stages of the repo's dvc.yaml, in-process, with every file under ``workdir``.
+
+    ``skip``: stages not to run (e.g. ``baselines`` when only the scorer is needed).
+    """
+    return run_stages(params, workdir=workdir, dvc_yaml=DVC_YAML, through=through, skip=skip)
+
+
+# Model files: the one place tests read or write them, so a change of format is made here once.
+def load_scorer_file(path: str | Path) -> Any:
+    """The object (a LeadScorer, a model, the featurizer) stored in a model file the stages wrote."""
+    from leadscore.io import load_object
+
+    return load_object(path)
+
+
+def save_scorer_file(obj: Any, path: str | Path) -> None:
+    """Write ``obj`` as the stages write model files (what :func:`load_scorer_file` reads)."""
+    from leadscore.io import dump_object
+
+    dump_object(obj, path)
 
 
 def pipeline_env(store: Path, src: Path | None = None) -> dict[str, str]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from support import save_scorer_file
 from typer.testing import CliRunner
 
 from leadscore.cli import app
-from leadscore.io import dump_object
 
 
 @pytest.fixture(scope="module")
 def files(trained_scorer, tmp_path_factory):
     scorer, raw = trained_scorer
     d = tmp_path_factory.mktemp("explain_cli")
-    dump_object(scorer, d / "scorer.joblib")
+    save_scorer_file(scorer, d / "scorer.joblib")
     raw.to_parquet(d / "leads.parquet")
     return d, raw
 
