@@ -30,6 +30,14 @@ def test_friendly_turns_a_leadscore_error_into_one_line_and_exit_code_2(capsys):
     assert err.strip().splitlines() == ["error: leads.csv: missing column 'status'"]
 
 
+def test_a_long_error_stays_on_one_line(capsys):
+    """Not wrapped at the console's width: a log (dvc repro, CI) shows the whole message on one line."""
+    path = "/data/exports/" + "very_long_directory_name/" * 8 + "leads.csv"
+    with pytest.raises(typer.Exit):
+        friendly(_stage)(path, fail=ConfigError)
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {path}: missing column 'status'"]
+
+
 def test_friendly_passes_results_through_and_keeps_the_signature():
     command = friendly(_stage)
     assert command("leads.csv") == "leads.csv"

@@ -40,7 +40,8 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LeadscoreError as err:
-            console.print(f"[bold red]error:[/] {err}", highlight=False)
+            # soft_wrap: one line whatever the width, so logs and `grep` see the whole message.
+            console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
