@@ -53,14 +53,18 @@ def test_run_stages_reroots_every_path_under_workdir(tiny, dvc_yaml, tmp_path, m
     assert list(run.commands) == ["generate", "generate_again"]  # only the stages that ran
 
 
-def test_run_stages_skips_what_it_is_told_to(tiny, dvc_yaml, tmp_path):
+def test_run_stages_skips_what_it_is_told_to(tiny, dvc_yaml, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     run = run_stages(tiny, workdir=tmp_path / "w", dvc_yaml=dvc_yaml, through="generate_again", skip=("generate",))
     assert run.path("generate_again", "leads_out").is_file()
     assert not run.path("generate", "leads_out").exists()
 
 
-def test_unknown_through_is_a_config_error_listing_the_stages(tiny, dvc_yaml, tmp_path):
-    with pytest.raises(ConfigError, match=r"no stage 'evaluate' \(stages: \['generate', 'generate_again', 'predict'\]\)"):
+def test_unknown_through_is_a_config_error_listing_the_stages(tiny, dvc_yaml, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        ConfigError, match=r"no stage 'evaluate' \(stages: \['generate', 'generate_again', 'predict'\]\)"
+    ):
         run_stages(tiny, workdir=tmp_path / "w", dvc_yaml=dvc_yaml, through="evaluate")
     assert not (tmp_path / "w").exists()  # nothing ran
 

@@ -37,6 +37,7 @@ def test_the_run_is_logged_and_the_model_registered_in_the_store(small_pipeline,
     params, run, metrics = small_pipeline["params"], small_pipeline["run"], small_pipeline["metrics"]
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    monkeypatch.chdir(tmp_path)  # a sqlite store keeps artifacts in ./mlruns: here, not in the repo
     summary = register.run(params, **_options(run, tmp_path))
     assert json.loads((tmp_path / "mlflow_run.json").read_text()) == summary
     assert summary["tracking_uri"] == store and summary["registered_model"] == params.mlflow.registered_model
@@ -56,6 +57,7 @@ def test_the_run_is_logged_and_the_model_registered_in_the_store(small_pipeline,
 def test_a_missing_input_is_named_and_nothing_is_logged(small_pipeline, tmp_path, monkeypatch):
     params, run = small_pipeline["params"], small_pipeline["run"]
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(DataValidationError, match=r"no_metrics\.json: not found"):
         register.run(params, **_options(run, tmp_path, metrics=str(tmp_path / "no_metrics.json")))
     with pytest.raises(DataValidationError, match=r"no_leads\.parquet: file not found"):
