@@ -54,9 +54,7 @@ def test_summary_with_an_oracle_names_the_ceiling_and_lists_it():
 
 def test_summary_capacity_line_and_fewer_calls():
     text = _render(_metrics())
-    assert (
-        "At BANT's volume (1,200 leads): BANT converts 300, the model's top 1,200 convert 450 (ratio 1.500)." in text
-    )
+    assert "At BANT's volume (1,200 leads): BANT converts 300, the model's top 1,200 convert 450 (ratio 1.500)." in text
     assert "fewer calls" not in text  # said only when the model reaches BANT's wins
     text = _render(_metrics(at_bant_volume={"scorers": {"conversion": {"leads_to_match": 700, "fewer_calls": 0.4167}}}))
     assert "reaches BANT's 300 conversions after 700 leads (42% fewer calls)" in text

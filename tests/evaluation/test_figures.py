@@ -107,7 +107,8 @@ def test_capacity_figure_marks_the_capacity_inside_the_data():
     assert ax.get_xlabel() == "leads worked, best-scored first (test split)"
     assert ax.get_xlim() == (0, 6)
     # Capacity beyond the split is drawn at the split's end: all 3 conversions captured.
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"{figures.scorer_label('conversion')}: 3 at capacity"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [f"{figures.scorer_label('conversion')}: 3 at capacity"]
 
 
 def test_benchmark_figures_are_four_pngs(benchmark):

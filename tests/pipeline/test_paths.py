@@ -43,7 +43,8 @@ def test_stage_commands_parse_options_lists_and_flags_in_file_order(tmp_path):
 
 
 def test_a_trailing_flag_is_true(tmp_path):
-    commands = stage_commands(_write(tmp_path, "stages:\n  p:\n    cmd: python -m leadscore.pipeline.predict --explain\n"))
+    path = _write(tmp_path, "stages:\n  p:\n    cmd: python -m leadscore.pipeline.predict --explain\n")
+    commands = stage_commands(path)
     assert commands["p"].options == {"explain": True}
 
 

@@ -64,11 +64,10 @@ def _tables(url: str) -> list[str]:
 def test_transactional_ddl_rolls_back_a_create_table(tmp_path):
     url = f"sqlite:///{tmp_path / 'leads.db'}"
     engine = create_engine(url, transactional_ddl=True)
-    with pytest.raises(RuntimeError, match="half way"):
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE scores (lead_id TEXT)")
-            conn.exec_driver_sql("INSERT INTO scores VALUES ('L1')")
-            raise RuntimeError("half way")
+    with pytest.raises(RuntimeError, match="half way"), engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE scores (lead_id TEXT)")
+        conn.exec_driver_sql("INSERT INTO scores VALUES ('L1')")
+        raise RuntimeError("half way")
     assert _tables(url) == []  # the DDL went with the rollback
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE scores (lead_id TEXT)")
