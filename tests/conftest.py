@@ -82,6 +82,7 @@ def trained_scorer(tmp_path_factory, params):
     """A LeadScorer trained by the real stage functions on 20,000 synthetic leads (no DVC).
 
     Returns ``(scorer, raw_leads)``. Session-scoped, small training budget; shared by behaviour tests.
+    The baselines stage is skipped: nothing here reads its scores.
     """
     from leadscore.models.persistence import load_scorer
     from leadscore.models.scorer import display_from_params

@@ -155,6 +155,7 @@ def bank_run(tmp_path_factory):
     return _run_profile("bank_marketing", tmp_path_factory.mktemp("bank"))
 
 
+@pytest.mark.slow  # the whole pipeline on a real dataset
 def test_x_education_end_to_end_reaches_its_quality_floor(x_education_run):
     """Measured 0.884 (time split by Lead Number, leaky columns excluded); floor 0.85."""
     _paths, metrics, audit = x_education_run
@@ -169,12 +170,14 @@ def test_x_education_end_to_end_reaches_its_quality_floor(x_education_run):
     assert audit["data"]["closed"] == 9240 and audit["data"]["wins"] == 3561
 
 
+@pytest.mark.slow  # the whole pipeline on a real dataset
 def test_x_education_has_no_open_leads_and_predict_writes_an_empty_table(x_education_run):
     run, _, _ = x_education_run
     scored = pd.read_parquet(run.paths("predict", "out")[0])
     assert len(scored) == 0 and "conversion_probability" in scored.columns and "Prospect ID" in scored.columns
 
 
+@pytest.mark.slow  # the whole pipeline on a real dataset
 def test_bank_marketing_end_to_end_on_row_order(bank_run):
     """Measured 0.586 on the row-order split (the README explains why: drift, and poutcome is all
     "unknown" in the earliest rows the model trains on); floor 0.55."""

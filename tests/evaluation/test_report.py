@@ -190,3 +190,10 @@ def test_html_tables_show_the_same_cells_as_the_markdown(page):
 )
 def test_who_is_right(quadrant, qualified, rate, expected):
     assert who_is_right(quadrant, qualified, rate, base_rate=0.15) == expected
+
+
+def test_the_title_promises_the_ceiling_only_when_there_is_one():
+    from leadscore.evaluation.report import title
+
+    assert title({"test": {"conversion": {}, "oracle": {}}}) == "Lead scoring benchmark: model vs BANT vs the ceiling"
+    assert title({"test": {"conversion": {}}}) == "Lead scoring benchmark: model vs BANT"

@@ -18,6 +18,8 @@ pytest.importorskip("dask.distributed", reason="Dask is an optional extra: pip i
 WHEN = pd.Timestamp("2026-07-01T02:00:00Z")
 
 
+# Starts a 2-worker LocalCluster and scores 3,000 leads twice: tens of seconds on a loaded machine.
+@pytest.mark.slow
 def test_dask_scores_identical_to_single_process(tmp_path, loaded_model, sample_leads):
     from leadscore.scoring.dask_engine import score_with_dask
 

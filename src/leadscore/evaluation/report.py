@@ -314,9 +314,14 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
+def title(metrics: dict) -> str:
+    """The page's title: the ceiling is promised only when there is one (synthetic data's oracle)."""
+    return "Lead scoring benchmark: model vs BANT" + (" vs the ceiling" if "oracle" in metrics["test"] else "")
+
+
 def render_markdown(metrics: dict, *, figures: dict[str, str]) -> str:
     """The benchmark as markdown; ``figures`` maps chart name -> image path relative to the file."""
-    parts = ["# Lead scoring benchmark: model vs BANT vs the ceiling", ""]
+    parts = [f"# {title(metrics)}", ""]
     parts += [f"- {line}" for line in headline(metrics)]
     for table in tables(metrics):
         parts += ["", _md_table(table)]
@@ -380,7 +385,7 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
         '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>leadscore benchmark: model vs BANT</title>",
         f"<style>{_CSS}</style></head><body>",
-        "<h1>Lead scoring benchmark: model vs BANT vs the ceiling</h1>",
+        f"<h1>{e(title(metrics))}</h1>",
         '<ul class="headline">' + "".join(f"<li>{e(line)}</li>" for line in headline(metrics)) + "</ul>",
         "<h2>Tables</h2>",
     ]

@@ -32,9 +32,13 @@ def run(
 
     from leadscore import tracking  # imports MLflow: only this stage pays for it
     from leadscore.data.outcomes import OPEN
+    from leadscore.errors import DataValidationError
     from leadscore.io import read_table, sha256_file, write_json
     from leadscore.pipeline.tables import read_raw_leads, rows_in
 
+    # Every input is checked before anything is logged: a missing one is one error line, not a traceback.
+    if not Path(metrics).is_file():
+        raise DataValidationError(f"{metrics}: not found (run the evaluate stage first)")
     leads = read_raw_leads(params, raw)
     open_rows = rows_in(read_table(features), OPEN)
     example = leads[open_rows] if open_rows.any() else leads
