@@ -79,13 +79,6 @@ def test_read_table_errors_name_the_file(tmp_path):
         read_table(tmp_path / "broken.parquet")
 
 
-def test_load_object_names_a_missing_model_file(tmp_path):
-    from leadscore.io import load_object
-
-    with pytest.raises(DataValidationError, match=r"scorer\.joblib: model file not found"):
-        load_object(tmp_path / "scorer.joblib")
-
-
 def test_sha256_file_is_the_digest_of_the_bytes_across_blocks(tmp_path):
     data = bytes(range(256)) * 5000  # > 1 MiB: spans two read blocks
     (tmp_path / "a.bin").write_bytes(data)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from leadscore.config import ThresholdConfig
-from leadscore.errors import DataValidationError
+from leadscore.errors import DataValidationError, LeadscoreError
 from leadscore.models.persistence import load_scorer
 from leadscore.models.scorer import LeadScorer
 from leadscore.pipeline import calibrate
@@ -41,12 +41,15 @@ def open_leads(small_pipeline):
 
 def test_the_scorer_carries_the_params_and_base_rate_thresholds(small_pipeline, tmp_path, open_leads):
     params, run = small_pipeline["params"], small_pipeline["run"]
-    scorer = _calibrated(params, run, tmp_path / "scorer.joblib")
+    scorer = _calibrated(params, run, tmp_path / "scorer.json")
     table = pd.read_parquet(run.path("featurize", "fit_out"))
     base_rate = table.loc[table["split"] == "calibration", "label"].mean()
     assert scorer.fit_threshold == pytest.approx(base_rate) and scorer.intent_threshold == pytest.approx(base_rate)
-    assert scorer.id_column == params.columns.id and scorer.bant == params.bant
-    assert scorer.actions == dict(params.quadrants.actions) and scorer.explain_top_k == params.explain.top_k
+    assert scorer.id_column == params.columns.id and scorer.explain_top_k == params.explain.top_k
+    assert scorer.bant.criteria == params.bant.criteria and scorer.bant.min_criteria == params.bant.min_criteria
+    # Display text is not part of the model: predict attaches it from params.
+    saved = (tmp_path / "scorer.json").read_text()
+    assert all(action not in saved for action in params.quadrants.actions.values())
     scored = scorer.predict(open_leads)
     assert len(scored) == len(open_leads) and scored["conversion_probability"].between(0, 1).all()
 
@@ -59,7 +62,7 @@ def test_threshold_rules_come_from_params(small_pipeline, tmp_path):
             "intent": ThresholdConfig(method="top_share", value=0.1),
         }
     )
-    scorer = _calibrated(params.model_copy(update={"quadrants": quadrants}), run, tmp_path / "scorer.joblib")
+    scorer = _calibrated(params.model_copy(update={"quadrants": quadrants}), run, tmp_path / "scorer.json")
     assert scorer.fit_threshold == 0.25
     table = pd.read_parquet(run.path("featurize", "intent_out"))
     cal = table[table["split"] == "calibration"]
@@ -77,14 +80,14 @@ def test_only_calibration_labels_are_read(small_pipeline, tmp_path, open_leads):
         table["label"] = np.where(others, 1 - table["label"], table["label"])
         flipped[option] = str(tmp_path / f"{option}.parquet")
         table.to_parquet(flipped[option], index=False)
-    original = _calibrated(params, run, tmp_path / "a.joblib").predict(open_leads)
-    changed = _calibrated(params, run, tmp_path / "b.joblib", **flipped).predict(open_leads)
+    original = _calibrated(params, run, tmp_path / "a.json").predict(open_leads)
+    changed = _calibrated(params, run, tmp_path / "b.json", **flipped).predict(open_leads)
     pd.testing.assert_frame_equal(original, changed)
 
 
 def test_a_missing_model_file_is_named_and_no_scorer_written(small_pipeline, tmp_path):
     params, run = small_pipeline["params"], small_pipeline["run"]
-    out = tmp_path / "scorer.joblib"
-    with pytest.raises(DataValidationError, match=r"no_fit_model\.joblib"):
-        calibrate.run(params, **_inputs(run, fit_model=tmp_path / "no_fit_model.joblib"), scorer_out=str(out))
+    out = tmp_path / "scorer.json"
+    with pytest.raises(LeadscoreError, match=r"no_fit_model\.txt"):
+        calibrate.run(params, **_inputs(run, fit_model=tmp_path / "no_fit_model.txt"), scorer_out=str(out))
     assert not out.exists()

@@ -10,7 +10,7 @@ import logging
 import pandas as pd
 import pytest
 
-from leadscore.errors import DataValidationError
+from leadscore.errors import DataValidationError, LeadscoreError
 from leadscore.models.explain import REASON_COLUMNS
 from leadscore.models.scorer import SCORE_COLUMNS
 from leadscore.pipeline import predict
@@ -62,6 +62,6 @@ def test_no_open_leads_writes_an_empty_table_and_warns(small_pipeline, tmp_path,
 def test_a_missing_scorer_is_named_and_nothing_written(small_pipeline, tmp_path):
     params, run = small_pipeline["params"], small_pipeline["run"]
     out = tmp_path / "scored.parquet"
-    with pytest.raises(DataValidationError, match=r"no_scorer\.joblib"):
-        predict.run(params, **{**_inputs(run), "scorer": str(tmp_path / "no_scorer.joblib")}, out=[str(out)])
+    with pytest.raises(LeadscoreError, match=r"no_scorer\.json"):
+        predict.run(params, **{**_inputs(run), "scorer": str(tmp_path / "no_scorer.json")}, out=[str(out)])
     assert not out.exists()

@@ -77,12 +77,12 @@ def test_labels_outside_the_training_splits_are_never_read(tiny, tmp_path):
 
 def test_an_unknown_group_is_refused(tiny, tmp_path):
     with pytest.raises(LeadscoreError, match=r"--group must be 'fit' or 'intent', got 'activity'"):
-        train.run(tiny, group="activity", features=str(tmp_path / "x.parquet"), model_out=str(tmp_path / "m.joblib"))
+        train.run(tiny, group="activity", features=str(tmp_path / "x.parquet"), model_out=str(tmp_path / "m.txt"))
 
 
 def test_a_monotone_feature_missing_from_the_table_is_named(tiny, tmp_path):
     """params train.intent.monotone_increasing lists the synthetic CRM's engagement columns."""
-    out = tmp_path / "intent_model.joblib"
+    out = tmp_path / "intent_model.txt"
     with pytest.raises(DataValidationError, match=r"monotone_increasing lists \[.*'web_visits_30d'.*not features"):
         train.run(
             tiny, group="intent", features=_write(_feature_table(), tmp_path / "intent.parquet"), model_out=str(out)
