@@ -55,6 +55,9 @@ class ColumnsConfig(_Frozen):
     won_values: tuple[Any, ...] = ("won",)
     lost_values: tuple[Any, ...] = ("lost",)
     open_values: tuple[Any, ...] = ("open",)
+    # strftime format of created_at when it is text, e.g. "%d/%m/%Y". Without it, dates are parsed
+    # from their shape, and a column whose day-first and month-first readings disagree is refused.
+    date_format: str | None = None
 
     @model_validator(mode="after")
     def _disjoint(self) -> ColumnsConfig:
@@ -258,6 +261,23 @@ class ExplainConfig(_Frozen):
     labels: dict[str, str] = {}
 
 
+Policy = Literal["refuse", "warn", "ignore"]
+
+
+class ContractConfig(_Frozen):
+    """What scoring does about each kind of input-contract violation (leadscore.data.contract).
+
+    ``refuse``: nothing is written and the run stops with one line naming the column, the count and
+    an example; ``warn``: scored, and one warning with counts at the end; ``ignore``: scored silently.
+    Missing or duplicate lead ids are always refused.
+    """
+
+    type_error: Policy = "refuse"  # text or inf in a numeric column, numbers in a text column, bad dates
+    out_of_range: Policy = "warn"  # numbers well beyond the training range, negatives never seen in training
+    unseen_category: Policy = "warn"  # category text never seen in training
+    bant_never_passes: Policy = "warn"  # a BANT criterion that passes for none (or all) of the input
+
+
 class MlflowConfig(_Frozen):
     experiment: str = "leadscore"
     registered_model: str = "leadscore"
@@ -278,6 +298,7 @@ class Params(_Frozen):
     bant: BantConfig
     evaluate: EvaluateConfig = EvaluateConfig()
     explain: ExplainConfig = ExplainConfig()
+    contract: ContractConfig = ContractConfig()
     mlflow: MlflowConfig = MlflowConfig()
 
     @model_validator(mode="after")
@@ -312,6 +333,35 @@ def params_from_dict(raw: dict[str, Any], *, source: str = "params") -> Params:
         raise ConfigError(_format_errors(source, err)) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicated key {key!r} (first on line {first + 1}, again on line {key_node.start_mark.line + 1}); "
+                        "the last one would silently win",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML like ``yaml.safe_load``, but refuse duplicated keys (raises ``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml.
 
@@ -324,7 +374,10 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     if not path.is_file():
         raise ConfigError(f"{path}: parameters file not found")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
+    except yaml.constructor.ConstructorError as err:
+        # One line naming the key (the default str() adds a multi-line excerpt).
+        raise ConfigError(f"{path}: {err.problem}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML ({err})") from None
     return params_from_dict(raw or {}, source=str(path))

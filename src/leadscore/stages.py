@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import Params
+from leadscore.data.contract import InputContract, learn_contract
 from leadscore.data.guards import check_minimum_data
 from leadscore.data.loading import load_raw_leads
 from leadscore.data.outcomes import (
@@ -153,6 +154,15 @@ def featurize(
     training = splits.isin(TRAINING_SPLITS)
     featurizer = LeadFeaturizer(features=features, missing_values=params.data.missing_values)
     featurizer.fit(raw[training], source=raw_path)
+    # input-contract: learned from the same training rows, carried to calibrate with the featurizer.
+    featurizer.contract_ = learn_contract(
+        raw[training],
+        id_column=params.columns.id,
+        featurizer=featurizer,
+        bant=params.bant,
+        missing_values=params.data.missing_values,
+        source=raw_path,
+    ).to_dict()
     X_fit, X_intent = featurizer.transform(raw, source=raw_path)
     meta = pd.DataFrame({params.columns.id: raw[params.columns.id], "split": splits, "label": labels})
     write_table(pd.concat([meta, X_fit], axis=1), fit_out)
@@ -213,9 +223,13 @@ def calibrate(
     p_fit = fit_cal.predict_proba(_feature_matrix(fit_table, id_col)[cal])[:, 1]
     p_intent = intent_cal.predict_proba(_feature_matrix(intent_table, id_col)[cal])[:, 1]
     conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
+    featurizer = load_object(featurizer_path)
+    # input-contract: the contract learned in featurize, with params `contract` as its policies.
+    contract = getattr(featurizer, "contract_", None)
+    extras = {"contract": InputContract.from_dict(contract).with_policy(params.contract).to_dict()} if contract else {}
     scorer = LeadScorer(
         id_column=id_col,
-        featurizer=load_object(featurizer_path),
+        featurizer=featurizer,
         fit_model=fit_cal,
         intent_model=intent_cal,
         conversion_model=conversion,
@@ -225,6 +239,7 @@ def calibrate(
         actions=dict(params.quadrants.actions),
         labels=dict(params.explain.labels),
         explain_top_k=params.explain.top_k,
+        extras=extras,
     )
     dump_object(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
@@ -235,7 +250,8 @@ def _scored_split(
     scorer: LeadScorer, raw: pd.DataFrame, table: pd.DataFrame, split: str, source: str, points: dict[str, float]
 ) -> pd.DataFrame:
     rows = (table["split"] == split).to_numpy()
-    scored = scorer.predict(raw[rows], source=source)
+    # The training export itself: featurize already checked it (contract_checked skips the scoring check).
+    scored = scorer.predict(raw[rows], source=source, contract_checked=True)
     scored["label"] = table.loc[rows, "label"].to_numpy()
     scored["bant_points"] = bant_points(bant_criteria(raw[rows], scorer.bant, source=source), points).to_numpy()
     return scored
@@ -372,7 +388,7 @@ def predict(
         log.warning("%s: no open leads to score", raw_path)
     scorer: LeadScorer = load_object(scorer_path)
     scored = (
-        scorer.predict(raw[open_rows], source=raw_path, explain=explain)
+        scorer.predict(raw[open_rows], source=raw_path, explain=explain, contract_checked=True)
         .sort_values("rank", kind="stable")
         .reset_index(drop=True)
     )
