@@ -349,8 +349,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                     raise yaml.constructor.ConstructorError(
                         None,
                         None,
-                        f"duplicated key {key!r} (first on line {first + 1}, again on line {key_node.start_mark.line + 1}); "
-                        "the last one would silently win",
+                        f"duplicated key {key!r} (first on line {first + 1}, again on line "
+                        f"{key_node.start_mark.line + 1}); the last one would silently win",
                         key_node.start_mark,
                     )
                 seen[key] = key_node.start_mark.line
@@ -359,7 +359,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def load_yaml(text: str) -> Any:
     """Parse YAML like ``yaml.safe_load``, but refuse duplicated keys (raises ``yaml.YAMLError``)."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: builds plain data only
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -156,7 +156,7 @@ class InputContract:
     bant: dict[str, BantExpectation] = field(default_factory=dict)
     missing_values: tuple[str, ...] = ()
     training_rows: int = 0
-    policy: ContractConfig = ContractConfig()
+    policy: ContractConfig = field(default_factory=ContractConfig)
 
     def with_policy(self, policy: ContractConfig) -> InputContract:
         return replace(self, policy=policy)
@@ -564,13 +564,13 @@ class ContractCheck:
             shown = f"e.g. {_shown(tally.example)}" if tally.example is not None else "example unknown"
             return f"column {column!r} (the lead id) must be unique across the whole input: {n} repeated ids ({shown})"
         if violation == TYPE_ERROR:
-            expected = {
-                NUMERIC: "numbers in training; these are not finite numbers",
-                BOOLEAN: "true/false in training; these are not true/false/0/1",
-                CATEGORY: "text in training; these are numbers",
-                DATE: "dates in training; these are not dates",
+            held, problem = {
+                NUMERIC: ("numbers", "not finite numbers"),
+                BOOLEAN: ("true/false", "not true/false/0/1"),
+                CATEGORY: ("text", "numbers"),
+                DATE: ("dates", "not dates"),
             }[spec.kind]
-            return f"column {column!r} held {expected}: {n} values ({example})"
+            return f"column {column!r} held {held} in training, but {n} values here are {problem} ({example})"
         if violation == OUT_OF_RANGE:
             if spec.kind == BOOLEAN:
                 return f"column {column!r} (true/false in training): {n} numbers other than 0/1 ({example})"
@@ -582,7 +582,10 @@ class ContractCheck:
             )
         distinct = len(self._unseen.get(column, ()))
         more = "+" if distinct >= MAX_UNSEEN_TRACKED else ""
-        return f"column {column!r}: {n} values in {distinct:,}{more} categories never seen in training, scored as 'other' ({example})"
+        return (
+            f"column {column!r}: {n} values in {distinct:,}{more} categories never seen in training, "
+            f"scored as 'other' ({example})"
+        )
 
     def _bant_findings(self) -> list[str]:
         if self.contract is None or self._policy_of(BANT_NEVER_PASSES) == "ignore" or not self.rows:
@@ -596,18 +599,23 @@ class ContractCheck:
             values = f"; values here are e.g. {_shown(example)}" if example is not None else "; the column is empty"
             if passes == 0 and p >= BANT_MIN_SHARE and math.pow(1 - p, n) < BANT_SURPRISE:
                 out.append(
-                    f"BANT criterion {name!r} (column {rule.column!r}, {condition}) passed for {p:.0%} of training leads "
-                    f"but for none of these {n:,}{values} (recorded differently, e.g. 'Y'/'N' for 'yes'/'no'?)"
+                    f"BANT criterion {name!r} (column {rule.column!r}, {condition}) passed for {p:.0%} of "
+                    f"training leads but for none of these {n:,}{values} "
+                    "(recorded differently, e.g. 'Y'/'N' for 'yes'/'no'?)"
                 )
             elif passes == n and p <= 1 - BANT_MIN_SHARE and math.pow(p, n) < BANT_SURPRISE:
                 out.append(
-                    f"BANT criterion {name!r} (column {rule.column!r}, {condition}) passed for {p:.0%} of training leads "
-                    f"but for all of these {n:,}{values}"
+                    f"BANT criterion {name!r} (column {rule.column!r}, {condition}) passed for {p:.0%} of "
+                    f"training leads but for all of these {n:,}{values}"
                 )
         return out
 
     def finish(self) -> list[str]:
-        """Decide: raise one :class:`DataValidationError` naming every refused violation, else log and return the warnings."""
+        """Decide once for the whole input.
+
+        Raises one :class:`DataValidationError` naming every refused violation (column, count,
+        example and its row); otherwise logs the warnings (one line each) and returns them.
+        """
         refusals: list[str] = []
         warnings: list[str] = []
         order = {name: i for i, name in enumerate(self.contract.columns)} if self.contract is not None else {}
