@@ -296,6 +296,10 @@ def _is_numeric_like(values: pd.Series) -> bool:
 
 
 # -- checking -----------------------------------------------------------------------------------
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s" if not word.endswith("y") else f"{n:,} {word[:-1]}ies"
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
@@ -350,7 +354,7 @@ class _IdHashes:
 
 def hash_ids(ids: pd.Series) -> np.ndarray:
     """64-bit hashes of ids as text (the same id always hashes the same, in any chunk or process)."""
-    return pd.util.hash_pandas_object(id_text(ids), index=False, categorize=True).to_numpy()
+    return pd.util.hash_pandas_object(id_text(ids), index=False, categorize=False).to_numpy()
 
 
 class ContractCheck:
@@ -440,7 +444,7 @@ class ContractCheck:
         text = id_text(ids)
         null = (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool)
         self._tally(NULL_ID, self.id_column, null, ids)
-        hashes = pd.util.hash_pandas_object(text, index=False, categorize=True).to_numpy()
+        hashes = pd.util.hash_pandas_object(text, index=False, categorize=False).to_numpy()
         repeated = np.zeros(len(text), dtype=bool)
         repeated[~null] = self._ids.add(hashes[~null])
         self._tally(DUPLICATE_ID, self.id_column, repeated, text)
@@ -552,39 +556,43 @@ class ContractCheck:
     # -- verdict --------------------------------------------------------------------------------
     def _describe(self, violation: str, column: str, tally: _Tally) -> str:
         spec = self.contract.columns.get(column) if self.contract is not None else None
-        n = f"{tally.count:,}"
+        n = tally.count
         example = (
             f"e.g. {_shown(tally.example)} at row {tally.row + 1:,}"
             if tally.row >= 0
             else f"e.g. {_shown(tally.example)}"
         )
         if violation == NULL_ID:
-            return f"column {column!r} (the lead id): {n} missing ids (first at row {tally.row + 1:,})"
+            return f"column {column!r} (the lead id): {_count(n, 'missing id')} (first at row {tally.row + 1:,})"
         if violation == DUPLICATE_ID:
             shown = f"e.g. {_shown(tally.example)}" if tally.example is not None else "example unknown"
-            return f"column {column!r} (the lead id) must be unique across the whole input: {n} repeated ids ({shown})"
+            return (
+                f"column {column!r} (the lead id) must be unique across the whole input: "
+                f"{_count(n, 'repeated id')} ({shown})"
+            )
         if violation == TYPE_ERROR:
-            held, problem = {
-                NUMERIC: ("numbers", "not finite numbers"),
-                BOOLEAN: ("true/false", "not true/false/0/1"),
-                CATEGORY: ("text", "numbers"),
-                DATE: ("dates", "not dates"),
+            held, one, many = {
+                NUMERIC: ("numbers", "is not a finite number", "are not finite numbers"),
+                BOOLEAN: ("true/false", "is not true/false/0/1", "are not true/false/0/1"),
+                CATEGORY: ("text", "is a number", "are numbers"),
+                DATE: ("dates", "is not a date", "are not dates"),
             }[spec.kind]
-            return f"column {column!r} held {held} in training, but {n} values here are {problem} ({example})"
+            problem = one if n == 1 else many
+            return f"column {column!r} held {held} in training, but {_count(n, 'value')} here {problem} ({example})"
         if violation == OUT_OF_RANGE:
             if spec.kind == BOOLEAN:
-                return f"column {column!r} (true/false in training): {n} numbers other than 0/1 ({example})"
+                return f"column {column!r} (true/false in training): {_count(n, 'number')} other than 0/1 ({example})"
             low, high = spec.bounds()
             never = ", never negative" if spec.non_negative else ""
             return (
-                f"column {column!r}: {n} values far outside the training range "
+                f"column {column!r}: {_count(n, 'value')} far outside the training range "
                 f"[{spec.min:,.6g}, {spec.max:,.6g}{never}; accepted {low:,.6g} to {high:,.6g}] ({example})"
             )
         distinct = len(self._unseen.get(column, ()))
         more = "+" if distinct >= MAX_UNSEEN_TRACKED else ""
         return (
-            f"column {column!r}: {n} values in {distinct:,}{more} categories never seen in training, "
-            f"scored as 'other' ({example})"
+            f"column {column!r}: {_count(n, 'value')} in {_count(distinct, 'category')}{more} never seen in "
+            f"training ({example})"
         )
 
     def _bant_findings(self) -> list[str]:
