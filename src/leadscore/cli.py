@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console, Group
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from leadscore.errors import LeadscoreError
@@ -42,7 +43,8 @@ def _friendly(func):
         try:
             return func(*args, **kwargs)
         except LeadscoreError as err:
-            console.print(f"[bold red]error:[/] {err}", highlight=False)
+            # escape: a message quoting "[...]" (a value, a column) must not be eaten as Rich markup.
+            console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
             raise typer.Exit(code=2) from None
 
     return wrapper

@@ -632,10 +632,10 @@ class ContractCheck:
             message = self._describe(violation, column, self._tallies[(violation, column)])
             policy = self._policy_of(violation)
             if violation not in (NULL_ID, DUPLICATE_ID):
-                message += f" [contract.{violation}: {policy}]"
+                message += f" (params contract.{violation}: {policy})"
             (refusals if policy == "refuse" else warnings).append(message)
         bant = self._bant_findings()
-        suffix = f" [contract.{BANT_NEVER_PASSES}: {self._policy_of(BANT_NEVER_PASSES)}]"
+        suffix = f" (params contract.{BANT_NEVER_PASSES}: {self._policy_of(BANT_NEVER_PASSES)})"
         (refusals if self._policy_of(BANT_NEVER_PASSES) == "refuse" else warnings).extend(m + suffix for m in bant)
         if refusals:
             raise DataValidationError(f"{self.source}: input refused, nothing written: " + "; ".join(refusals))
