@@ -337,9 +337,16 @@ class _IdHashes:
 
     def add(self, hashes: np.ndarray) -> np.ndarray:
         """Record ``hashes`` (in input order); return which of them were seen before (earlier rows)."""
-        repeated = self._seen(hashes) | pd.Series(hashes).duplicated().to_numpy()
+        # Sorted once: searching sorted queries is cache-friendly, and a stable sort puts a repeated
+        # hash's occurrences in input order, so "equal to the previous one" marks the later ones.
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        repeated_ordered = self._seen(ordered)
+        repeated_ordered[1:] |= ordered[1:] == ordered[:-1]
+        repeated = np.empty(len(hashes), dtype=bool)
+        repeated[order] = repeated_ordered
         if len(hashes):
-            self._push(np.sort(hashes, kind="stable"))
+            self._push(ordered)
         return repeated
 
     def merge(self, other: _IdHashes) -> tuple[int, int | None]:

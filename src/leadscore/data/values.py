@@ -57,20 +57,38 @@ def parse_numbers(values: pd.Series, missing_values: Iterable[str] = ()) -> tupl
     return _gather(parsed, codes, np.nan), _gather(bad, codes, False)
 
 
+# Cleaned text per (aliases, missing values) and raw value, remembered across calls: batch scoring
+# cleans the same few hundred distinct values in every chunk. Bounded: cleared when it grows large.
+_CLEANED: dict[tuple, dict[tuple[type, object], object]] = {}
+_MAX_CLEANED = 200_000
+_NOT_YET = object()
+
+
 def clean_distinct(
     values: pd.Series, *, aliases: Mapping[str, str] | None = None, missing_values: Iterable[str] = ()
 ) -> tuple[np.ndarray, pd.Series]:
     """Category text, cleaned once per distinct value.
 
-    Returns ``(codes, cleaned)``: ``cleaned`` holds one entry per distinct raw value (trimmed,
-    case-folded, runs of spaces collapsed, ``aliases`` applied; missing as ``<NA>``) and ``codes``
-    points each row at its entry (-1 for a missing value). ``cleaned`` may repeat a value
+    Returns ``(codes, cleaned)``: ``cleaned`` (object dtype) holds one entry per distinct raw value
+    (trimmed, case-folded, runs of spaces collapsed, ``aliases`` applied; missing as None) and
+    ``codes`` points each row at its entry (-1 for a missing value). ``cleaned`` may repeat a value
     ("Software" and "software " clean alike).
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    missing = _missing_tokens(distinct, missing_values) if len(distinct) else np.zeros(0, dtype=bool)
-    return codes, clean_text(distinct.mask(missing), aliases=aliases)
+    distinct = np.asarray(uniques, dtype=object)
+    memo = _CLEANED.setdefault((tuple(sorted((aliases or {}).items())), tuple(missing_values)), {})
+    # Keyed by type too: True == 1 as dict keys, but "true" and "1" clean differently.
+    cleaned = [memo.get((type(v), v), _NOT_YET) for v in distinct]
+    new = [i for i, c in enumerate(cleaned) if c is _NOT_YET]
+    if new:
+        raw = pd.Series(distinct[new], dtype=object)
+        text = clean_text(raw.mask(_missing_tokens(raw, missing_values)), aliases=aliases)
+        if len(memo) + len(new) > _MAX_CLEANED:
+            memo.clear()
+        for i, value in zip(new, text.to_numpy(dtype=object, na_value=None), strict=True):
+            cleaned[i] = value
+            memo[(type(distinct[i]), distinct[i])] = value
+    return codes, pd.Series(cleaned, dtype=object)
 
 
 def clean_text(values: pd.Series, *, aliases: Mapping[str, str] | None = None) -> pd.Series:

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 from rich.console import Console
 
-from leadscore.data.contract import ContractCheck, hash_ids
+from leadscore.data.contract import ContractCheck, contract_of, hash_ids
 from leadscore.errors import DataValidationError, LeadscoreError
 from leadscore.scoring.batch import (
     LoadedModel,
@@ -51,8 +51,8 @@ def _client(scheduler: str | None, n_workers: int):
     return Client(cluster)
 
 
-def _check_partition(part: pd.DataFrame, model: LoadedModel, source: str) -> ContractCheck:
-    check = input_check(model, source=source)
+def _check_partition(part: pd.DataFrame, contract, id_column: str, source: str) -> ContractCheck:
+    check = ContractCheck(contract, id_column=id_column, source=source)
     check.update(part)
     return check
 
@@ -61,9 +61,11 @@ def check_input(leads, *, model: LoadedModel, source: str) -> list[str]:
     """Check a Dask DataFrame against the model's input contract; raise on a refusal, return the warnings."""
     import dask
 
-    checks = dask.compute(*(dask.delayed(_check_partition)(p, model, source) for p in leads.to_delayed()))
+    contract, id_column = contract_of(model.scorer), model.scorer.id_column
+    # Only the contract (plain data) travels to the workers, not the whole scorer.
+    tasks = (dask.delayed(_check_partition)(p, contract, id_column, source) for p in leads.to_delayed())
     check = input_check(model, source=source)
-    for part in checks:
+    for part in dask.compute(*tasks):
         check.merge(part)
     wanted = check.unresolved_duplicate_hash
     if wanted is not None:
