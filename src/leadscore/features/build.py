@@ -4,9 +4,11 @@
 what kind each column is and which categories exist; ``transform`` applies exactly that to any lead
 table (history, open leads, tomorrow's export). Documented rules for messy input:
 
-- numbers and booleans become floats. At training (and for a scorer without an input contract) a
-  few stray non-numbers (text, ``inf``) become missing with a warning naming the column, the count
-  and an example, and more than 5% raise an error (a changed type). When scoring with an input
+- numbers and booleans become floats; a column is numeric only if all its training values are
+  numbers or booleans. In the featurize stage (ratio inputs, rows outside the training splits) and
+  for a scorer without an input contract, a few stray non-numbers (text, ``inf``) become missing
+  with a warning naming the column, the count and an example, and more than 5% raise an error (a
+  changed type). When scoring with an input
   contract (``transform(..., checked=True)``), :class:`~leadscore.data.contract.ContractCheck` has
   already counted them over the whole input and refused them (or, with ``contract.type_error:
   warn``, reported them): the featurizer then reads them as missing without a word of its own, so
