@@ -125,3 +125,22 @@ def test_monitoring_sections_are_optional_and_validated(raw_params):
     raw_params["data"]["synthetic"]["drift"] = {"enabled": True, "shifted_column": "employees"}
     with pytest.raises(ConfigError, match=r"data\.synthetic\.drift\.shifted_column"):
         params_from_dict(raw_params)
+
+
+def test_contract_policies_are_validated(raw_params):
+    assert params_from_dict(raw_params).contract.type_error == "refuse"
+    raw_params["contract"]["out_of_range"] = "shout"
+    with pytest.raises(ConfigError, match=r"contract\.out_of_range: Input should be 'refuse', 'warn' or 'ignore'"):
+        params_from_dict(raw_params)
+
+
+def test_duplicated_nested_key_is_named_with_both_lines(tmp_path):
+    text = (
+        (REPO_ROOT / "params.yaml").read_text().replace("  min_criteria: 3\n", "  min_criteria: 3\n  min_criteria: 2\n")
+    )
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    message = str(err.value)
+    assert "duplicated key 'min_criteria'" in message and "\n" not in message

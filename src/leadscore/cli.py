@@ -209,7 +209,9 @@ def score(
 
         if scheduler:
             raise LeadscoreError("--scheduler is only used with --engine dask")
-        source = open_source(input, table=table, query=query)
+        from leadscore.data.contract import text_columns_of  # input-contract: ids/categories read as text
+
+        source = open_source(input, table=table, query=query, text_columns=text_columns_of(loaded.scorer))
         sink = open_sink(output, table=output_table, mode=mode, id_column=loaded.scorer.id_column)
         result = score_batches(
             model=loaded,

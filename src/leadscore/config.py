@@ -78,6 +78,9 @@ class ColumnsConfig(_Frozen):
     won_values: tuple[Any, ...] = ("won",)
     lost_values: tuple[Any, ...] = ("lost",)
     open_values: tuple[Any, ...] = ("open",)
+    # strftime format of created_at when it is text, e.g. "%d/%m/%Y". Without it, dates are parsed
+    # from their shape, and a column whose day-first and month-first readings disagree is refused.
+    date_format: str | None = None
 
     @model_validator(mode="after")
     def _disjoint(self) -> ColumnsConfig:
@@ -365,6 +368,23 @@ class PromotionConfig(_Frozen):
     bootstrap: BootstrapConfig = BootstrapConfig()
 
 
+Policy = Literal["refuse", "warn", "ignore"]
+
+
+class ContractConfig(_Frozen):
+    """What scoring does about each kind of input-contract violation (leadscore.data.contract).
+
+    ``refuse``: nothing is written and the run stops with one line naming the column, the count and
+    an example; ``warn``: scored, and one warning with counts at the end; ``ignore``: scored silently.
+    Missing or duplicate lead ids are always refused.
+    """
+
+    type_error: Policy = "refuse"  # text or inf in a numeric column, numbers in a text column, bad dates
+    out_of_range: Policy = "warn"  # numbers well beyond the training range, negatives never seen in training
+    unseen_category: Policy = "warn"  # category text never seen in training
+    bant_never_passes: Policy = "warn"  # a BANT criterion that passes for none (or all) of the input
+
+
 class MlflowConfig(_Frozen):
     experiment: str = "leadscore"
     registered_model: str = "leadscore"
@@ -386,6 +406,7 @@ class Params(_Frozen):
     evaluate: EvaluateConfig = EvaluateConfig()
     explain: ExplainConfig = ExplainConfig()
     activities: ActivitiesConfig = ActivitiesConfig()  # issue 14; optional
+    contract: ContractConfig = ContractConfig()
     mlflow: MlflowConfig = MlflowConfig()
     # Optional sections (issue 11, monitoring lane): defaults apply when params.yaml omits them.
     drift: DriftConfig = DriftConfig()
@@ -424,6 +445,35 @@ def params_from_dict(raw: dict[str, Any], *, source: str = "params") -> Params:
         raise ConfigError(_format_errors(source, err)) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicated key {key!r} (first on line {first + 1}, again on line "
+                        f"{key_node.start_mark.line + 1}); the last one would silently win",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML like ``yaml.safe_load``, but refuse duplicated keys (raises ``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: builds plain data only
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml.
 
@@ -436,7 +486,10 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     if not path.is_file():
         raise ConfigError(f"{path}: parameters file not found")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
+    except yaml.constructor.ConstructorError as err:
+        # One line naming the key (the default str() adds a multi-line excerpt).
+        raise ConfigError(f"{path}: {err.problem}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML ({err})") from None
     return params_from_dict(raw or {}, source=str(path))

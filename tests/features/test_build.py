@@ -82,6 +82,41 @@ def test_column_that_changed_type_is_named(tiny_leads, features):
         featurizer.transform(changed)
 
 
+def test_unchecked_transform_reads_a_few_stray_non_numbers_as_missing_with_a_warning(features, caplog):
+    """Without an input contract's verdict (the featurize stage, older scorers): up to 5% become missing,
+    each column warned once with the count and an example."""
+    leads = pd.DataFrame(
+        {
+            "employees": np.arange(1, 41),
+            "industry": ["software"] * 40,
+            "job_title": ["cto"] * 40,
+            "demo_requested": [True, False] * 20,
+            "emails_opened": np.arange(40),
+            "emails_clicked": np.arange(40) % 3,
+        }
+    )
+    featurizer = LeadFeaturizer(features=features).fit(leads)
+    stray = leads.astype({"employees": object})
+    stray.loc[39, "employees"] = "n/a-ish"
+    with caplog.at_level("WARNING"):
+        X_fit, _ = featurizer.transform(stray)
+    assert np.isnan(X_fit["employees"].iloc[-1]) and X_fit["employees"].iloc[0] == 1.0
+    warned = [r.getMessage() for r in caplog.records if "'employees'" in r.getMessage()]
+    assert warned == [
+        "lead table: column 'employees': 1 of 40 values are not numbers (e.g. 'n/a-ish'); read as missing"
+    ]
+
+
+def test_checked_transform_reads_non_numbers_as_missing_silently(tiny_leads, features, caplog):
+    """After the input contract has judged the whole input (checked=True), no per-chunk verdicts."""
+    featurizer = LeadFeaturizer(features=features).fit(tiny_leads)
+    changed = tiny_leads.assign(employees=["fifty", "many", "few", "lots", "some", "x", "y", np.inf])
+    with caplog.at_level("WARNING"):
+        X_fit, _ = featurizer.transform(changed, checked=True)
+    assert X_fit["employees"].isna().all()
+    assert not [r for r in caplog.records if "employees" in r.getMessage()]
+
+
 def test_extra_missing_markers(tiny_leads, features):
     tiny_leads.loc[0, "industry"] = "Select"
     X_fit, _ = LeadFeaturizer(features=features, missing_values=("Select",)).fit_transform(tiny_leads)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from leadscore.config import ThresholdConfig
-from leadscore.errors import DataValidationError, LeadscoreError
+from leadscore.errors import LeadscoreError
 from leadscore.models.persistence import load_scorer
 from leadscore.models.scorer import LeadScorer
 from leadscore.pipeline import calibrate

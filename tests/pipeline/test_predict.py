@@ -10,7 +10,7 @@ import logging
 import pandas as pd
 import pytest
 
-from leadscore.errors import DataValidationError, LeadscoreError
+from leadscore.errors import LeadscoreError
 from leadscore.models.explain import REASON_COLUMNS
 from leadscore.models.scorer import SCORE_COLUMNS
 from leadscore.pipeline import predict

@@ -63,7 +63,7 @@ def test_sql_in_sql_out_matches_file_scores(tmp_path, loaded_model, sample_leads
 def test_interrupted_run_leaves_previous_outputs_untouched(tmp_path, loaded_model, sample_leads):
     good = tmp_path / "good.csv"
     sample_leads.iloc[:500].to_csv(good, index=False)
-    # Later rows hold text in a numeric column: the third chunk fails after two were written.
+    # Later rows hold text in a numeric column: two chunks are written before the third is refused.
     bad_rows = sample_leads.iloc[:900].copy()
     bad_rows["employees"] = bad_rows["employees"].astype(object)
     bad_rows.loc[600:, "employees"] = "lots"
@@ -80,7 +80,7 @@ def test_interrupted_run_leaves_previous_outputs_untouched(tmp_path, loaded_mode
             show_progress=False,
         )
         before = _read(location, table)
-        with pytest.raises(DataValidationError, match="'employees'.*holds text"):
+        with pytest.raises(DataValidationError, match="'employees'.*not finite numbers"):
             score_batches(
                 model=loaded_model,
                 source=open_source(str(bad)),

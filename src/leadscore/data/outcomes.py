@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import ColumnsConfig, SplitConfig
-from leadscore.data.validation import parse_timestamps, require_columns
+from leadscore.data.validation import check_split_dates, parse_timestamps, require_columns
 from leadscore.errors import DataValidationError
 
 # Split names, in time order. "early_stopping" is the most recent slice of the training period: the
@@ -71,8 +71,11 @@ def _time_order(raw: pd.DataFrame, idx: pd.Index, columns: ColumnsConfig, source
                 f"{source}: column {columns.created_at!r} (the time order) has {int(values.isna().sum())} "
                 "missing values; a time-ordered split needs one on every lead"
             )
+        check_split_dates(values, columns.created_at, source=source)
         return values
-    return parse_timestamps(raw.loc[idx], columns.created_at, source=source)
+    parsed = parse_timestamps(raw.loc[idx], columns.created_at, source=source, date_format=columns.date_format)
+    check_split_dates(parsed, columns.created_at, source=source)
+    return parsed
 
 
 def assign_splits(

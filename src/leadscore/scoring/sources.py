@@ -75,6 +75,8 @@ class CsvSource:
     path: Path
     separator: str = ","
     missing_values: tuple[str, ...] = ()
+    # Read as text, never guessed: the id ("0000042" must not become 42) and category columns.
+    text_columns: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
@@ -92,6 +94,7 @@ class CsvSource:
                 sep=self.separator,
                 usecols=columns,
                 na_values=list(self.missing_values) or None,
+                dtype={c: "str" for c in self.text_columns if c in columns} or None,
                 chunksize=chunk_size,
                 low_memory=False,
             )
@@ -172,8 +175,12 @@ def open_source(
     query: str | None = None,
     csv_separator: str = ",",
     missing_values: tuple[str, ...] = (),
+    text_columns: tuple[str, ...] = (),
 ):
-    """The source for ``location``: a SQLAlchemy URL (+ table or query), a .csv, or Parquet file/dir."""
+    """The source for ``location``: a SQLAlchemy URL (+ table or query), a .csv, or Parquet file/dir.
+
+    ``text_columns`` are read from a CSV as text (the lead id, category columns).
+    """
     if is_database_url(location):
         return SqlSource(location, table=table, query=query)
     if table is not None or query is not None:
@@ -184,7 +191,7 @@ def open_source(
     if path.is_dir() or path.suffix.lower() == ".parquet":
         return ParquetSource(path)
     if path.suffix.lower() == ".csv":
-        return CsvSource(path, separator=csv_separator, missing_values=missing_values)
+        return CsvSource(path, separator=csv_separator, missing_values=missing_values, text_columns=tuple(text_columns))
     raise DataValidationError(
         f"{path}: expected a .csv or .parquet file, a directory of Parquet files, or a database URL"
     )
