@@ -10,7 +10,6 @@ import copy
 import shutil
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from leadscore.models.persistence import save_scorer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -50,7 +50,7 @@ def snapshot(path: Path) -> dict[str, bytes]:
 def model_dir(tmp_path_factory, trained_scorer) -> Path:
     scorer, _ = trained_scorer
     d = tmp_path_factory.mktemp("models")
-    joblib.dump(scorer, d / "lead_scorer.joblib")
+    save_scorer(scorer, d / "lead_scorer.json")
     return d
 
 
@@ -58,8 +58,8 @@ def model_with(tmp_path: Path, trained_scorer, **policy) -> Path:
     """A copy of the scorer whose contract has other policies (params `contract` at training time)."""
     scorer = copy.deepcopy(trained_scorer[0])
     scorer.extras["contract"]["policy"].update(policy)
-    path = tmp_path / "policy_scorer.joblib"
-    joblib.dump(scorer, path)
+    path = tmp_path / "policy_scorer.json"
+    save_scorer(scorer, path)
     return path
 
 
@@ -209,13 +209,13 @@ def test_integer_ids_come_out_as_text(tmp_path, model_dir, leads):
 def test_a_scorer_without_a_contract_still_refuses_duplicate_ids_across_chunks(tmp_path, trained_scorer, leads):
     scorer = copy.deepcopy(trained_scorer[0])
     scorer.extras.pop("contract")
-    joblib.dump(scorer, tmp_path / "old.joblib")
+    save_scorer(scorer, tmp_path / "old.json")
     bad = leads.copy()
     bad.loc[30, "lead_id"] = bad.loc[0, "lead_id"]
     target = tmp_path / "scores.parquet"
     target.write_bytes(b"previous")
     out = score_refused(
-        tmp_path / "old.joblib",
+        tmp_path / "old.json",
         write(bad, tmp_path / "bad.parquet"),
         target,
         {target.name: b"previous"},
@@ -382,7 +382,7 @@ def training(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     out = tmp_path / "out"
     args = ["--fit-out", out / "fit.parquet", "--intent-out", out / "intent.parquet",
-            "--featurizer-out", out / "featurizer.joblib"]  # fmt: skip
+            "--featurizer-out", out / "featurizer.json"]  # fmt: skip
 
     def featurize(frame: pd.DataFrame, params_path: Path = tmp_path / "params.yaml") -> tuple[int, str]:
         return run("featurize", "--raw", write(frame, tmp_path / "raw.parquet"), *args, "--params", params_path)

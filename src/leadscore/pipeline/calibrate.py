@@ -32,6 +32,7 @@ def run(
     from leadscore.data.outcomes import CALIBRATION
     from leadscore.io import read_table
     from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
+    from leadscore.data.contract import InputContract
     from leadscore.models.persistence import load_booster, load_featurizer, save_scorer
     from leadscore.models.scorer import LeadScorer
     from leadscore.pipeline.tables import feature_matrix, rows_in
@@ -47,9 +48,13 @@ def run(
     p_fit = fit_cal.predict_proba(X_fit)[:, 1]
     p_intent = intent_cal.predict_proba(X_intent)[:, 1]
     conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
+    features = load_featurizer(featurizer)
+    # The contract featurize learned, with params `contract` as its policies, travels in the scorer.
+    contract = getattr(features, "contract_", None)
+    extras = {"contract": InputContract.from_dict(contract).with_policy(params.contract).to_dict()} if contract else {}
     scorer = LeadScorer(
         id_column=id_col,
-        featurizer=load_featurizer(featurizer),
+        featurizer=features,
         fit_model=fit_cal,
         intent_model=intent_cal,
         conversion_model=conversion,
@@ -57,6 +62,7 @@ def run(
         intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
         bant=params.bant,
         explain_top_k=params.explain.top_k,
+        extras=extras,
     )
     # One JSON file; display text (labels, actions) is not part of the model: predict attaches it.
     save_scorer(scorer, scorer_out)

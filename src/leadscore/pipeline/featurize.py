@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str) -> dict:
+def run(
+    params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str | None = None
+) -> dict:
     """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
     training leads, write both feature tables and the audit report. Returns the audit."""
     import pandas as pd
 
+    from leadscore.data.contract import learn_contract
     from leadscore.data.guards import check_minimum_data
     from leadscore.data.outcomes import TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
     from leadscore.errors import DataValidationError
@@ -48,19 +51,30 @@ def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_o
     audit = {"data": data_check, "split_method": split_description, "split": TRAIN, **audit}
     decision = apply_leak_policy(audit, params.features, source=raw)
     if decision.stop:
-        write_json(audit, audit_out)  # the report says which columns stopped the run
+        if audit_out:
+            write_json(audit, audit_out)  # the report says which columns stopped the run
         raise DataValidationError(str(decision.message))
     if decision.message:
         log.warning(decision.message)
     training = splits.isin(TRAINING_SPLITS)
     featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
     featurizer.fit(leads[training], source=raw)
+    # The input contract, learned from the same training rows; calibrate stores it in the scorer.
+    featurizer.contract_ = learn_contract(
+        leads[training],
+        id_column=params.columns.id,
+        featurizer=featurizer,
+        bant=params.bant,
+        missing_values=params.data.missing_values,
+        source=raw,
+    ).to_dict()
     X_fit, X_intent = featurizer.transform(leads, source=raw)
     meta = pd.DataFrame({params.columns.id: leads[params.columns.id], "split": splits, "label": labels})
     write_table(pd.concat([meta, X_fit], axis=1), fit_out)
     write_table(pd.concat([meta, X_intent], axis=1), intent_out)
     save_featurizer(featurizer, featurizer_out)
-    write_json(audit, audit_out)
+    if audit_out:
+        write_json(audit, audit_out)
     log.info("split sizes: %s", splits.value_counts().to_dict())
     return audit
 
@@ -71,7 +85,9 @@ def command(
     fit_out: Annotated[str, typer.Option(help="fit feature table to write")],
     intent_out: Annotated[str, typer.Option(help="intent feature table to write")],
     featurizer_out: Annotated[str, typer.Option(help="fitted featurizer to write")],
-    audit_out: Annotated[str, typer.Option(help="feature audit (single-column AUCs, data checks) to write")],
+    audit_out: Annotated[
+        str | None, typer.Option(help="feature audit (single-column AUCs, data checks) to write")
+    ] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Validate raw leads, check there is enough, split them in time, audit for leaks, derive features."""
