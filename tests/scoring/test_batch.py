@@ -80,7 +80,7 @@ def test_interrupted_run_leaves_previous_outputs_untouched(tmp_path, loaded_mode
             show_progress=False,
         )
         before = _read(location, table)
-        with pytest.raises(DataValidationError, match="'employees'.*not finite numbers"):
+        with pytest.raises(DataValidationError, match=r"'employees'.*not finite numbers"):
             score_batches(
                 model=loaded_model,
                 source=open_source(str(bad)),
@@ -110,7 +110,7 @@ def _read(location, table):
 
 def test_duplicate_or_missing_ids_are_refused(loaded_model, sample_leads):
     dupes = sample_leads.iloc[[0, 1, 1]]
-    with pytest.raises(DataValidationError, match="lead_id.*must be unique"):
+    with pytest.raises(DataValidationError, match=r"lead_id.*must be unique"):
         score_frame(dupes, model=loaded_model, scored_at=WHEN)
 
 
@@ -129,13 +129,16 @@ def test_explain_flag(tmp_path, loaded_model, sample_leads):
     """--explain passes explain=True when the scorer supports it; otherwise one clear error."""
     path = tmp_path / "leads.parquet"
     sample_leads.iloc[:50].to_parquet(path, index=False)
-    run = lambda: score_batches(
-        model=loaded_model,
-        source=open_source(str(path)),
-        sink=open_sink(str(tmp_path / "o.parquet")),
-        explain=True,
-        show_progress=False,
-    )
+
+    def run() -> None:
+        score_batches(
+            model=loaded_model,
+            source=open_source(str(path)),
+            sink=open_sink(str(tmp_path / "o.parquet")),
+            explain=True,
+            show_progress=False,
+        )
+
     if "explain" in inspect.signature(loaded_model.scorer.predict).parameters:
         run()
         plain = loaded_model.scorer.predict(sample_leads.iloc[:50])

@@ -87,7 +87,8 @@ def check_explain_supported(scorer) -> None:
     """Raise unless ``scorer.predict`` takes ``explain=`` (reason columns)."""
     if "explain" not in inspect.signature(scorer.predict).parameters:
         raise LeadscoreError(
-            "--explain: explanations need leadscore with explain support (this scorer's predict() has no explain option)"
+            "--explain: explanations need leadscore with explain support "
+            "(this scorer's predict() has no explain option)"
         )
 
 
