@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 
 import numpy as np
@@ -159,6 +160,9 @@ def test_load_model_from_dir_or_file(tmp_path, loaded_model):
     from_file = load_model(str(tmp_path / "models" / "lead_scorer.json"))
     assert from_dir.name == from_file.name == "lead_scorer"
     assert from_dir.version == from_file.version and from_dir.version.startswith("sha256:")
+    # the version is the file's own sha256 (first 12 hex digits), as recorded for data and models elsewhere
+    expected = hashlib.sha256((tmp_path / "models" / "lead_scorer.json").read_bytes()).hexdigest()[:12]
+    assert from_file.version == f"sha256:{expected}"
     assert from_dir.scorer.input_columns == loaded_model.scorer.input_columns
     # display.json beside the scorer is picked up: the actions of params.yaml, not the defaults
     assert from_dir.scorer.display == loaded_model.scorer.display and from_dir.scorer.display.actions
