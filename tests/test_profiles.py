@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,7 +77,10 @@ def test_bank_marketing_excludes_duration():
 def test_unknown_profile_lists_the_available_ones():
     with pytest.raises(
         ConfigError,
-        match=r"profile 'hubspot' not found .* available profiles: \['bank_marketing', 'synthetic_drift', 'x_education'\]",
+        match=(
+            r"profile 'hubspot' not found .* "
+            r"available profiles: \['bank_marketing', 'synthetic_drift', 'x_education'\]"
+        ),
     ):
         profile_path("hubspot", root=REPO_ROOT)
 
@@ -110,7 +114,7 @@ def test_a_profile_never_overwrites_uncommitted_params(tmp_path):
     assert prepare_profile("x_education", root=root) == root / "profiles/x_education.yaml"
     with open(root / "params.yaml", "a") as fh:
         fh.write("# my edit\n")
-    with pytest.raises(ConfigError, match="params.yaml has uncommitted changes"):
+    with pytest.raises(ConfigError, match=re.escape("params.yaml has uncommitted changes")):
         prepare_profile("x_education", root=root)
 
 

@@ -124,7 +124,8 @@ def profile(
         return
     shutil.copyfile(source, "params.yaml")
     console.print(
-        f"copied {source} over params.yaml; running `dvc exp run` (restore the default data with `git checkout params.yaml`)"
+        f"copied {source} over params.yaml; running `dvc exp run` "
+        "(restore the default data with `git checkout params.yaml`)"
     )
     result = subprocess.run(["dvc", "exp", "run"], check=False)
     if result.returncode != 0:

@@ -86,7 +86,7 @@ def test_missing_order_numbers_are_named():
     raw["lead_number"] = np.arange(100, dtype=float)
     raw.loc[4, "lead_number"] = np.nan
     cols = ColumnsConfig(created_at="lead_number")
-    with pytest.raises(DataValidationError, match="'lead_number' .* 1 missing values"):
+    with pytest.raises(DataValidationError, match=r"'lead_number' .* 1 missing values"):
         assign_splits(raw, outcome_labels(raw, cols), split=SplitConfig(), columns=cols)
 
 
@@ -103,5 +103,5 @@ def test_row_order_split_follows_the_exports_rows():
 def test_unparseable_dates_are_named():
     raw = _history().astype({"created_at": object})
     raw.loc[3, "created_at"] = "last tuesday"
-    with pytest.raises(DataValidationError, match="'created_at' should hold dates.*last tuesday"):
+    with pytest.raises(DataValidationError, match=r"'created_at' should hold dates.*last tuesday"):
         assign_splits(raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(), columns=ColumnsConfig())

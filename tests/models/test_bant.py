@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -49,7 +51,7 @@ def test_not_in_and_max():
 
 
 def test_missing_bant_column_is_named(tiny_leads, rules):
-    with pytest.raises(DataValidationError, match="'bant_budget' required by params bant.criteria"):
+    with pytest.raises(DataValidationError, match=re.escape("'bant_budget' required by params bant.criteria")):
         bant_criteria(tiny_leads.drop(columns="bant_budget"), rules)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_warn_reports_and_keeps_the_leak(params, leaky_export, tmp_path, caplog)
     with caplog.at_level("WARNING"):
         out = _run(params, "warn", leaky_export, tmp_path)
     assert "rep_note" in read_table(out["intent.parquet"]).columns
-    assert json.loads(open(out["audit.json"]).read())["suspected_leaks"] == ["rep_note"]
+    assert json.loads(Path(out["audit.json"]).read_text())["suspected_leaks"] == ["rep_note"]
     assert "suspected leak(s): 'rep_note' (AUC 1.000)" in caplog.text
 
 

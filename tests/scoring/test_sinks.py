@@ -134,7 +134,7 @@ def test_sql_errors_are_clear(db_url):
         write(db_url, "replace", scores(["a", "a"], [0.1, 0.2]))
     write(db_url, "replace", scores(["a"], [0.1]))
     wider = scores(["b"], [0.2]).assign(reason_1="demo requested")
-    with pytest.raises(DataValidationError, match="lacks column.*reason_1.*--mode replace"):
+    with pytest.raises(DataValidationError, match=r"lacks column.*reason_1.*--mode replace"):
         write(db_url, "append", wider)
     with pytest.raises(LeadscoreError, match="not a valid identifier"):
         SqlTableSink(db_url, table='scores"; DROP TABLE scores; --', mode="replace", id_column="lead_id")

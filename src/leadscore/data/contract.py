@@ -48,7 +48,7 @@ import pandas as pd
 
 from leadscore.config import BantConfig, ContractConfig, CriterionConfig
 from leadscore.data.validation import require_columns
-from leadscore.data.values import clean_distinct, id_text, looks_numeric, parse_numbers
+from leadscore.data.values import clean_distinct, criterion_passes, id_text, looks_numeric, parse_numbers
 from leadscore.errors import DataValidationError
 
 log = logging.getLogger(__name__)
@@ -272,8 +272,6 @@ def learn_contract(
             )
     expectations: dict[str, BantExpectation] = {}
     if bant is not None and len(raw):
-        from leadscore.models.bant import criterion_passes
-
         for name, rule in bant.criteria.items():
             share = float(criterion_passes(raw[rule.column], rule).mean())
             expectations[name] = BantExpectation(
@@ -387,10 +385,12 @@ class ContractCheck:
         policy: ContractConfig | None = None,
         source: str = "lead table",
     ):
-        if contract is None and id_column is None:
+        if contract is not None:
+            id_column = contract.id_column
+        elif id_column is None:
             raise ValueError("ContractCheck needs a contract or an id_column")
         self.contract = contract
-        self.id_column = contract.id_column if contract is not None else id_column
+        self.id_column: str = id_column
         self.policy = policy or (contract.policy if contract is not None else ContractConfig())
         self.source = source
         self.rows = 0
@@ -507,10 +507,8 @@ class ContractCheck:
         self._tally(TYPE_ERROR, name, np.append(bad, False)[codes], values)
 
     def _count_bant(self, chunk: pd.DataFrame) -> None:
-        if not self.contract.bant or self._policy_of(BANT_NEVER_PASSES) == "ignore":
+        if self.contract is None or not self.contract.bant or self._policy_of(BANT_NEVER_PASSES) == "ignore":
             return
-        from leadscore.models.bant import criterion_passes
-
         for name, expected in self.contract.bant.items():
             rule = expected.criterion
             values = chunk[rule.column]
@@ -577,6 +575,7 @@ class ContractCheck:
                 f"column {column!r} (the lead id) must be unique across the whole input: "
                 f"{_count(n, 'repeated id')} ({shown})"
             )
+        assert spec is not None  # type, range and unseen-category tallies exist only for contract columns
         if violation == TYPE_ERROR:
             held, one, many = {
                 NUMERIC: ("numbers", "is not a finite number", "are not finite numbers"),
@@ -589,7 +588,9 @@ class ContractCheck:
         if violation == OUT_OF_RANGE:
             if spec.kind == BOOLEAN:
                 return f"column {column!r} (true/false in training): {_count(n, 'number')} other than 0/1 ({example})"
-            low, high = spec.bounds()
+            bounds = spec.bounds()
+            assert bounds is not None  # out-of-range tallies exist only for columns with a training range
+            low, high = bounds
             never = ", never negative" if spec.non_negative else ""
             return (
                 f"column {column!r}: {_count(n, 'value')} far outside the training range "
@@ -647,8 +648,8 @@ class ContractCheck:
         if refusals:
             raise DataValidationError(f"{self.source}: input refused, nothing written: " + "; ".join(refusals))
         if self.contract is not None and self.rows > 1:
-            for name, column in self.contract.columns.items():
-                if column.kind != ID and self._present.get(name, 0) == 0:
+            for name, spec in self.contract.columns.items():
+                if spec.kind != ID and self._present.get(name, 0) == 0:
                     warnings.append(f"column {name!r} is empty in the whole input; scored as missing")
         for message in warnings:
             log.warning("%s: %s", self.source, message)

@@ -63,18 +63,20 @@ def effective_split(split: SplitConfig, columns: ColumnsConfig) -> str:
 
 def _time_order(raw: pd.DataFrame, idx: pd.Index, columns: ColumnsConfig, source: str) -> pd.Series:
     """Sort key for closed leads: dates, or a number read as an order (e.g. a sequential lead number)."""
-    require_columns(raw, [columns.created_at], what="params columns.created_at", source=source)
-    values = raw.loc[idx, columns.created_at]
+    created_at = columns.created_at
+    assert created_at is not None  # without a time column the caller falls back to a stratified split
+    require_columns(raw, [created_at], what="params columns.created_at", source=source)
+    values = raw.loc[idx, created_at]
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         if values.isna().any():
             raise DataValidationError(
-                f"{source}: column {columns.created_at!r} (the time order) has {int(values.isna().sum())} "
+                f"{source}: column {created_at!r} (the time order) has {int(values.isna().sum())} "
                 "missing values; a time-ordered split needs one on every lead"
             )
-        check_split_dates(values, columns.created_at, source=source)
+        check_split_dates(values, created_at, source=source)
         return values
-    parsed = parse_timestamps(raw.loc[idx], columns.created_at, source=source, date_format=columns.date_format)
-    check_split_dates(parsed, columns.created_at, source=source)
+    parsed = parse_timestamps(raw.loc[idx], created_at, source=source, date_format=columns.date_format)
+    check_split_dates(parsed, created_at, source=source)
     return parsed
 
 

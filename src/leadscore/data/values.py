@@ -11,9 +11,13 @@ keeps scoring fast.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from leadscore.config import CriterionConfig
 
 # Cleaned text that means "no value" in any export.
 MISSING_TEXT = ("", "nan", "none", "null")
@@ -85,7 +89,9 @@ def clean_distinct(
         text = clean_text(raw.mask(_missing_tokens(raw, missing_values)), aliases=aliases)
         if len(memo) + len(new) > _MAX_CLEANED:
             memo.clear()
-        for i, value in zip(new, text.to_numpy(dtype=object, na_value=None), strict=True):
+        # pandas-stubs reject na_value=None, which is valid at runtime.
+        as_objects = text.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        for i, value in zip(new, as_objects, strict=True):
             cleaned[i] = value
             memo[(type(distinct[i]), distinct[i])] = value
     return codes, pd.Series(cleaned, dtype=object)
@@ -123,3 +129,25 @@ def id_text(values: pd.Series) -> pd.Series:
         return values
     out = values.astype("str")
     return out.mask(values.isna())
+
+
+def criterion_passes(values: pd.Series, rule: CriterionConfig) -> np.ndarray:
+    """Which values pass one criterion (a boolean array; missing never passes, text never meets min/max).
+
+    ``in``/``not_in`` compare text trimmed and case-folded, once per distinct value.
+    """
+    if rule.in_ is not None or rule.not_in is not None:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).map(lambda v: str(v).strip().casefold())
+        members = rule.in_ if rule.in_ is not None else rule.not_in or ()  # one of them is set (checked above)
+        listed = {str(v).strip().casefold() for v in members}
+        hit = text.isin(listed).to_numpy(dtype=bool)
+        # Missing never passes a criterion: a rep who recorded nothing has not qualified anything.
+        return np.append(hit if rule.in_ is not None else ~hit, False)[codes]
+    numbers = pd.to_numeric(values, errors="coerce")
+    ok = numbers.notna()
+    if rule.min is not None:
+        ok &= numbers >= rule.min
+    if rule.max is not None:
+        ok &= numbers <= rule.max
+    return ok.to_numpy(dtype=bool)

@@ -77,7 +77,10 @@ def quality_table(metrics: dict) -> Table:
     note = "Lower is better for log loss, Brier and ECE (10 equal-width bins)."
     if level:
         b = metrics["bootstrap"]
-        note += f" Brackets: {level:.0%} percentile bootstrap intervals ({b['n']} resamples of the test leads, seed {b['seed']})."
+        note += (
+            f" Brackets: {level:.0%} percentile bootstrap intervals "
+            f"({b['n']} resamples of the test leads, seed {b['seed']})."
+        )
     return Table(
         "Table 1. Quality on the test split",
         ["scorer", *(label for _, label in QUALITY_COLUMNS)],
@@ -104,7 +107,8 @@ def volume_table(metrics: dict) -> Table:
         if name == "conversion":
             bold.append(i)
     return Table(
-        f"Table 2. At BANT's volume: the {count(av['volume'])} test leads BANT qualifies ({count(av['bant_conversions'])} of them convert)",
+        f"Table 2. At BANT's volume: the {count(av['volume'])} test leads BANT qualifies "
+        f"({count(av['bant_conversions'])} of them convert)",
         [
             "scorer",
             "conversions in its top leads",
@@ -114,8 +118,9 @@ def volume_table(metrics: dict) -> Table:
             "fewer calls than BANT",
         ],
         rows,
-        "Each scorer works its best-scored leads, as many as BANT qualifies. Tied scores (rules) are worked in random order: "
-        'their conversions are expected values. "Fewer calls" is negative when a scorer needs more leads than BANT.',
+        "Each scorer works its best-scored leads, as many as BANT qualifies. Tied scores (rules) are worked in random "
+        'order: their conversions are expected values. "Fewer calls" is negative when a scorer needs more leads than '
+        "BANT.",
         tuple(bold),
     )
 
@@ -223,8 +228,8 @@ def crosstab_table(metrics: dict) -> Table:
             "who is right",
         ],
         rows,
-        'The model says "work it now" only for high fit + high intent; BANT says so for qualified leads. Where they disagree, '
-        'whoever said "work it" is right when the cell converts above the base rate, and wrong otherwise.',
+        'The model says "work it now" only for high fit + high intent; BANT says so for qualified leads. Where they '
+        'disagree, whoever said "work it" is right when the cell converts above the base rate, and wrong otherwise.',
     )
 
 
@@ -232,7 +237,8 @@ def capacity_table(metrics: dict) -> Table:
     plan = metrics["capacity_plan"]
     rows = [[scorer_label(name), count(v)] for name, v in plan["conversions"].items()]
     return Table(
-        f"Table 5. At the team's capacity: {plan['reps']} reps × {count(plan['leads_per_rep'])} leads = {count(plan['leads'])} leads worked",
+        f"Table 5. At the team's capacity: {plan['reps']} reps × {count(plan['leads_per_rep'])} leads = "
+        f"{count(plan['leads'])} leads worked",
         ["scorer", "expected conversions"],
         rows,
         ""
@@ -264,19 +270,22 @@ def headline(metrics: dict) -> list[str]:
         return f", {level:.0%} interval {signed(d['low'])} to {signed(d['high'])}" if d else ""
 
     lines = [
-        f"Test split: {count(data['test_leads'])} most recent closed leads, {count(data['test_conversions'])} conversions "
-        f"(base rate {pct(data['test_base_rate'])}).",
+        f"Test split: {count(data['test_leads'])} most recent closed leads, {count(data['test_conversions'])} "
+        f"conversions (base rate {pct(data['test_base_rate'])}).",
         f"Ranking: the conversion model's AUC is {num(t['conversion']['auc'])} against BANT's {num(t['bant']['auc'])}: "
         f"{signed(t['conversion']['auc'] - t['bant']['auc'])}{ci('conversion_minus_bant', 'auc')}.",
-        f"Same volume: BANT qualifies {count(cap['bant_volume'])} leads, of which {count(cap['bant_conversions'])} convert; the model's top "
-        f"{count(cap['bant_volume'])} convert {count(cap['model_conversions_at_bant_volume'])} ({times(cap['ratio'])} BANT's wins).",
-        f"Same wins, fewer calls: the model reaches BANT's {count(cap['bant_conversions'])} conversions after {count(conv['leads_to_match'])} "
-        f"leads: the same wins with {pct(conv['fewer_calls'], 0)} fewer calls.",
+        f"Same volume: BANT qualifies {count(cap['bant_volume'])} leads, of which {count(cap['bant_conversions'])} "
+        f"convert; the model's top {count(cap['bant_volume'])} convert "
+        f"{count(cap['model_conversions_at_bant_volume'])} ({times(cap['ratio'])} BANT's wins).",
+        f"Same wins, fewer calls: the model reaches BANT's {count(cap['bant_conversions'])} conversions after "
+        f"{count(conv['leads_to_match'])} leads: the same wins with {pct(conv['fewer_calls'], 0)} fewer calls.",
     ]
     if "lightgbm_all" in t:
         lines.append(
-            f"Splitting into fit and intent models: AUC {num(t['conversion']['auc'])} vs {num(t['lightgbm_all']['auc'])} for one LightGBM on all "
-            f"features ({signed(t['conversion']['auc'] - t['lightgbm_all']['auc'])}{ci('conversion_minus_lightgbm_all', 'auc')}); "
+            f"Splitting into fit and intent models: AUC {num(t['conversion']['auc'])} vs "
+            f"{num(t['lightgbm_all']['auc'])} for one LightGBM on all features "
+            f"({signed(t['conversion']['auc'] - t['lightgbm_all']['auc'])}"
+            f"{ci('conversion_minus_lightgbm_all', 'auc')}); "
             f"log loss {num(t['conversion']['log_loss'])} vs {num(t['lightgbm_all']['log_loss'])}."
         )
     if "oracle" in t:
@@ -288,13 +297,16 @@ def headline(metrics: dict) -> list[str]:
 
 
 NOTES = [
-    "Every number is measured on the test split: the most recent closed leads, never used to train, stop, calibrate or choose anything.",
-    "The all-features LightGBM and the logistic regression are trained on the train split only (early stopping on the early-stopping "
-    "split), and calibrated on the calibration split, exactly like the fit and intent models.",
-    "Rules (BANT and its variants, the points score) are read as probabilities through their levels' conversion rates on the "
-    "calibration split, so log loss, Brier and ECE judge them on the same footing; their AUC and PR-AUC come from the raw score.",
+    "Every number is measured on the test split: the most recent closed leads, never used to train, stop, calibrate or "
+    "choose anything.",
+    "The all-features LightGBM and the logistic regression are trained on the train split only (early stopping on the "
+    "early-stopping split), and calibrated on the calibration split, exactly like the fit and intent models.",
+    "Rules (BANT and its variants, the points score) are read as probabilities through their levels' conversion rates "
+    "on the calibration split, so log loss, Brier and ECE judge them on the same footing; their AUC and PR-AUC come "
+    "from the raw score.",
     "Random ranks by a seeded uniform draw; as a probability it predicts the calibration split's base rate.",
-    "The oracle is the synthetic data's true conversion probability: the best any model could do (absent on real data).",
+    "The oracle is the synthetic data's true conversion probability: the best any model could do (absent on real "
+    "data).",
 ]
 
 
@@ -334,8 +346,8 @@ def render_markdown(metrics: dict, *, figures: dict[str, str]) -> str:
 
 
 _CSS = """
-body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif; margin: 24px auto; max-width: 1280px;
-       color: #222; padding: 0 24px; line-height: 1.45; }
+body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif;
+       margin: 24px auto; max-width: 1280px; color: #222; padding: 0 24px; line-height: 1.45; }
 h1 { font-size: 26px; margin-bottom: 4px; } h2 { font-size: 20px; margin-top: 34px; border-bottom: 2px solid #1f4e9c; }
 h3 { font-size: 16px; margin: 26px 0 8px; }
 .headline { background: #eef3fb; border-left: 5px solid #1f4e9c; padding: 10px 18px; font-size: 15.5px; }
@@ -382,7 +394,8 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, '
+        'initial-scale=1">',
         "<title>leadscore benchmark: model vs BANT</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{e(title(metrics))}</h1>",
@@ -395,7 +408,8 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
         if name in figures:
             data = base64.b64encode(figures[name]).decode("ascii")
             parts.append(
-                f'<figure><figcaption>{e(caption)}</figcaption><img alt="{e(caption)}" src="data:image/png;base64,{data}"></figure>'
+                f'<figure><figcaption>{e(caption)}</figcaption><img alt="{e(caption)}" '
+                f'src="data:image/png;base64,{data}"></figure>'
             )
     parts.append('<h2>How to read this</h2><ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in NOTES) + "</ul>")
     parts.append("</body></html>")

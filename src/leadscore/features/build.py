@@ -30,6 +30,7 @@ table (history, open leads, tomorrow's export). Documented rules for messy input
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,7 @@ def _is_numeric_column(values: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return True
     present = values.dropna()
-    return len(present) > 0 and present.isin([True, False]).all()
+    return len(present) > 0 and bool(present.isin([True, False]).all())
 
 
 class LeadFeaturizer:
@@ -100,7 +101,12 @@ class LeadFeaturizer:
         Engineered feature names per group, in model column order.
     dropped_columns_ : list of str
         Columns dropped because they were entirely missing in training.
+    contract_ : dict
+        The input contract learned from the same training rows (``InputContract.to_dict()``); set by
+        the featurize stage, absent on a featurizer fitted without one.
     """
+
+    contract_: dict[str, Any]  # declared only: getattr(featurizer, "contract_", None) stays None until set
 
     def __init__(self, *, features: FeaturesConfig, missing_values: tuple[str, ...] = ()):
         self.features = features
@@ -126,22 +132,24 @@ class LeadFeaturizer:
 
     def _categorical(self, values: pd.Series, column: str) -> pd.Series:
         codes, cleaned = clean_distinct(values, aliases=self._aliases(column))
-        return pd.Series(
-            np.append(cleaned.to_numpy(dtype=object, na_value=None), None)[codes], index=values.index, dtype="string"
-        )
+        # pandas-stubs reject na_value=None and numpy's stubs a None scalar; both are valid at runtime.
+        as_objects = cleaned.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        with_missing = np.append(as_objects, None)  # type: ignore[call-overload]
+        return pd.Series(with_missing[codes], index=values.index, dtype="string")
 
-    def _encoded(self, values: pd.Series, column: str) -> pd.Categorical:
+    def _encoded(self, values: pd.Series, column: str) -> pd.Categorical[str]:
         """Category text -> the training categories, cleaned once per distinct value; unknown -> "other"."""
         codes, cleaned = clean_distinct(values, aliases=self._aliases(column))
         return self._encode_codes(codes, cleaned, column)
 
-    def _encode_codes(self, codes: np.ndarray, distinct: pd.Series, name: str) -> pd.Categorical:
+    def _encode_codes(self, codes: np.ndarray, distinct: pd.Series, name: str) -> pd.Categorical[str]:
         categories = self.categories_[name]
         index = pd.Index(categories)
-        at = index.get_indexer(distinct.astype(object).where(distinct.notna(), None))
+        # pandas-stubs want an Index target; any array-like works at runtime.
+        at = index.get_indexer(distinct.astype(object).where(distinct.notna(), None))  # type: ignore[arg-type]
         # Rare-in-training and never-seen categories share the pooled "other" level; missing stays missing.
-        at = np.where((at < 0) & distinct.notna().to_numpy(), index.get_loc(OTHER), at)
-        return pd.Categorical.from_codes(np.append(at, -1)[codes], categories=categories)
+        at = np.where((at < 0) & distinct.notna().to_numpy(), categories.index(OTHER), at)
+        return pd.Categorical.from_codes(np.append(at, -1)[codes], categories=index)
 
     def _engineer(self, frame: pd.DataFrame, source: str, *, encode: bool = False, checked: bool = False) -> dict:
         """Engineered features, keyed by feature name: text before category encoding, or (``encode``)

@@ -235,8 +235,8 @@ def normalise_titles(titles: pd.Series) -> pd.DataFrame:
     """
     # Exports repeat the same few thousand titles; classify each distinct title once, and remember
     # the answer across calls (batch scoring calls this once per chunk with mostly the same titles).
-    codes, distinct = pd.factorize(titles, use_na_sentinel=True)
-    distinct = np.asarray(distinct, dtype=object)
+    codes, uniques = pd.factorize(titles, use_na_sentinel=True)
+    distinct = np.asarray(uniques, dtype=object)
     known = [_CLASSIFIED.get(v) for v in distinct]
     new = [i for i, k in enumerate(known) if k is None]
     if new:
@@ -247,7 +247,9 @@ def normalise_titles(titles: pd.Series) -> pd.DataFrame:
         for i, s, d in zip(new, seniority_new, department_new, strict=True):
             known[i] = (s, d)
             _CLASSIFIED[distinct[i]] = (s, d)
-    seniority = np.array([k[0] for k in known] + ["unknown"], dtype=object)
-    department = np.array([k[1] for k in known] + ["unknown"], dtype=object)
+    pairs = [k for k in known if k is not None]
+    assert len(pairs) == len(known)  # every distinct title was classified above
+    seniority = np.array([s for s, _ in pairs] + ["unknown"], dtype=np.object_)
+    department = np.array([d for _, d in pairs] + ["unknown"], dtype=np.object_)
     # Sentinel code -1 (missing title) points at the appended "unknown".
     return pd.DataFrame({"seniority": seniority[codes], "department": department[codes]}, index=titles.index)

@@ -7,28 +7,8 @@ import pandas as pd
 
 from leadscore.config import BantConfig, CriterionConfig
 from leadscore.data.validation import require_columns
+from leadscore.data.values import criterion_passes  # in the data layer: the input contract counts passes too
 from leadscore.errors import DataValidationError
-
-
-def criterion_passes(values: pd.Series, rule: CriterionConfig) -> np.ndarray:
-    """Which values pass one criterion (a boolean array; missing never passes, text never meets min/max).
-
-    ``in``/``not_in`` compare text trimmed and case-folded, once per distinct value.
-    """
-    if rule.in_ is not None or rule.not_in is not None:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).map(lambda v: str(v).strip().casefold())
-        listed = {str(v).strip().casefold() for v in (rule.in_ if rule.in_ is not None else rule.not_in)}
-        hit = text.isin(listed).to_numpy(dtype=bool)
-        # Missing never passes a criterion: a rep who recorded nothing has not qualified anything.
-        return np.append(hit if rule.in_ is not None else ~hit, False)[codes]
-    numbers = pd.to_numeric(values, errors="coerce")
-    ok = numbers.notna()
-    if rule.min is not None:
-        ok &= numbers >= rule.min
-    if rule.max is not None:
-        ok &= numbers <= rule.max
-    return ok.to_numpy(dtype=bool)
 
 
 def _passes(values: pd.Series, rule: CriterionConfig, name: str, source: str) -> pd.Series:

@@ -29,10 +29,10 @@ def run(
     """Calibrate both models and fit the conversion model on the calibration split."""
     import numpy as np
 
+    from leadscore.data.contract import InputContract
     from leadscore.data.outcomes import CALIBRATION
     from leadscore.io import read_table
     from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
-    from leadscore.data.contract import InputContract
     from leadscore.models.persistence import load_booster, load_featurizer, save_scorer
     from leadscore.models.scorer import LeadScorer
     from leadscore.pipeline.tables import feature_matrix, rows_in

@@ -9,7 +9,6 @@ Every other predict-stage column is kept, followed by ``model_name``, ``model_ve
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from rich.text import Text
 
 from leadscore.data.contract import ContractCheck, contract_of
 from leadscore.errors import LeadscoreError
+from leadscore.io import sha256_file
 from leadscore.models.scorer import SCORE_COLUMNS, LeadScorer
 from leadscore.scoring.checks import score_checked
 
@@ -76,18 +76,15 @@ def load_model(model: str, *, trust_pickle: bool = False) -> LoadedModel:
     display_path = path.with_name(DISPLAY_FILE)
     if display_path.is_file():
         scorer = scorer.with_display(load_display(display_path))
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return LoadedModel(scorer, path.stem, f"sha256:{digest.hexdigest()[:12]}")
+    return LoadedModel(scorer, path.stem, f"sha256:{sha256_file(path)[:12]}")
 
 
 def check_explain_supported(scorer) -> None:
     """Raise unless ``scorer.predict`` takes ``explain=`` (reason columns)."""
     if "explain" not in inspect.signature(scorer.predict).parameters:
         raise LeadscoreError(
-            "--explain: explanations need leadscore with explain support (this scorer's predict() has no explain option)"
+            "--explain: explanations need leadscore with explain support "
+            "(this scorer's predict() has no explain option)"
         )
 
 

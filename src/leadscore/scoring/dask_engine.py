@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -105,7 +106,7 @@ def score_with_dask(
         leads = dd.read_parquet(str(input_path), columns=columns)
     except (OSError, ValueError, KeyError) as err:
         raise DataValidationError(f"{input_path}: could not read the columns the model needs ({err})") from None
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "model": model,
         "scored_at": scored_at,
         "explain": explain,

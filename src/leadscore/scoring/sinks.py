@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -215,51 +216,57 @@ class SqlTableSink:
         missing = [c for c in frame.columns if c not in table.c]
         if missing:
             raise DataValidationError(
-                f"{self.description}: the existing table lacks column(s) {', '.join(missing)} (use --mode replace to recreate it)"
+                f"{self.description}: the existing table lacks column(s) {', '.join(missing)} "
+                "(use --mode replace to recreate it)"
             )
         if self.mode == "upsert" and not self._id_is_unique(table):
             raise DataValidationError(
-                f"{self.description}: --mode upsert needs a primary key or unique constraint on {self.id_column} (use --mode replace once to create the table with one)"
+                f"{self.description}: --mode upsert needs a primary key or unique constraint on {self.id_column} "
+                "(use --mode replace once to create the table with one)"
             )
 
     def _id_is_unique(self, table: sa.Table) -> bool:
         inspector = sa.inspect(self._conn)
-        keys = [inspector.get_pk_constraint(table.name).get("constrained_columns") or []]
+        # Reflected unique constraints/indexes may list None for expression columns, hence str | None.
+        primary_key = inspector.get_pk_constraint(table.name).get("constrained_columns") or []
+        keys: list[Sequence[str | None]] = [primary_key]
         keys += [u["column_names"] for u in inspector.get_unique_constraints(table.name)]
         keys += [i["column_names"] for i in inspector.get_indexes(table.name) if i.get("unique")]
         return [self.id_column] in [list(k) for k in keys]
 
-    def _prepare(self, frame: pd.DataFrame) -> None:
+    def _prepare(self, frame: pd.DataFrame) -> sa.Table:
         if self.mode == "replace":
             self._staging = f"_leadscore_tmp_{uuid.uuid4().hex[:8]}"
             self._target = self._new_table(self._staging, frame, keyed=True)
-            return
-        existing = self._existing()
-        if existing is None:
-            self._target = self._new_table(self.table, frame, keyed=self.mode == "upsert")
         else:
-            self._check_compatible(existing, frame)
-            self._target = existing
+            existing = self._existing()
+            if existing is None:
+                self._target = self._new_table(self.table, frame, keyed=self.mode == "upsert")
+            else:
+                self._check_compatible(existing, frame)
+                self._target = existing
+        return self._target
 
     def write(self, frame: pd.DataFrame) -> None:
         try:
-            if self._target is None:
-                self._prepare(frame)
+            target = self._target if self._target is not None else self._prepare(frame)
             if frame.empty:
                 return
+            statement: sa.Executable
             if self.mode == "upsert":
                 dialect_insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
-                statement = dialect_insert(self._target)
-                statement = statement.on_conflict_do_update(
+                upsert = dialect_insert(target)
+                statement = upsert.on_conflict_do_update(
                     index_elements=[self.id_column],
-                    set_={c: statement.excluded[c] for c in frame.columns if c != self.id_column},
+                    set_={c: upsert.excluded[c] for c in frame.columns if c != self.id_column},
                 )
             else:
-                statement = self._target.insert()
+                statement = target.insert()
             self._conn.execute(statement, _records(frame))
         except sa.exc.IntegrityError as err:
             raise DataValidationError(
-                f"{self.description}: {self.id_column} must be unique per lead ({str(err.orig).strip().splitlines()[0]})"
+                f"{self.description}: {self.id_column} must be unique per lead "
+                f"({str(err.orig).strip().splitlines()[0]})"
             ) from None
         except sa.exc.DBAPIError as err:
             raise LeadscoreError(
@@ -274,7 +281,8 @@ class SqlTableSink:
         if self._engine.dialect.name == "postgresql":
             # PostgreSQL names the key's index after the constraint; rename it so the next replace can reuse names.
             self._conn.exec_driver_sql(
-                f"ALTER TABLE {quote(self.table)} RENAME CONSTRAINT {quote('pk_' + self._staging)} TO {quote('pk_' + self.table)}"
+                f"ALTER TABLE {quote(self.table)} "
+                f"RENAME CONSTRAINT {quote('pk_' + self._staging)} TO {quote('pk_' + self.table)}"
             )
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -314,7 +322,8 @@ def check_output_is_not_input(
             and same_database(input, output)
         ):
             raise OutputError(
-                f"{describe(output)} (table {output_table}): --output-table is the --table being read; give another table"
+                f"{describe(output)} (table {output_table}): "
+                "--output-table is the --table being read; give another table"
             )
         return
     source, target = Path(input).resolve(), Path(output).resolve()

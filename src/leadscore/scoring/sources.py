@@ -132,9 +132,9 @@ class SqlSource:
         what = f"table {self.table}" if self.table else "query"
         return f"{describe(self.url)} ({what})"
 
-    def _reflect(self) -> sa.Table:
+    def _reflect(self, table: str) -> sa.Table:
         try:
-            return sa.Table(self.table, sa.MetaData(), autoload_with=self._engine)
+            return sa.Table(table, sa.MetaData(), autoload_with=self._engine)
         except sa.exc.NoSuchTableError:
             raise DataValidationError(f"{self.description}: no such table") from None
         except sa.exc.OperationalError as err:
@@ -143,16 +143,18 @@ class SqlSource:
     def count(self) -> int | None:
         if self.table is None:
             return None  # counting an arbitrary query could cost as much as running it
-        table = self._reflect()
+        table = self._reflect(self.table)
         with self._engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
     def iter_chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+        statement: sa.Executable
         if self.table is not None:
-            table = self._reflect()
+            table = self._reflect(self.table)
             _require([c.name for c in table.columns], columns, source=self.description)
             statement = sa.select(*(table.c[c] for c in columns))
         else:
+            assert self.query is not None  # __post_init__: exactly one of table and query
             statement = sa.text(self.query)
         try:
             with self._engine.connect() as conn:
