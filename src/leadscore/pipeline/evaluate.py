@@ -57,6 +57,7 @@ def run(
     from pathlib import Path
 
     from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, effective_split
+    from leadscore.data.values import id_text
     from leadscore.errors import DataValidationError
     from leadscore.evaluation import figures, report
     from leadscore.evaluation.baselines import random_scores
@@ -76,12 +77,15 @@ def run(
     points = params.bant.point_weights
     calibration = _scored_split(model, leads, table, CALIBRATION, source=raw, points=points)
     test = _scored_split(model, leads, table, TEST, source=raw, points=points)
+    # Scored ids are text (the scorer's output contract); the feature tables keep the export's dtype.
     baselines = read_table(baseline_scores)
+    baselines[id_col] = id_text(baselines[id_col])
     test = test.merge(baselines, on=id_col, how="left", validate="one_to_one")
     if test[["lightgbm_all_probability", "logistic_probability"]].isna().any().any():
         raise DataValidationError(f"{baseline_scores}: no baseline scores for some test leads (rerun baselines)")
     test["random_score"] = random_scores(len(test), seed=params.evaluate.random_seed)
     oracle = read_table(truth)
+    oracle[id_col] = id_text(oracle[id_col])
     if len(oracle):
         test = test.merge(oracle[[id_col, "true_p"]], on=id_col, how="left", validate="one_to_one")
         if test["true_p"].isna().any():
