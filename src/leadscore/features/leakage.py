@@ -69,11 +69,14 @@ def single_column_auc(values: pd.Series, y: np.ndarray, *, seed: int = 0) -> flo
     return numeric_auc(values, y) if numeric else categorical_auc(values, y, seed=seed)
 
 
-def audit_columns(frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: int = 0) -> pd.DataFrame:
+def audit_columns(
+    frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: int = 0, categorical: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Single-column AUC of every column of ``frame`` against 0/1 outcomes ``y`` (train split only).
 
     Returns a frame ``[column, kind, auc, suspected_leak]`` sorted by AUC, highest first.
-    ``suspected_leak`` is ``auc > threshold``.
+    ``suspected_leak`` is ``auc > threshold``. Columns in ``categorical`` are measured as categories
+    whatever their dtype (as the featurizer treats them).
     """
     y_arr = np.asarray(y, dtype=int)
     if len(np.unique(y_arr)) < 2:
@@ -81,6 +84,8 @@ def audit_columns(frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: 
     rows = []
     for column in frame.columns:
         values = frame[column]
+        if column in categorical:
+            values = values.astype(object)
         numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
         auc = single_column_auc(values, y_arr, seed=seed)
         rows.append(
@@ -118,16 +123,23 @@ def feature_audit(
     frame = raw.loc[train_rows, present]
     if missing_values:
         frame = frame.replace(list(missing_values), np.nan)
-    table = audit_columns(frame, labels[train_rows], threshold=f.leak_auc_threshold, seed=seed)
+    table = audit_columns(
+        frame, labels[train_rows], threshold=f.leak_auc_threshold, seed=seed, categorical=f.categorical
+    )
     group = {**dict.fromkeys(f.fit, "fit"), **dict.fromkeys(f.intent, "intent")}
     table["group"] = table["column"].map(group).fillna("-")
     table["status"] = np.where(table["column"].isin(f.exclude), "excluded", "used")
-    leaks = table[table["suspected_leak"] & (table["status"] == "used")]["column"].tolist()
+    used = table["status"] == "used"
+    leaks = table[table["suspected_leak"] & used]["column"].tolist()
+    strong = table[(table["auc"] >= f.strong_leak_auc) & used]["column"].tolist()
     return {
         "train_leads": int(np.asarray(train_rows).sum()),
         "threshold": f.leak_auc_threshold,
+        "strong_leak_auc": f.strong_leak_auc,
         "on_suspected_leak": f.on_suspected_leak,
         "suspected_leaks": leaks,
+        "strong_leaks": strong,
+        "allow_strong": [c for c in f.allow_strong if c in strong],
         "columns": table[["column", "group", "kind", "auc", "suspected_leak", "status"]].to_dict(orient="records"),
     }
 
@@ -139,14 +151,31 @@ class LeakDecision:
     features: FeaturesConfig
     message: str | None
     stop: bool
+    dropped: tuple[str, ...] = ()
 
 
 def apply_leak_policy(audit: dict, features: FeaturesConfig, *, source: str) -> LeakDecision:
-    """``features.on_suspected_leak`` applied to an audit: warn keeps, drop excludes, fail stops."""
+    """``features.on_suspected_leak`` applied to an audit: warn keeps, drop excludes, fail stops.
+
+    A used column whose AUC alone reaches ``features.strong_leak_auc`` (0.98) stops the run under
+    ``warn`` too, with one line naming it, unless it is listed in ``features.allow_strong``.
+    """
     leaks = audit["suspected_leaks"]
     if not leaks:
         return LeakDecision(features=features, message=None, stop=False)
     auc = {a["column"]: a["auc"] for a in audit["columns"]}
+    strong = [c for c in audit.get("strong_leaks", []) if c not in features.allow_strong]
+    if strong and features.on_suspected_leak == "warn":
+        named = ", ".join(f"{c!r} (AUC {auc[c]:.3f})" for c in strong)
+        return LeakDecision(
+            features=features,
+            message=(
+                f"{source}: {named} alone separate(s) won from lost on the train split (AUC >= "
+                f"{features.strong_leak_auc}): almost surely written after the outcome; list it in features.exclude, "
+                "or in features.allow_strong if it truly is known before the outcome"
+            ),
+            stop=True,
+        )
     listed = ", ".join(f"{c!r} (AUC {auc[c]:.3f})" for c in leaks)
     message = (
         f"{source}: suspected leak(s): {listed} predict the outcome almost alone on the train split "
@@ -162,5 +191,62 @@ def apply_leak_policy(audit: dict, features: FeaturesConfig, *, source: str) -> 
                 message=message + "; dropping them would leave the fit or intent model without features",
                 stop=True,
             )
-        return LeakDecision(features=kept, message=message + "; dropped (features.on_suspected_leak: drop)", stop=False)
+        return LeakDecision(
+            features=kept,
+            message=message + "; dropped (features.on_suspected_leak: drop)",
+            stop=False,
+            dropped=tuple(leaks),
+        )
     return LeakDecision(features=features, message=message, stop=False)
+
+
+def leakage_summary(audit: dict) -> dict:
+    """What the benchmark page, the run summary and MLflow say about leaks (metrics.json ``leakage``).
+
+    ``kept``: suspected leaks the models were trained with (each with its AUC, group, and whether it
+    is a strong one let through by ``features.allow_strong``): these get the red banner. ``dropped``:
+    suspected leaks excluded by ``on_suspected_leak: drop``. ``columns``: the whole audit table.
+    """
+    rows = {a["column"]: a for a in audit.get("columns", [])}
+    dropped = list(audit.get("dropped_leaks", []))
+    allowed = set(audit.get("allow_strong", []))
+
+    def entry(column: str) -> dict:
+        row = rows.get(column, {})
+        return {"column": column, "auc": row.get("auc"), "group": row.get("group"), "allowed_strong": column in allowed}
+
+    return {
+        "threshold": audit.get("threshold"),
+        "strong_leak_auc": audit.get("strong_leak_auc"),
+        "policy": audit.get("on_suspected_leak"),
+        "kept": [entry(c) for c in audit.get("suspected_leaks", []) if c not in dropped],
+        "dropped": [entry(c) for c in dropped],
+        "columns": list(audit.get("columns", [])),
+    }
+
+
+def leak_banner(leakage: dict | None) -> str | None:
+    """One sentence for the red banner, or None when no suspected leak is in the models."""
+    kept = (leakage or {}).get("kept") or []
+    if not kept:
+        return None
+    named = ", ".join(
+        f"{k['column']} (AUC {k['auc']:.3f} alone{', allowed by features.allow_strong' if k['allowed_strong'] else ''})"
+        for k in kept
+    )
+    return (
+        f"Suspected leak: {named} predicts the outcome almost alone on the train split and is used by the models. "
+        "If it is written after the outcome, every number below is too good: list it in features.exclude and rerun."
+    )
+
+
+# A column is uninformative when, alone, it barely separates won from lost on the train split ...
+UNINFORMATIVE_AUC = 0.52
+
+
+def uninformative_columns(audit: dict, importance: dict[str, float], *, min_effect: float) -> list[str]:
+    """Columns never shown as reasons: alone AUC < :data:`UNINFORMATIVE_AUC` on the train split (the
+    audit) AND mean |SHAP| (global importance, log-odds) below ``min_effect`` in the model. Both must
+    hold: a column weak alone can still matter in interaction, and then its reasons are real."""
+    auc = {a["column"]: a["auc"] for a in audit.get("columns", []) if a.get("status") == "used"}
+    return sorted(c for c, a in auc.items() if a < UNINFORMATIVE_AUC and importance.get(c, 0.0) < min_effect)

@@ -23,7 +23,7 @@ def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_o
     from leadscore.data.guards import check_minimum_data
     from leadscore.data.outcomes import TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
     from leadscore.errors import DataValidationError
-    from leadscore.features.build import LeadFeaturizer
+    from leadscore.features.build import LeadFeaturizer, check_monotone
     from leadscore.features.leakage import apply_leak_policy, feature_audit
     from leadscore.io import write_json, write_table
     from leadscore.models.persistence import save_featurizer
@@ -47,6 +47,7 @@ def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_o
     )
     audit = {"data": data_check, "split_method": split_description, "split": TRAIN, **audit}
     decision = apply_leak_policy(audit, params.features, source=raw)
+    audit["dropped_leaks"] = list(decision.dropped)
     if decision.stop:
         write_json(audit, audit_out)  # the report says which columns stopped the run
         raise DataValidationError(str(decision.message))
@@ -55,6 +56,8 @@ def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_o
     training = splits.isin(TRAINING_SPLITS)
     featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
     featurizer.fit(leads[training], source=raw)
+    for group in ("fit", "intent"):  # before LightGBM, which aborts the process on these
+        check_monotone(featurizer, group=group, increasing=getattr(params.train, group).monotone_increasing, source=raw)
     X_fit, X_intent = featurizer.transform(leads, source=raw)
     meta = pd.DataFrame({params.columns.id: leads[params.columns.id], "split": splits, "label": labels})
     write_table(pd.concat([meta, X_fit], axis=1), fit_out)
