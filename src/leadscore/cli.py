@@ -84,7 +84,7 @@ def explain_lead(
         raise LeadscoreError(f"lead {lead_id!r} not found in {raw} (column {model.id_column!r})")
     row = row.head(1)
     scored = model.predict(row, source=str(raw), explain=True).iloc[0]
-    passed = bant_criteria(row, model.bant, source=str(raw)).iloc[0]
+    passed = bant_criteria(row, model.bant, source=str(raw), missing_values=model.featurizer.missing_values).iloc[0]
     values = {name: row[rule.column].iloc[0] for name, rule in model.bant.criteria.items()}
     panel = explanation_panel(
         lead_id,

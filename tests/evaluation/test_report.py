@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leadscore.evaluation.benchmark import scorer_label
-from leadscore.evaluation.report import QUADRANT_LABELS, who_is_right
+from leadscore.evaluation.report import QUADRANT_LABELS, scorer_label, who_is_right
 
 
 def _numbers(cell: str) -> list[float]:
@@ -81,7 +80,7 @@ def test_table1_equals_metrics_json(page):
     by_label = {r[0]: r for r in rows}
     assert len(rows) == len(m["test"])
     for name, values in m["test"].items():
-        row = by_label[scorer_label(name)]
+        row = by_label[scorer_label(name, m)]
         for j, key in enumerate(("auc", "pr_auc", "log_loss", "brier", "ece"), start=1):
             point, low, high = _numbers(row[j])
             ci = m["bootstrap"]["intervals"][name][key]
@@ -96,14 +95,14 @@ def test_volume_tables_equal_metrics_json(page):
     m, tables = page["metrics"], _md_tables(page["md"])
     rows = {r[0]: r for r in _table(tables, "Table 2.")}
     for name, r in m["at_bant_volume"]["scorers"].items():
-        row = [_numbers(c) for c in rows[scorer_label(name)][1:]]
+        row = [_numbers(c) for c in rows[scorer_label(name, m)][1:]]
         assert _close(row[0][0], r["conversions"], 0)
         assert _close(row[1][0], r["precision"], 3) and _close(row[2][0], r["recall"], 3)
         if r["leads_to_match"] is not None:
             assert row[3][0] == r["leads_to_match"] and _close(row[4][0], r["fewer_calls"], 3)
     rules = {r[0]: r for r in _table(tables, "Table 2b")}
     for name, r in m["rule_operating_points"].items():
-        row = [_numbers(c) for c in rules[scorer_label(name)][1:]]
+        row = [_numbers(c) for c in rules[scorer_label(name, m)][1:]]
         assert (
             row[0][0] == r["volume"]
             and _close(row[1][0], r["conversions"], 0)
@@ -111,7 +110,7 @@ def test_volume_tables_equal_metrics_json(page):
         )
     capacity = {r[0]: r for r in _table(tables, "Table 5")}
     for name, conversions in m["capacity_plan"]["conversions"].items():
-        assert _close(_numbers(capacity[scorer_label(name)][1])[0], conversions, 0)
+        assert _close(_numbers(capacity[scorer_label(name, m)][1])[0], conversions, 0)
 
 
 def test_lift_and_crosstab_equal_metrics_json(page):

@@ -25,13 +25,25 @@ def run(
     intent_model: str,
     featurizer: str,
     scorer_out: str,
+    audit: str | None = None,
 ) -> None:
-    """Calibrate both models and fit the conversion model on the calibration split."""
+    """Calibrate both models and fit the conversion model on the calibration split.
+
+    ``audit`` (featurize's leak audit) decides, with each column's mean |SHAP| on the calibration
+    split, which columns are never shown as reasons (:func:`~leadscore.features.leakage.uninformative_columns`);
+    the list and ``explain.min_effect`` travel in the scorer's ``extras["explain"]``.
+    An axis without columns gets threshold 0: every lead counts as high on it (it holds no one back).
+    """
+    import json
+    from pathlib import Path
+
     import numpy as np
 
     from leadscore.data.outcomes import CALIBRATION
+    from leadscore.features.leakage import uninformative_columns
     from leadscore.io import read_table
     from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
+    from leadscore.models.explain import feature_sources, mean_abs_effects
     from leadscore.models.persistence import load_booster, load_featurizer, save_scorer
     from leadscore.models.scorer import LeadScorer
     from leadscore.pipeline.tables import feature_matrix, rows_in
@@ -47,20 +59,41 @@ def run(
     p_fit = fit_cal.predict_proba(X_fit)[:, 1]
     p_intent = intent_cal.predict_proba(X_intent)[:, 1]
     conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
+    fitted = load_featurizer(featurizer)
+    thresholds = {
+        "fit": score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
+        "intent": score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
+    }
+    for group in fitted.empty_groups:
+        thresholds[group] = 0.0
+    sources = feature_sources(fitted)
+    importance = {
+        **mean_abs_effects(fit_cal, X_fit, sources).to_dict(),
+        **mean_abs_effects(intent_cal, X_intent, sources).to_dict(),
+    }
+    audit_report = json.loads(Path(audit).read_text()) if audit else {}
+    min_effect = params.explain.min_effect
+    explain_extras = {
+        "min_effect": min_effect,
+        "uninformative": uninformative_columns(audit_report, importance, min_effect=min_effect),
+    }
     scorer = LeadScorer(
         id_column=id_col,
-        featurizer=load_featurizer(featurizer),
+        featurizer=fitted,
         fit_model=fit_cal,
         intent_model=intent_cal,
         conversion_model=conversion,
-        fit_threshold=score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
-        intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
+        fit_threshold=thresholds["fit"],
+        intent_threshold=thresholds["intent"],
         bant=params.bant,
         explain_top_k=params.explain.top_k,
+        extras={"explain": explain_extras},
     )
     # One JSON file; display text (labels, actions) is not part of the model: predict attaches it.
     save_scorer(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
+    if explain_extras["uninformative"]:
+        log.info("never shown as reasons (uninformative): %s", ", ".join(explain_extras["uninformative"]))
 
 
 @friendly
@@ -71,6 +104,7 @@ def command(
     intent_model: Annotated[str, typer.Option()],
     featurizer: Annotated[str, typer.Option()],
     scorer_out: Annotated[str, typer.Option(help="composite lead scorer to write")],
+    audit: Annotated[str | None, typer.Option(help="featurize's leak audit (uninformative columns)")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Calibrate both models, fit the conversion model and set quadrant thresholds."""
@@ -83,6 +117,7 @@ def command(
             intent_model=intent_model,
             featurizer=featurizer,
             scorer_out=scorer_out,
+            audit=audit,
         )
 
 
