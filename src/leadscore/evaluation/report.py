@@ -113,7 +113,8 @@ def leakage_table(metrics: dict) -> Table | None:
         rows.append([c["column"], c["group"], c["kind"], num(c["auc"]), verdict])
     return Table(
         "Table 6. Leak audit: each column's AUC alone on the train split "
-        f"(suspected leak above {num(leakage['threshold'], 2)}; the run stops at {num(leakage['strong_leak_auc'], 2)} unless features.allow_strong lists it)",
+        f"(suspected leak above {num(leakage['threshold'], 2)}; the run stops at "
+        f"{num(leakage['strong_leak_auc'], 2)} unless features.allow_strong lists it)",
         ["column", "group", "kind", "AUC alone", "verdict"],
         rows,
         "A column that alone separates won from lost is usually written after the outcome (a status note, a call's "
