@@ -162,6 +162,13 @@ def written_by_profile(text: str) -> str | None:
     return text[len(_HEADER) : text.index("\n")].strip()
 
 
+def load_profile(name: str, *, root: Path) -> Params:
+    """A profile's parameters (base.yaml overlaid with it), validated; its data is not checked."""
+    source = profile_path(name, root=root)
+    text = merged_text(source, root=root, name=source.stem)
+    return params_from_dict(yaml.safe_load(text) or {}, source=f"{source} (over {PROFILES_DIR}/{BASE}.yaml)")
+
+
 # -- what DVC needs ---------------------------------------------------------------------------------
 def dvc_param_keys(dvc_yaml: Path) -> set[str]:
     """Every params key a stage of ``dvc_yaml`` lists (DVC refuses to run when one is missing)."""
