@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from html.parser import HTMLParser
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from leadscore.evaluation.report import QUADRANT_LABELS, scorer_label, who_is_right
+from leadscore.config import ColumnsConfig, SplitConfig
+from leadscore.data.outcomes import split_words
+from leadscore.evaluation.report import QUADRANT_LABELS, render_html, render_markdown, scorer_label, who_is_right
 
 
 def _numbers(cell: str) -> list[float]:
@@ -189,3 +192,82 @@ def test_html_tables_show_the_same_cells_as_the_markdown(page):
 )
 def test_who_is_right(quadrant, qualified, rate, expected):
     assert who_is_right(quadrant, qualified, rate, base_rate=0.15) == expected
+
+
+# -- issue 12: words follow the data; leaks are carried to the top of the page ------------------------
+def _with_leak(metrics: dict, *, allowed: bool = True) -> dict:
+    m = copy.deepcopy(metrics)
+    m["leakage"] = {
+        "threshold": 0.85,
+        "strong_leak_auc": 0.98,
+        "policy": "warn",
+        "kept": [{"column": "rep_note", "auc": 1.0, "group": "intent", "allowed_strong": allowed}],
+        "dropped": [],
+        "columns": [
+            {
+                "column": "rep_note",
+                "group": "intent",
+                "kind": "categorical",
+                "auc": 1.0,
+                "suspected_leak": True,
+                "status": "used",
+            },
+            {
+                "column": "country",
+                "group": "fit",
+                "kind": "categorical",
+                "auc": 0.56,
+                "suspected_leak": False,
+                "status": "used",
+            },
+        ],
+    }
+    return m
+
+
+def test_a_kept_leak_puts_a_red_banner_first_and_the_audit_table_on_the_page(page):
+    m = _with_leak(page["metrics"])
+    html = render_html(m, figures={})
+    body = html[html.index("<body>") + len("<body>") :].lstrip()
+    assert body.startswith('<div class="leak-banner"') and "rep_note (AUC 1.000 alone" in body.split("</div>")[0]
+    assert html.index("leak-banner") < html.index("<h1>")
+    md = render_markdown(m, figures={})
+    assert md.splitlines()[2].startswith("> **WARNING: Suspected leak: rep_note")
+    audit = _table(_md_tables(md), "Table 6")
+    assert audit[0] == ["rep_note", "intent", "categorical", "1.000", "suspected leak, used"]
+    assert audit[1][-1] == "ok"
+
+
+def test_no_banner_without_a_kept_leak(page):
+    m = copy.deepcopy(page["metrics"])
+    assert "leakage" in m and m["leakage"]["kept"] == []  # evaluate read the real audit
+    assert '<div class="leak-banner"' not in render_html(m, figures={})
+    assert "WARNING" not in render_markdown(m, figures={})
+    assert "Table 6. Leak audit" in render_markdown(m, figures={})
+
+
+def test_split_words_follow_the_split_used(page):
+    m = copy.deepcopy(page["metrics"])
+    assert "most recent closed leads" in render_markdown(m, figures={})  # the default time split
+    m["split"]["test_leads"] = split_words(SplitConfig(method="stratified"), ColumnsConfig())["test_leads"]
+    md = render_markdown(m, figures={})
+    assert "most recent" not in md and "drawn at random (stratified by outcome" in md
+
+
+def test_bant_range_counts_the_real_criteria_and_the_ceiling_needs_an_oracle(page):
+    m = copy.deepcopy(page["metrics"])
+    assert "BANT criteria met (0-4)" in render_markdown(m, figures={})
+    m["bant_rule"]["n_criteria"] = 3
+    del m["test"]["oracle"]
+    for name in ("intervals",):
+        m["bootstrap"][name].pop("oracle", None)
+    md, html = render_markdown(m, figures={}), render_html(m, figures={})
+    assert "BANT criteria met (0-3)" in md and "(0-4)" not in md
+    for text in (md, html):
+        assert "ceiling" not in text.lower() and "The oracle is" not in text
+
+
+def test_a_missing_axis_is_said_on_the_page(page):
+    m = copy.deepcopy(page["metrics"])
+    m["missing_axes"] = ["intent"]
+    assert "No intent axis: features.intent has no columns" in render_markdown(m, figures={})
