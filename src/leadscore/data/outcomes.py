@@ -163,10 +163,10 @@ def assign_splits(
 
 def _group_keys(values: pd.Series) -> np.ndarray:
     # Missing group: each such row is a group of its own (keyed by position, never equal to a value).
-    keys = values.astype(object).to_numpy().copy()
+    keys = np.array([repr(v) for v in values.astype(object)], dtype=object)
     missing = pd.isna(values).to_numpy()
-    keys[missing] = [("\x00row", i) for i in np.flatnonzero(missing)]
-    return pd.factorize(pd.Series(keys, dtype=object).map(repr))[0]
+    keys[missing] = [f"\x00row{i}" for i in np.flatnonzero(missing)]
+    return pd.factorize(keys)[0]
 
 
 def _groups_together(raw: pd.DataFrame, ordered: np.ndarray, group: str, source: str) -> np.ndarray:
