@@ -87,7 +87,8 @@ def test_bank_marketing_excludes_duration():
 def test_unknown_profile_lists_the_available_ones():
     with pytest.raises(
         ConfigError,
-        match=r"profile 'hubspot' not found .* available profiles: \['bank_marketing', 'synthetic', 'synthetic_drift', 'x_education'\]",
+        match=r"profile 'hubspot' not found .* available profiles: "
+        r"\['bank_marketing', 'synthetic', 'synthetic_drift', 'x_education'\]",
     ):
         profile_path("hubspot", root=REPO_ROOT)
 

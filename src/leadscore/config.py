@@ -306,7 +306,8 @@ class ExplainConfig(_Frozen):
 
     top_k: int = Field(3, ge=1, le=10)
     # A reason is shown only when its effect (log-odds) is at least this big; columns the leak audit
-    # found uninformative (alone AUC < 0.52 on train, mean |effect| < min_effect) are never reasons.
+    # found uninformative (alone AUC < 0.52 on train, and mean |effect| below min_effect or a fifth of
+    # the model's strongest column: leadscore.features.leakage.uninformative_columns) are never reasons.
     min_effect: float = Field(0.05, ge=0)
     labels: dict[str, str] = {}
 

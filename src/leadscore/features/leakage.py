@@ -17,6 +17,7 @@ matter):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,11 +243,24 @@ def leak_banner(leakage: dict | None) -> str | None:
 
 # A column is uninformative when, alone, it barely separates won from lost on the train split ...
 UNINFORMATIVE_AUC = 0.52
+# ... and the model leans on it little: mean |SHAP| below explain.min_effect or below this share of the
+# strongest column of its model (a model fits some noise: "Time zone" at 0.1 log-odds beside a 0.7 column).
+UNINFORMATIVE_SHARE = 0.2
 
 
-def uninformative_columns(audit: dict, importance: dict[str, float], *, min_effect: float) -> list[str]:
-    """Columns never shown as reasons: alone AUC < :data:`UNINFORMATIVE_AUC` on the train split (the
-    audit) AND mean |SHAP| (global importance, log-odds) below ``min_effect`` in the model. Both must
-    hold: a column weak alone can still matter in interaction, and then its reasons are real."""
+def uninformative_columns(
+    audit: dict, importance: Mapping[str, Mapping[str, float]], *, min_effect: float
+) -> list[str]:
+    """Columns never shown as reasons, from the leak audit and each model's global importance.
+
+    A used column is uninformative when both hold: its AUC alone on the train split (the audit) is
+    below :data:`UNINFORMATIVE_AUC`, and its mean |SHAP| (log-odds, ``importance[group][column]``) is
+    below ``max(min_effect, UNINFORMATIVE_SHARE * the largest mean |SHAP| of its group)``. Both must
+    hold: a column weak alone can matter in interaction, and then its reasons are real.
+    """
     auc = {a["column"]: a["auc"] for a in audit.get("columns", []) if a.get("status") == "used"}
-    return sorted(c for c, a in auc.items() if a < UNINFORMATIVE_AUC and importance.get(c, 0.0) < min_effect)
+    out = []
+    for effects in importance.values():
+        cut = max(min_effect, UNINFORMATIVE_SHARE * max(effects.values(), default=0.0))
+        out += [c for c, value in effects.items() if c in auc and auc[c] < UNINFORMATIVE_AUC and value < cut]
+    return sorted(out)

@@ -68,8 +68,8 @@ def run(
         thresholds[group] = 0.0
     sources = feature_sources(fitted)
     importance = {
-        **mean_abs_effects(fit_cal, X_fit, sources).to_dict(),
-        **mean_abs_effects(intent_cal, X_intent, sources).to_dict(),
+        "fit": mean_abs_effects(fit_cal, X_fit, sources).to_dict(),
+        "intent": mean_abs_effects(intent_cal, X_intent, sources).to_dict(),
     }
     audit_report = json.loads(Path(audit).read_text()) if audit else {}
     min_effect = params.explain.min_effect
