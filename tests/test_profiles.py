@@ -322,3 +322,18 @@ def test_a_key_dvc_needs_but_the_base_lacks_is_named_before_dvc_runs(tmp_path):
     base.write_text(base.read_text().replace("  top_k: 3\n", ""))
     with pytest.raises(ConfigError, match=r"dvc.yaml reads \['explain.top_k'\]"):
         prepare_profile("synthetic_drift", root=root)
+
+
+def test_readme_own_export_profile_is_short_and_valid(tmp_path):
+    """README "Your own CRM export": a minimal overlay (≤ 30 lines) using the new options."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Your own CRM export") :]
+    block = section[section.index("```yaml\n") + len("```yaml\n") :]
+    block = block[: block.index("```")]
+    assert len(block.strip().splitlines()) <= 30
+    root = _project(tmp_path, with_data=False)
+    (root / "profiles" / "my_crm.yaml").write_text(block)
+    params = load_profile("my_crm", root=root)
+    assert params.features.categorical and params.split.group and params.features.intent == ()
+    assert any(c.present for c in params.bant.criteria.values()) and params.columns.created_at is None
+    assert "allow_strong" in section and "features.categorical" in section and "present: true" in section

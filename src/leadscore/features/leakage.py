@@ -186,10 +186,10 @@ def apply_leak_policy(audit: dict, features: FeaturesConfig, *, source: str) -> 
         return LeakDecision(features=features, message=message + " (features.on_suspected_leak: fail)", stop=True)
     if features.on_suspected_leak == "drop":
         kept = features.model_copy(update={"exclude": (*features.exclude, *leaks)})
-        if not kept.fit_columns or not kept.intent_columns:
+        if not kept.fit_columns and not kept.intent_columns:
             return LeakDecision(
                 features=features,
-                message=message + "; dropping them would leave the fit or intent model without features",
+                message=message + "; dropping them would leave no feature at all",
                 stop=True,
             )
         return LeakDecision(
