@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from leadscore.config import load_params
+from leadscore.profiles import load_profile
 from leadscore.data.outcomes import CALIBRATION, OPEN, TEST
 from leadscore.io import read_table
 from leadscore.models.persistence import load_scorer
@@ -29,7 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(params_path: Path, *, leads: int, trees: int, workdir: Path, drift: dict | None = None) -> dict:
-    params = load_params(params_path)
+    # A profile is an overlay on profiles/base.yaml (issue 12): merge it; params.yaml is complete.
+    if params_path.parent.name == "profiles":
+        params = load_profile(params_path.stem, root=ROOT)
+    else:
+        params = load_params(params_path)
     if drift:
         synthetic = params.data.synthetic
         synthetic = synthetic.model_copy(update={"drift": synthetic.drift.model_copy(update=drift)})
