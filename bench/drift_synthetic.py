@@ -18,13 +18,13 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from leadscore.config import load_params
-from leadscore.profiles import load_profile
 from leadscore.data.outcomes import CALIBRATION, OPEN, TEST
 from leadscore.io import read_table
 from leadscore.models.persistence import load_scorer
 from leadscore.monitoring.drift import SCORE_NAMES, DriftAccumulator, reference_for_scorer
 from leadscore.monitoring.outcomes import monitor_outcomes
 from leadscore.pipeline.local import run_stages
+from leadscore.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 
