@@ -98,7 +98,7 @@ def _read(path: Path, rt: YAML) -> CommentedMap:
         raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     if data is None:
         return CommentedMap()
-    if not isinstance(data, dict):
+    if not isinstance(data, CommentedMap):
         raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
     return data
 

@@ -68,15 +68,13 @@ def run(
         thresholds[group] = 0.0
     sources = feature_sources(fitted)
     importance = {
-        "fit": mean_abs_effects(fit_cal, X_fit, sources).to_dict(),
-        "intent": mean_abs_effects(intent_cal, X_intent, sources).to_dict(),
+        group: {str(k): float(v) for k, v in mean_abs_effects(model, X, sources).items()}
+        for group, model, X in (("fit", fit_cal, X_fit), ("intent", intent_cal, X_intent))
     }
     audit_report = json.loads(Path(audit).read_text()) if audit else {}
     min_effect = params.explain.min_effect
-    explain_extras = {
-        "min_effect": min_effect,
-        "uninformative": uninformative_columns(audit_report, importance, min_effect=min_effect),
-    }
+    uninformative = uninformative_columns(audit_report, importance, min_effect=min_effect)
+    explain_extras = {"min_effect": min_effect, "uninformative": uninformative}
     scorer = LeadScorer(
         id_column=id_col,
         featurizer=fitted,
@@ -92,8 +90,8 @@ def run(
     # One JSON file; display text (labels, actions) is not part of the model: predict attaches it.
     save_scorer(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
-    if explain_extras["uninformative"]:
-        log.info("never shown as reasons (uninformative): %s", ", ".join(explain_extras["uninformative"]))
+    if uninformative:
+        log.info("never shown as reasons (uninformative): %s", ", ".join(uninformative))
 
 
 @friendly
