@@ -105,3 +105,40 @@ def test_unparseable_dates_are_named():
     raw.loc[3, "created_at"] = "last tuesday"
     with pytest.raises(DataValidationError, match=r"'created_at' should hold dates.*last tuesday"):
         assign_splits(raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(), columns=ColumnsConfig())
+
+
+def test_split_group_keeps_every_account_in_one_split():
+    """Issue 12: account-level columns were memorised across train and test."""
+    rng = np.random.default_rng(1)
+    raw = _history(n=600, seed=2)
+    raw["account_id"] = rng.integers(0, 60, len(raw)).astype(str)
+    raw.loc[raw.index[:10], "account_id"] = None  # no account: a group of one
+    labels = outcome_labels(raw, ColumnsConfig())
+    for method in ("time", "row_order", "stratified"):
+        splits = assign_splits(
+            raw, labels, split=SplitConfig(method=method, group="account_id"), columns=ColumnsConfig()
+        )
+        closed = splits != "open"
+        per_account = pd.DataFrame({"a": raw["account_id"], "s": splits})[closed & raw["account_id"].notna()]
+        assert per_account.groupby("a")["s"].nunique().max() == 1, method
+        assert set(splits[closed]) == {"train", "early_stopping", "calibration", "test"}
+    assert "all rows of a 'account_id' in one split" in effective_split(
+        SplitConfig(group="account_id"), ColumnsConfig()
+    )
+
+
+def test_split_group_that_leaves_a_split_empty_is_refused():
+    raw = _history(n=100)
+    raw["account_id"] = "one big account"
+    with pytest.raises(DataValidationError, match=r"split\.group 'account_id'.*gets no closed leads"):
+        assign_splits(
+            raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(group="account_id"), columns=ColumnsConfig()
+        )
+
+
+def test_split_group_column_must_exist():
+    raw = _history(n=100)
+    with pytest.raises(DataValidationError, match="account_id"):
+        assign_splits(
+            raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(group="account_id"), columns=ColumnsConfig()
+        )

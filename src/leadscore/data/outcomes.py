@@ -52,13 +52,31 @@ def effective_split(split: SplitConfig, columns: ColumnsConfig) -> str:
     ``split.method == "time"`` with no time column (``columns.created_at: null``) falls back to the
     seeded stratified split rather than failing: the report says so.
     """
+    grouped = f"; all rows of a {split.group!r} in one split" if split.group else ""
     if split.method == "time" and columns.created_at is None:
-        return "stratified (no time column: columns.created_at is null)"
+        return "stratified (no time column: columns.created_at is null)" + grouped
     if split.method == "time":
-        return f"time (ordered by {columns.created_at!r})"
+        return f"time (ordered by {columns.created_at!r})" + grouped
     if split.method == "row_order":
-        return "row order (the export's rows are taken to be in time order)"
-    return "stratified (seeded random split by outcome; not time-ordered)"
+        return "row order (the export's rows are taken to be in time order)" + grouped
+    return "stratified (seeded random split by outcome; not time-ordered)" + grouped
+
+
+def split_words(split: SplitConfig, columns: ColumnsConfig) -> dict[str, str | None]:
+    """How the report names the test split, following the split actually used.
+
+    Returns ``{"kind", "description", "test_leads", "group"}``: ``kind`` is time / row_order /
+    stratified; ``test_leads`` completes "Test split: N ..." (e.g. "most recent closed leads").
+    """
+    kind = "stratified" if split.method == "time" and columns.created_at is None else split.method
+    phrase = {
+        "time": "most recent closed leads",
+        "row_order": "last closed leads in the export's row order",
+        "stratified": "closed leads drawn at random (stratified by outcome; not a forecast of later leads)",
+    }[kind]
+    if split.group:
+        phrase += f", whole groups of {split.group!r} in one split"
+    return {"kind": kind, "description": effective_split(split, columns), "test_leads": phrase, "group": split.group}
 
 
 def _time_order(raw: pd.DataFrame, idx: pd.Index, columns: ColumnsConfig, source: str) -> pd.Series:
@@ -99,6 +117,10 @@ def assign_splits(
     - ``"row_order"``: by position in the export, for exports already sorted by time without a
       date column (UCI Bank Marketing).
     - ``"stratified"``: a seeded split stratified by outcome; not a forecast of the future.
+
+    With ``split.group`` (e.g. an account id) all closed rows of a group fall in one split: groups
+    are taken in the order of their first row (earliest lead, first position, or first draw) and
+    each whole group goes to the block its first row falls in. Rows with no group are groups of one.
     """
     closed = labels.notna()
     if closed.sum() < 10:
@@ -121,6 +143,8 @@ def assign_splits(
             members = np.flatnonzero(y == cls)
             keys[members] = (rng.permutation(len(members)) + 0.5) / max(len(members), 1)
         ordered = idx.to_numpy()[np.argsort(keys, kind="stable")]
+    if split.group:
+        ordered = _groups_together(raw, ordered, split.group, source)
     n = len(ordered)
     n_train = round(split.train * n)
     n_cal = round(split.calibration * n)
@@ -130,5 +154,35 @@ def assign_splits(
     blocks[n_train - n_es : n_train] = EARLY_STOPPING
     blocks[n_train : n_train + n_cal] = CALIBRATION
     blocks[n_train + n_cal :] = TEST
+    if split.group:
+        blocks = _whole_groups(raw.loc[ordered, split.group], blocks)
+        empty = [b for b in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST) if not (blocks == b).any()]
+        if empty:
+            raise DataValidationError(
+                f"{source}: with params split.group {split.group!r} the {'/'.join(empty)} split gets no closed "
+                "leads (a few groups hold most rows); use a finer group column or none"
+            )
     splits.loc[ordered] = blocks
     return splits
+
+
+def _group_keys(values: pd.Series) -> np.ndarray:
+    # Missing group: each such row is a group of its own (keyed by position, never equal to a value).
+    keys = np.array([repr(v) for v in values.astype(object)], dtype=object)
+    missing = pd.isna(values).to_numpy()
+    keys[missing] = [f"\x00row{i}" for i in np.flatnonzero(missing)]
+    return pd.factorize(keys)[0]
+
+
+def _groups_together(raw: pd.DataFrame, ordered: np.ndarray, group: str, source: str) -> np.ndarray:
+    """``ordered`` reordered so each group's rows are contiguous, groups in order of first appearance."""
+    require_columns(raw, [group], what="params split.group", source=source)
+    codes = _group_keys(raw.loc[ordered, group])  # factorize numbers groups by first appearance
+    return ordered[np.argsort(codes, kind="stable")]
+
+
+def _whole_groups(groups: pd.Series, blocks: np.ndarray) -> np.ndarray:
+    """Each (contiguous) group takes the block of its first row."""
+    codes = _group_keys(groups)
+    first = pd.Series(np.arange(len(codes))).groupby(codes).transform("min").to_numpy()
+    return blocks[first]

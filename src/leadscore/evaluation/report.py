@@ -11,7 +11,8 @@ import base64
 import html
 from dataclasses import dataclass
 
-from leadscore.evaluation.benchmark import scorer_label
+from leadscore.evaluation.benchmark import scorer_label as _scorer_label
+from leadscore.features.leakage import leak_banner
 from leadscore.models.calibration import QUADRANTS
 
 QUALITY_COLUMNS = (("auc", "AUC"), ("pr_auc", "PR-AUC"), ("log_loss", "log loss"), ("brier", "Brier"), ("ece", "ECE"))
@@ -61,13 +62,73 @@ class Table:
     bold_rows: tuple[int, ...] = ()
 
 
+# -- words that follow the data ------------------------------------------------------------------------
+def scorer_label(name: str, metrics: dict | None = None) -> str:
+    """The scorer's name, BANT's range from the real number of criteria (metrics ``bant_rule``)."""
+    n = (metrics or {}).get("bant_rule", {}).get("n_criteria")
+    return _scorer_label(name, n_criteria=n)
+
+
+def title(metrics: dict) -> str:
+    """The page title: "vs the ceiling" only when there is an oracle (synthetic data)."""
+    return "Lead scoring benchmark: model vs BANT" + (" vs the ceiling" if "oracle" in metrics["test"] else "")
+
+
+def test_leads_phrase(metrics: dict) -> str:
+    """What the test split is, in words: most recent / last in row order / drawn at random ..."""
+    return metrics.get("split", {}).get("test_leads") or "most recent closed leads"
+
+
+def missing_axes_note(metrics: dict) -> str | None:
+    """Which quadrant axis is missing (a group with no columns), or None."""
+    missing = metrics.get("missing_axes") or []
+    if not missing:
+        return None
+    axis = missing[0]
+    other = "intent" if axis == "fit" else "fit"
+    return (
+        f"No {axis} axis: features.{axis} has no columns, so the {axis} model predicts the base rate for every "
+        f"lead and every lead counts as high {axis}; the quadrants split leads by {other} alone "
+        f"(the low-{axis} quadrants are empty)."
+    )
+
+
+def leakage_table(metrics: dict) -> Table | None:
+    """The leak audit: every audited column's AUC alone on the train split, and what was done."""
+    leakage = metrics.get("leakage")
+    if not leakage:
+        return None
+    kept = {k["column"] for k in leakage["kept"]}
+    dropped = {k["column"] for k in leakage["dropped"]}
+    rows = []
+    for c in leakage["columns"]:
+        if c["column"] in kept:
+            verdict = "suspected leak, used"
+        elif c["column"] in dropped:
+            verdict = "suspected leak, dropped"
+        elif c["status"] == "excluded":
+            verdict = "excluded (features.exclude)"
+        else:
+            verdict = "ok"
+        rows.append([c["column"], c["group"], c["kind"], num(c["auc"]), verdict])
+    return Table(
+        "Table 6. Leak audit: each column's AUC alone on the train split "
+        f"(suspected leak above {num(leakage['threshold'], 2)}; the run stops at "
+        f"{num(leakage['strong_leak_auc'], 2)} unless features.allow_strong lists it)",
+        ["column", "group", "kind", "AUC alone", "verdict"],
+        rows,
+        "A column that alone separates won from lost is usually written after the outcome (a status note, a call's "
+        "duration). AUC is max(AUC, 1 - AUC), so direction does not matter.",
+    )
+
+
 # -- the tables -----------------------------------------------------------------------------------
 def quality_table(metrics: dict) -> Table:
     intervals = metrics.get("bootstrap", {}).get("intervals", {})
     level = metrics.get("bootstrap", {}).get("level")
     rows, bold = [], []
     for i, (name, m) in enumerate(metrics["test"].items()):
-        cells = [scorer_label(name)]
+        cells = [scorer_label(name, metrics)]
         for key, _ in QUALITY_COLUMNS:
             ci = intervals.get(name, {}).get(key)
             cells.append(num(m[key]) + (f" [{num(ci['low'])}, {num(ci['high'])}]" if ci else ""))
@@ -96,7 +157,7 @@ def volume_table(metrics: dict) -> Table:
     for i, (name, r) in enumerate(av["scorers"].items()):
         rows.append(
             [
-                scorer_label(name),
+                scorer_label(name, metrics),
                 count(r["conversions"]),
                 pct(r["precision"]),
                 pct(r["recall"]),
@@ -130,7 +191,7 @@ def rule_table(metrics: dict) -> Table:
     for name, r in metrics["rule_operating_points"].items():
         rows.append(
             [
-                scorer_label(name),
+                scorer_label(name, metrics),
                 count(r["volume"]),
                 count(r["conversions"]),
                 pct(r["precision"]),
@@ -235,7 +296,7 @@ def crosstab_table(metrics: dict) -> Table:
 
 def capacity_table(metrics: dict) -> Table:
     plan = metrics["capacity_plan"]
-    rows = [[scorer_label(name), count(v)] for name, v in plan["conversions"].items()]
+    rows = [[scorer_label(name, metrics), count(v)] for name, v in plan["conversions"].items()]
     return Table(
         f"Table 5. At the team's capacity: {plan['reps']} reps × {count(plan['leads_per_rep'])} leads = "
         f"{count(plan['leads'])} leads worked",
@@ -248,14 +309,16 @@ def capacity_table(metrics: dict) -> Table:
 
 
 def tables(metrics: dict) -> list[Table]:
-    return [
+    found = [
         quality_table(metrics),
         volume_table(metrics),
         rule_table(metrics),
         lift_table(metrics),
         crosstab_table(metrics),
         capacity_table(metrics),
+        leakage_table(metrics),
     ]
+    return [t for t in found if t is not None]
 
 
 def headline(metrics: dict) -> list[str]:
@@ -270,7 +333,7 @@ def headline(metrics: dict) -> list[str]:
         return f", {level:.0%} interval {signed(d['low'])} to {signed(d['high'])}" if d else ""
 
     lines = [
-        f"Test split: {count(data['test_leads'])} most recent closed leads, {count(data['test_conversions'])} "
+        f"Test split: {count(data['test_leads'])} {test_leads_phrase(metrics)}, {count(data['test_conversions'])} "
         f"conversions (base rate {pct(data['test_base_rate'])}).",
         f"Ranking: the conversion model's AUC is {num(t['conversion']['auc'])} against BANT's {num(t['bant']['auc'])}: "
         f"{signed(t['conversion']['auc'] - t['bant']['auc'])}{ci('conversion_minus_bant', 'auc')}.",
@@ -288,6 +351,9 @@ def headline(metrics: dict) -> list[str]:
             f"{ci('conversion_minus_lightgbm_all', 'auc')}); "
             f"log loss {num(t['conversion']['log_loss'])} vs {num(t['lightgbm_all']['log_loss'])}."
         )
+    missing = missing_axes_note(metrics)
+    if missing:
+        lines.append(missing)
     if "oracle" in t:
         lines.append(
             f"Ceiling: the true probability (synthetic data only) has AUC {num(t['oracle']['auc'])}; the model is "
@@ -297,17 +363,22 @@ def headline(metrics: dict) -> list[str]:
 
 
 NOTES = [
-    "Every number is measured on the test split: the most recent closed leads, never used to train, stop, calibrate or "
-    "choose anything.",
+    "Every number is measured on the test split ({test_leads}), never used to train, stop, calibrate or choose "
+    "anything.",
     "The all-features LightGBM and the logistic regression are trained on the train split only (early stopping on the "
     "early-stopping split), and calibrated on the calibration split, exactly like the fit and intent models.",
     "Rules (BANT and its variants, the points score) are read as probabilities through their levels' conversion rates "
     "on the calibration split, so log loss, Brier and ECE judge them on the same footing; their AUC and PR-AUC come "
     "from the raw score.",
     "Random ranks by a seeded uniform draw; as a probability it predicts the calibration split's base rate.",
-    "The oracle is the synthetic data's true conversion probability: the best any model could do (absent on real "
-    "data).",
+    "The oracle is the synthetic data's true conversion probability: the best any model could do.",
 ]
+
+
+def notes(metrics: dict) -> list[str]:
+    """How to read the page; the oracle's note only when there is one."""
+    out = [n.replace("{test_leads}", test_leads_phrase(metrics)) for n in NOTES]
+    return out if "oracle" in metrics["test"] else [n for n in out if not n.startswith("The oracle")]
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -326,14 +397,12 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def title(metrics: dict) -> str:
-    """The page's title: the ceiling is promised only when there is one (synthetic data's oracle)."""
-    return "Lead scoring benchmark: model vs BANT" + (" vs the ceiling" if "oracle" in metrics["test"] else "")
-
-
 def render_markdown(metrics: dict, *, figures: dict[str, str]) -> str:
     """The benchmark as markdown; ``figures`` maps chart name -> image path relative to the file."""
     parts = [f"# {title(metrics)}", ""]
+    banner = leak_banner(metrics.get("leakage"))
+    if banner:
+        parts += [f"> **WARNING: {banner}**", ""]
     parts += [f"- {line}" for line in headline(metrics)]
     for table in tables(metrics):
         parts += ["", _md_table(table)]
@@ -341,7 +410,7 @@ def render_markdown(metrics: dict, *, figures: dict[str, str]) -> str:
     for name, caption in FIGURES:
         if name in figures:
             parts += ["", f"### {caption}", "", f"![{caption}]({figures[name]})"]
-    parts += ["", "## How to read this", ""] + [f"- {n}" for n in NOTES]
+    parts += ["", "## How to read this", ""] + [f"- {n}" for n in notes(metrics)]
     return "\n".join(parts) + "\n"
 
 
@@ -362,6 +431,8 @@ p.note { color: #555; font-size: 12.5px; margin: 4px 0 0; max-width: 1100px; }
 figure { margin: 18px 0; } figure img { max-width: 100%; height: auto; border: 1px solid #e1e4ea; }
 figcaption { font-weight: 600; margin-bottom: 6px; }
 .notes li { color: #444; font-size: 13.5px; }
+.leak-banner { background: #c0392b; color: #fff; font-weight: 700; font-size: 17px; padding: 14px 20px;
+               margin: 0 0 16px; border-radius: 4px; }
 """
 
 
@@ -398,6 +469,11 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
         'initial-scale=1">',
         "<title>leadscore benchmark: model vs BANT</title>",
         f"<style>{_CSS}</style></head><body>",
+    ]
+    banner = leak_banner(metrics.get("leakage"))
+    if banner:  # first thing on the page: every number below may be too good
+        parts.append(f'<div class="leak-banner" role="alert">{e(banner)}</div>')
+    parts += [
         f"<h1>{e(title(metrics))}</h1>",
         '<ul class="headline">' + "".join(f"<li>{e(line)}</li>" for line in headline(metrics)) + "</ul>",
         "<h2>Tables</h2>",
@@ -411,6 +487,8 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
                 f'<figure><figcaption>{e(caption)}</figcaption><img alt="{e(caption)}" '
                 f'src="data:image/png;base64,{data}"></figure>'
             )
-    parts.append('<h2>How to read this</h2><ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in NOTES) + "</ul>")
+    parts.append(
+        '<h2>How to read this</h2><ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in notes(metrics)) + "</ul>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -24,7 +24,11 @@ table (history, open leads, tomorrow's export). Documented rules for messy input
 - a column that was text in training but arrives as numbers none of which is a known category
   raises an error naming the column (a changed type: silently pooling every value into "other"
   would score every lead alike);
-- ratios are numerator / denominator, missing when the denominator is 0 or missing.
+- ratios are numerator / denominator, missing when the denominator is 0 or missing;
+- columns in ``features.categorical`` are categories whatever their dtype: integer codes become
+  the text of the integer (``3`` and ``3.0`` are both ``"3"``);
+- a group left without features (no columns in params, or all dropped) gets one constant column
+  (:data:`PLACEHOLDERS`): its model then predicts the base rate and that quadrant axis is missing.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ from leadscore.features.titles import normalise_titles
 log = logging.getLogger(__name__)
 
 OTHER = "other"
+# The one constant feature of a group that has no columns (LightGBM cannot train on zero columns; on a
+# constant one it learns the base rate in one leaf, and TreeSHAP gives it no effect, so no reasons).
+PLACEHOLDERS = {"fit": "_no_fit_columns", "intent": "_no_intent_columns"}
 # Share of non-missing values that may fail numeric parsing before we call it a type change.
 _MAX_NON_NUMERIC_SHARE = 0.05
 
@@ -72,6 +79,35 @@ def _as_number(values: pd.Series, column: str, source: str, *, checked: bool = F
             example,
         )
     return pd.Series(numbers, index=values.index, dtype="float64")
+
+
+def _category_text(values: pd.Series) -> pd.Series:
+    """Numbers as category text: integral values without a decimal part (1, 1.0 -> "1")."""
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return values
+    numbers = values.astype("float64")
+    integral = numbers.notna() & (numbers == np.round(numbers)) & (numbers.abs() < 1e15)
+    text = numbers.astype(object).where(numbers.notna(), None)
+    text[integral] = numbers[integral].astype(np.int64).astype(str)
+    text[~integral & numbers.notna()] = numbers[~integral & numbers.notna()].astype(str)
+    return text
+
+
+def check_monotone(featurizer: LeadFeaturizer, *, group: str, increasing: tuple[str, ...], source: str) -> None:
+    """Refuse monotone constraints on a categorical feature before LightGBM aborts the process on them.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the column, the text it holds and the params key.
+    """
+    for name in increasing:
+        if name in featurizer.categories_:
+            example = next((c for c in featurizer.categories_[name] if c != OTHER), OTHER)
+            raise DataValidationError(
+                f"{source}: params train.{group}.monotone_increasing lists {name!r}, which holds text (such as "
+                f"{example!r}): monotone constraints need a numeric column; map it to numbers or drop it from the list"
+            )
 
 
 def _is_numeric_column(values: pd.Series) -> bool:
@@ -131,7 +167,7 @@ class LeadFeaturizer:
         return dict(self.features.category_aliases.get(column, {}))
 
     def _categorical(self, values: pd.Series, column: str) -> pd.Series:
-        codes, cleaned = clean_distinct(values, aliases=self._aliases(column))
+        codes, cleaned = clean_distinct(_category_text(values), aliases=self._aliases(column))
         # pandas-stubs reject na_value=None and numpy's stubs a None scalar; both are valid at runtime.
         as_objects = cleaned.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         with_missing = np.append(as_objects, None)  # type: ignore[call-overload]
@@ -139,7 +175,7 @@ class LeadFeaturizer:
 
     def _encoded(self, values: pd.Series, column: str) -> pd.Categorical[str]:
         """Category text -> the training categories, cleaned once per distinct value; unknown -> "other"."""
-        codes, cleaned = clean_distinct(values, aliases=self._aliases(column))
+        codes, cleaned = clean_distinct(_category_text(values), aliases=self._aliases(column))
         return self._encode_codes(codes, cleaned, column)
 
     def _encode_codes(self, codes: np.ndarray, distinct: pd.Series, name: str) -> pd.Categorical[str]:
@@ -202,6 +238,8 @@ class LeadFeaturizer:
                 self.dropped_columns_.append(column)
             elif column in self.features.job_title_columns:
                 self.kinds_[column] = "title"
+            elif column in self.features.categorical:
+                self.kinds_[column] = "categorical"
             elif _is_numeric_column(values):
                 self.kinds_[column] = "numeric"
             else:
@@ -215,9 +253,14 @@ class LeadFeaturizer:
                 keep = sorted(counts[counts >= self.features.min_category_count].index)
                 self.categories_[name] = keep + ([OTHER] if OTHER not in keep else [])
         names = list(engineered)
-        self.fit_features_ = [n for n in names if self._group_of(n) == "fit"]
-        self.intent_features_ = [n for n in names if self._group_of(n) == "intent"]
+        self.fit_features_ = [n for n in names if self._group_of(n) == "fit"] or [PLACEHOLDERS["fit"]]
+        self.intent_features_ = [n for n in names if self._group_of(n) == "intent"] or [PLACEHOLDERS["intent"]]
         return self
+
+    @property
+    def empty_groups(self) -> list[str]:
+        """Groups ("fit", "intent") without features: their model predicts the base rate for everyone."""
+        return [g for g in ("fit", "intent") if getattr(self, f"{g}_features_") == [PLACEHOLDERS[g]]]
 
     def transform(
         self, raw: pd.DataFrame, *, source: str = "lead table", checked: bool = False
@@ -233,6 +276,8 @@ class LeadFeaturizer:
         if not checked:
             self._check_scoring_columns(frame, source)
         engineered = self._engineer(frame, source, encode=True, checked=checked)
+        for group in self.empty_groups:
+            engineered[PLACEHOLDERS[group]] = pd.Series(0.0, index=raw.index)
         frame = pd.DataFrame(engineered, index=raw.index)
         return frame[self.fit_features_], frame[self.intent_features_]
 
@@ -247,7 +292,7 @@ class LeadFeaturizer:
             is_number = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
             if kind == "categorical" and is_number and len(present):
                 known = set(self.categories_.get(column, ()))
-                if not _clean_text(present.astype(str)).isin(known).any():
+                if not self._categorical(present, column).isin(known).any():
                     raise DataValidationError(
                         f"{source}: column {column!r} held text in the training data but now holds numbers "
                         f"(such as {present.iloc[0]}) that match none of its {len(known)} known categories; "

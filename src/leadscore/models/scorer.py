@@ -155,7 +155,7 @@ class LeadScorer:
         p_fit, p_intent, p_conv = self._probabilities(X_fit, X_intent)
         quadrant = assign_quadrants(p_fit, p_intent, self.fit_threshold, self.intent_threshold)
         actions = {**DEFAULT_ACTIONS, **self.display.actions}
-        met, qualified = bant_score(raw, self.bant, source=source)
+        met, qualified = bant_score(raw, self.bant, source=source, missing_values=self.featurizer.missing_values)
         quadrant_codes = pd.Categorical(quadrant, categories=QUADRANTS).codes
         out = pd.DataFrame(
             {

@@ -26,7 +26,7 @@ def run(
     from leadscore.data.guards import check_minimum_data
     from leadscore.data.outcomes import TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
     from leadscore.errors import DataValidationError
-    from leadscore.features.build import LeadFeaturizer
+    from leadscore.features.build import LeadFeaturizer, check_monotone
     from leadscore.features.leakage import apply_leak_policy, feature_audit
     from leadscore.io import write_json, write_table
     from leadscore.models.persistence import save_featurizer
@@ -50,6 +50,7 @@ def run(
     )
     audit = {"data": data_check, "split_method": split_description, "split": TRAIN, **audit}
     decision = apply_leak_policy(audit, params.features, source=raw)
+    audit["dropped_leaks"] = list(decision.dropped)
     if decision.stop:
         if audit_out:
             write_json(audit, audit_out)  # the report says which columns stopped the run
@@ -59,6 +60,8 @@ def run(
     training = splits.isin(TRAINING_SPLITS)
     featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
     featurizer.fit(leads[training], source=raw)
+    for group in ("fit", "intent"):  # before LightGBM, which aborts the process on these
+        check_monotone(featurizer, group=group, increasing=getattr(params.train, group).monotone_increasing, source=raw)
     # The input contract, learned from the same training rows; calibrate stores it in the scorer.
     featurizer.contract_ = learn_contract(
         leads[training],

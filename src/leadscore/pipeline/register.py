@@ -10,7 +10,22 @@ import typer
 from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, console, friendly, load, main, status
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from leadscore.config import Params
+
+
+def example_rows(leads: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
+    """The ``n`` most complete leads (most filled-in columns; ties by position): the model's input example.
+
+    Not the open leads: an export's open leads often leave whole columns blank, and scoring the example
+    then warns that a column "is entirely missing in this batch".
+    """
+    import numpy as np
+
+    filled = leads.notna().sum(axis=1).to_numpy()
+    order = np.argsort(-filled, kind="stable")[:n]
+    return leads.iloc[np.sort(order)]
 
 
 def run(
@@ -18,7 +33,6 @@ def run(
     *,
     params_path: str,
     raw: str,
-    features: str,
     scorer: str,
     display: str | None = None,
     fit_model: str,
@@ -31,17 +45,15 @@ def run(
     import json
 
     from leadscore import tracking  # imports MLflow: only this stage pays for it
-    from leadscore.data.outcomes import OPEN
     from leadscore.errors import DataValidationError
-    from leadscore.io import read_table, sha256_file, write_json
-    from leadscore.pipeline.tables import read_raw_leads, rows_in
+    from leadscore.io import sha256_file, write_json
+    from leadscore.pipeline.tables import read_raw_leads
 
     # Every input is checked before anything is logged: a missing one is one error line, not a traceback.
     if not Path(metrics).is_file():
         raise DataValidationError(f"{metrics}: not found (run the evaluate stage first)")
     leads = read_raw_leads(params, raw)
-    open_rows = rows_in(read_table(features), OPEN)
-    example = leads[open_rows] if open_rows.any() else leads
+    example = example_rows(leads)
     summary = tracking.log_pipeline_run(
         params,
         params_path=params_path,
@@ -61,7 +73,6 @@ def run(
 @friendly
 def command(
     raw: Annotated[str, typer.Option(help="raw lead table (fingerprint and input example)")],
-    features: Annotated[str, typer.Option(help="a feature table (to pick open leads as example)")],
     scorer: Annotated[str, typer.Option()],
     fit_model: Annotated[str, typer.Option()],
     intent_model: Annotated[str, typer.Option()],
@@ -77,7 +88,6 @@ def command(
             load(params),
             params_path=str(params),
             raw=raw,
-            features=features,
             scorer=scorer,
             display=display,
             fit_model=fit_model,

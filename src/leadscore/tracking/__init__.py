@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from importlib import metadata
@@ -86,6 +87,37 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# MLflow refuses param names outside these characters (e.g. "&" or parentheses in a category alias or
+# a label) and values above its length limit: such keys are sanitised, long values cut; the params
+# file itself is logged whole as an artifact.
+_UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_\-./ ]")
+_MAX_KEY, _MAX_VALUE = 250, 6000
+
+
+def safe_params(params: Params) -> dict[str, str]:
+    """Params as flat, MLflow-safe ``name -> text``: keys sanitised (unsafe characters become ``_``,
+    collisions numbered), lists and mappings as JSON, values cut to MLflow's limit."""
+    flat = _flatten("", params.model_dump(mode="json", by_alias=True), {})
+    out: dict[str, str] = {}
+    for key, value in flat.items():
+        name = _UNSAFE_KEY.sub("_", key)[:_MAX_KEY]
+        base, i = name, 2
+        while name in out:
+            name, i = f"{base[: _MAX_KEY - 4]}_{i}", i + 1
+        text = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+        out[name] = text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
+    return out
+
+
+def leak_tags(metrics: dict) -> dict[str, str]:
+    """Tags for the run and the model version: the suspected leaks the models were trained with."""
+    kept = (metrics.get("leakage") or {}).get("kept") or []
+    if "leakage" not in metrics:
+        return {}
+    text = ", ".join(f"{k['column']} (AUC {k['auc']:.3f})" for k in kept) or "none"
+    return {"suspected_leaks": text[:_MAX_VALUE]}
+
+
 def _git_commit() -> str | None:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
@@ -134,14 +166,14 @@ def log_pipeline_run(
         if display_path:
             scorer = scorer.with_display(load_display(display_path))
         with mlflow.start_run() as run:
-            flat_params = _flatten("", params.model_dump(mode="json", by_alias=True), {})
-            mlflow.log_params({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in flat_params.items()})
+            mlflow.log_params(safe_params(params))
             mlflow.log_metrics(_metric_items(metrics))
             commit = _git_commit()
             mlflow.set_tags(
                 {
                     "data_fingerprint": data_fingerprint,
                     "data_source": params.data.source,
+                    **leak_tags(metrics),
                     **({"mlflow.source.git.commit": commit} if commit else {}),
                 }
             )
@@ -168,6 +200,8 @@ def log_pipeline_run(
             )
         client = MlflowClient()
         version = str(info.registered_model_version)
+        for key, value in leak_tags(metrics).items():
+            client.set_model_version_tag(name, version, key, value)
         client.set_registered_model_alias(name, CHALLENGER, version)
         new_loss = _metric_items(metrics).get(CHAMPION_METRIC)
         champion_loss = _champion_metric(client, name)
