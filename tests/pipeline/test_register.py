@@ -19,7 +19,6 @@ def _options(run, tmp_path, **overrides) -> dict:
     options = {
         "params_path": str(REPO_ROOT / "params.yaml"),
         "raw": str(run.path("generate", "leads_out")),
-        "features": str(run.path("featurize", "fit_out")),
         "scorer": str(run.path("calibrate", "scorer_out")),
         "fit_model": str(run.path("train_fit", "model_out")),
         "intent_model": str(run.path("train_intent", "model_out")),
