@@ -52,6 +52,7 @@ test-fast: install
 
 ## Static checks CI runs before the tests: lint, format, types, layer contracts.
 check: lint typecheck imports
+	@echo "checks passed: ruff, ruff format, mypy, import-linter"
 
 lint: install
 	$(BIN)/ruff check src tests bench
