@@ -36,7 +36,7 @@ lock:
 ## Run the whole pipeline on the embedded synthetic CRM; print model vs BANT vs the ceiling and where the benchmark page is.
 run: install
 	$(BIN)/dvc repro
-	$(BIN)/python -m leadscore summary reports/metrics.json
+	$(BIN)/python -m leadscore summary
 
 # The tests train many tiny LightGBM models: OpenMP's default busy-waiting makes each crawl when the cores are
 # shared (fast tier on a loaded 2-core machine: 100 s of CPU with the default, 43 s with PASSIVE).
