@@ -149,10 +149,13 @@ def test_mlflow_run_and_aliases(pipeline):
 def test_champion_pyfunc_equals_predict_stage(pipeline):
     import mlflow
 
+    from leadscore import tracking
+
     root = pipeline["root"]
-    mlflow.set_tracking_uri(f"sqlite:///{pipeline['store']}")
-    mlflow.set_registry_uri(f"sqlite:///{pipeline['store']}")
-    model = mlflow.pyfunc.load_model("models:/leadscore@champion")
+    # using_store restores os.environ afterwards: mlflow.set_*_uri alone would leak the store into
+    # every later test (and subprocess) through MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI.
+    with tracking.using_store(f"sqlite:///{pipeline['store']}"):
+        model = mlflow.pyfunc.load_model("models:/leadscore@champion")
     raw = pd.read_parquet(project_path(root, "generate", "leads_out"))
     open_leads = raw[raw["status"] == "open"]
     served = model.predict(open_leads).sort_values("rank", kind="stable").reset_index(drop=True)
@@ -194,9 +197,10 @@ def test_pyfunc_accepts_nulls_and_ints_in_numeric_columns(pipeline):
     """A served request may carry a count as ints or as floats with nulls; both must score."""
     import mlflow
 
-    mlflow.set_tracking_uri(f"sqlite:///{pipeline['store']}")
-    mlflow.set_registry_uri(f"sqlite:///{pipeline['store']}")
-    model = mlflow.pyfunc.load_model("models:/leadscore@champion")
+    from leadscore import tracking
+
+    with tracking.using_store(f"sqlite:///{pipeline['store']}"):
+        model = mlflow.pyfunc.load_model("models:/leadscore@champion")
     raw = pd.read_parquet(project_path(pipeline["root"], "generate", "leads_out"))
     two = raw[raw["status"] == "open"].head(2).reset_index(drop=True)
     as_ints = model.predict(two.assign(web_visits_30d=[3, 5]))

@@ -84,6 +84,7 @@ def test_register_tags_the_run_and_the_model_version_with_the_kept_leak(leaky_ru
 
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)  # the registry lives in the same store
     run, small = leaky_run["run"], leaky_run["params"]
     params_file = tmp_path / "params.yaml"
     params_file.write_text(yaml.safe_dump(small.model_dump(mode="json", by_alias=True)))
