@@ -30,3 +30,19 @@ def test_store_uri_prefers_the_environment(params, monkeypatch):
     assert tracking.store_uri(params) == "sqlite:///from-env.db"
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     assert tracking.store_uri(params).endswith("/mlflow.db")
+
+
+def test_promote_and_rollback_on_an_empty_registry_say_why_in_one_line(tmp_path, monkeypatch):
+    from support import REPO_ROOT
+    from typer.testing import CliRunner
+
+    from leadscore.cli import app
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    params = str(REPO_ROOT / "params.yaml")
+    result = CliRunner().invoke(app, ["rollback", "--params", params])
+    assert result.exit_code == 2
+    assert "has no @champion to roll back" in result.output
+    result = CliRunner().invoke(app, ["promote", "7", "--params", params])
+    assert result.exit_code == 2
+    assert "has no version '7'" in result.output
