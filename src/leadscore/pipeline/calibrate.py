@@ -25,11 +25,17 @@ def run(
     intent_model: str,
     featurizer: str,
     scorer_out: str,
+    raw: str | None = None,
 ) -> None:
-    """Calibrate both models and fit the conversion model on the calibration split."""
+    """Calibrate both models and fit the conversion model on the calibration split.
+
+    With ``raw`` (the raw lead table), the scorer also stores the drift reference of every input column
+    and of its three probabilities on the calibration leads (``extras["drift_reference"]``).
+    """
     import numpy as np
 
     from leadscore.data.outcomes import CALIBRATION
+    from leadscore.errors import DataValidationError
     from leadscore.io import read_table
     from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
     from leadscore.models.persistence import load_booster, load_featurizer, save_scorer
@@ -58,6 +64,18 @@ def run(
         bant=params.bant,
         explain_top_k=params.explain.top_k,
     )
+    if raw is not None:
+        # Issue 11: what "normal" looks like for predict / `leadscore score` / `leadscore drift`.
+        from leadscore.monitoring.drift import reference_for_scorer
+        from leadscore.pipeline.tables import read_raw_leads
+
+        leads = read_raw_leads(params, raw)
+        ids = fit_table[id_col]
+        if not leads[id_col].reset_index(drop=True).equals(ids.reset_index(drop=True)):
+            raise DataValidationError(f"{raw}: its {id_col!r} column does not match {fit_features}'s (rerun featurize)")
+        scorer.extras["drift_reference"] = reference_for_scorer(
+            scorer, leads[cal], config=params.drift, source=f"{raw} (calibration split)"
+        )
     # One JSON file; display text (labels, actions) is not part of the model: predict attaches it.
     save_scorer(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
@@ -71,6 +89,7 @@ def command(
     intent_model: Annotated[str, typer.Option()],
     featurizer: Annotated[str, typer.Option()],
     scorer_out: Annotated[str, typer.Option(help="composite lead scorer to write")],
+    raw: Annotated[str | None, typer.Option(help="raw lead table: drift reference of the calibration leads")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Calibrate both models, fit the conversion model and set quadrant thresholds."""
@@ -83,6 +102,7 @@ def command(
             intent_model=intent_model,
             featurizer=featurizer,
             scorer_out=scorer_out,
+            raw=raw,
         )
 
 
