@@ -4,14 +4,18 @@ packed with the featurizer and BANT rules into one scorer (what predict, batch s
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, friendly, load, main, status
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from leadscore.config import Params
+    from leadscore.features.build import LeadFeaturizer
+    from leadscore.models.scorer import LeadScorer
 
 log = logging.getLogger(__name__)
 
@@ -32,38 +36,23 @@ def run(
     With ``raw`` (the raw lead table), the scorer also stores the drift reference of every input column
     and of its three probabilities on the calibration leads (``extras["drift_reference"]``).
     """
-    import numpy as np
-
     from leadscore.data.outcomes import CALIBRATION
     from leadscore.errors import DataValidationError
     from leadscore.io import read_table
-    from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
     from leadscore.models.persistence import load_booster, load_featurizer, save_scorer
-    from leadscore.models.scorer import LeadScorer
-    from leadscore.pipeline.tables import feature_matrix, rows_in
+    from leadscore.pipeline.tables import rows_in
 
     fit_table, intent_table = read_table(fit_features), read_table(intent_features)
-    cal = rows_in(fit_table, CALIBRATION)
-    y_cal = fit_table.loc[cal, "label"].astype(int)
-    id_col, method = params.columns.id, params.calibrate.method
-    X_fit = feature_matrix(fit_table, id_col)[cal]
-    X_intent = feature_matrix(intent_table, id_col)[cal]
-    fit_cal = calibrate_booster(load_booster(fit_model), X_fit, y_cal, method=method)
-    intent_cal = calibrate_booster(load_booster(intent_model), X_intent, y_cal, method=method)
-    p_fit = fit_cal.predict_proba(X_fit)[:, 1]
-    p_intent = intent_cal.predict_proba(X_intent)[:, 1]
-    conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
-    scorer = LeadScorer(
-        id_column=id_col,
+    id_col = params.columns.id
+    scorer = build_scorer(
+        params,
+        fit_table=fit_table,
+        intent_table=intent_table,
+        fit_model=load_booster(fit_model),
+        intent_model=load_booster(intent_model),
         featurizer=load_featurizer(featurizer),
-        fit_model=fit_cal,
-        intent_model=intent_cal,
-        conversion_model=conversion,
-        fit_threshold=score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
-        intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
-        bant=params.bant,
-        explain_top_k=params.explain.top_k,
     )
+    cal = rows_in(fit_table, CALIBRATION)
     if raw is not None:
         # Issue 11: what "normal" looks like for predict / `leadscore score` / `leadscore drift`.
         from leadscore.monitoring.drift import reference_for_scorer
@@ -79,6 +68,47 @@ def run(
     # One JSON file; display text (labels, actions) is not part of the model: predict attaches it.
     save_scorer(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
+
+
+def build_scorer(
+    params: Params,
+    *,
+    fit_table: pd.DataFrame,
+    intent_table: pd.DataFrame,
+    fit_model: Any,
+    intent_model: Any,
+    featurizer: LeadFeaturizer,
+) -> LeadScorer:
+    """Calibrate both boosters and fit the conversion model and thresholds on the tables' calibration
+    split; pack it all into a :class:`LeadScorer` (pure: the stage and the backtest call it)."""
+    import numpy as np
+
+    from leadscore.data.outcomes import CALIBRATION
+    from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
+    from leadscore.models.scorer import LeadScorer
+    from leadscore.pipeline.tables import feature_matrix, rows_in
+
+    cal = rows_in(fit_table, CALIBRATION)
+    y_cal = fit_table.loc[cal, "label"].astype(int)
+    id_col, method = params.columns.id, params.calibrate.method
+    X_fit = feature_matrix(fit_table, id_col)[cal]
+    X_intent = feature_matrix(intent_table, id_col)[cal]
+    fit_cal = calibrate_booster(fit_model, X_fit, y_cal, method=method)
+    intent_cal = calibrate_booster(intent_model, X_intent, y_cal, method=method)
+    p_fit = fit_cal.predict_proba(X_fit)[:, 1]
+    p_intent = intent_cal.predict_proba(X_intent)[:, 1]
+    conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
+    return LeadScorer(
+        id_column=id_col,
+        featurizer=featurizer,
+        fit_model=fit_cal,
+        intent_model=intent_cal,
+        conversion_model=conversion,
+        fit_threshold=score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
+        intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
+        bant=params.bant,
+        explain_top_k=params.explain.top_k,
+    )
 
 
 @friendly
