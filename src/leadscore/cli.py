@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from leadscore.errors import LeadscoreError
-from leadscore.pipeline import baselines, calibrate, evaluate, featurize, generate, predict, register, train
+from leadscore.pipeline import backtest, baselines, calibrate, evaluate, featurize, generate, predict, register, train
 from leadscore.pipeline.common import console
 from leadscore.pipeline.common import friendly as _friendly
 
@@ -32,6 +32,7 @@ for _name, _module in (
     ("evaluate", evaluate),
     ("predict", predict),
     ("register", register),
+    ("backtest", backtest),  # issue 11
 ):
     app.command(name=_name)(_module.command)
 

@@ -127,3 +127,41 @@ def assign_splits(
     blocks[n_train + n_cal :] = TEST
     splits.loc[ordered] = blocks
     return splits
+
+
+def closed_times(raw: pd.DataFrame, labels: pd.Series, columns: ColumnsConfig, *, source: str = "lead table") -> pd.Series:
+    """When each closed lead's outcome became known (``columns.closed_at``, parsed as dates); NaT for open leads.
+
+    Raises
+    ------
+    DataValidationError
+        If the column is missing, not dates, or empty on a closed lead.
+    """
+    if columns.closed_at is None:
+        raise DataValidationError("params columns.closed_at is not set")
+    require_columns(raw, [columns.closed_at], what="params columns.closed_at", source=source)
+    closed = labels.notna().to_numpy()
+    times = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    if closed.any():
+        parsed = parse_timestamps(raw.loc[closed], columns.closed_at, source=source)
+        if parsed.isna().any():
+            raise DataValidationError(
+                f"{source}: column {columns.closed_at!r} (when the outcome became known) is empty on "
+                f"{int(parsed.isna().sum())} won/lost leads; expected a date on every closed lead, e.g. 2026-03-31"
+            )
+        times.loc[closed] = parsed.to_numpy(dtype="datetime64[ns]")
+    return times
+
+
+def outcomes_known_at(
+    raw: pd.DataFrame, labels: pd.Series, columns: ColumnsConfig, *, cutoff: pd.Timestamp, source: str = "lead table"
+) -> pd.Series:
+    """``labels`` as they stood at ``cutoff``: a lead closed after it is open (NaN) again.
+
+    Without ``columns.closed_at`` the labels are returned unchanged (the export's outcomes are taken
+    as known; the backtest report says so).
+    """
+    if columns.closed_at is None:
+        return labels
+    known = closed_times(raw, labels, columns, source=source) <= cutoff
+    return labels.where(known.to_numpy() | labels.isna().to_numpy())
