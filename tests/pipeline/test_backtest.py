@@ -28,7 +28,7 @@ def test_backtest_retrains_per_month_and_reports_every_scorer(params, tmp_path):
         assert {"start", "end", "base_rate", "capacity_ratio"} <= set(period)
         # Retrained on what came before the period only.
         assert period["trained_on"]["leads"] == int((raw["created_at"] < pd.Timestamp(period["start"])).sum())
-    assert "no columns.closed_at" in report["outcomes_rule"]
+    assert "outcomes known by the period's start" in report["outcomes_rule"]  # params set columns.closed_at
     assert run.path("backtest", "chart").read_bytes()[:4] == b"\x89PNG"
     assert "Backtest" in run.path("backtest", "report_html").read_text()
     table = pd.read_csv(run.path("backtest", "plots_dir") / "conversion.csv")

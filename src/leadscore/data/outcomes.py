@@ -13,6 +13,9 @@ from leadscore.errors import DataValidationError
 # models use it only to stop boosting, never to fit trees, calibrate or report.
 TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN = "train", "early_stopping", "calibration", "test", "open"
 TRAINING_SPLITS = (TRAIN, EARLY_STOPPING)
+# Issue 11 (columns.closed_at): a lead of the training period whose outcome became known only after the
+# training cut-off. It was open when the model would have been trained, so nothing trains on it.
+CLOSED_AFTER_CUTOFF = "closed_after_cutoff"
 
 
 def _normalise_status(values: pd.Series) -> pd.Series:
@@ -54,6 +57,12 @@ def effective_split(split: SplitConfig, columns: ColumnsConfig) -> str:
     """
     if split.method == "time" and columns.created_at is None:
         return "stratified (no time column: columns.created_at is null)"
+    if split.method == "time" and columns.closed_at is not None:
+        return (
+            f"time (ordered by {columns.created_at!r}); point in time: train and early-stopping leads whose outcome "
+            f"({columns.closed_at!r}) came after the training cut-off (the latest {columns.created_at!r} in those "
+            f"splits) are not trained on ({CLOSED_AFTER_CUTOFF!r})"
+        )
     if split.method == "time":
         return f"time (ordered by {columns.created_at!r})"
     if split.method == "row_order":
@@ -94,6 +103,12 @@ def assign_splits(
     - ``"row_order"``: by position in the export, for exports already sorted by time without a
       date column (UCI Bank Marketing).
     - ``"stratified"``: a seeded split stratified by outcome; not a forecast of the future.
+
+    Point in time (``columns.closed_at`` set, ``"time"`` split on dates): the training cut-off is the
+    latest ``created_at`` of the train and early-stopping blocks; a lead of those blocks whose outcome
+    became known after it is labelled :data:`CLOSED_AFTER_CUTOFF` instead, so it is neither trained
+    on, early-stopped on nor audited (it was still open at the cut-off). Calibration and test keep
+    every closed lead: they are fitted or judged later, when those outcomes are known.
     """
     closed = labels.notna()
     if closed.sum() < 10:
@@ -126,10 +141,20 @@ def assign_splits(
     blocks[n_train : n_train + n_cal] = CALIBRATION
     blocks[n_train + n_cal :] = TEST
     splits.loc[ordered] = blocks
+    if method == "time" and columns.closed_at is not None and pd.api.types.is_datetime64_any_dtype(created):
+        training = ordered[:n_train]
+        cutoff = created.loc[training].max()
+        closed_at = closed_times(raw, labels, columns, source=source)
+        if getattr(cutoff, "tzinfo", None) is not None:
+            cutoff = cutoff.tz_convert("UTC").tz_localize(None)
+        late = closed_at.loc[training] > cutoff
+        splits.loc[training[late.to_numpy()]] = CLOSED_AFTER_CUTOFF
     return splits
 
 
-def closed_times(raw: pd.DataFrame, labels: pd.Series, columns: ColumnsConfig, *, source: str = "lead table") -> pd.Series:
+def closed_times(
+    raw: pd.DataFrame, labels: pd.Series, columns: ColumnsConfig, *, source: str = "lead table"
+) -> pd.Series:
     """When each closed lead's outcome became known (``columns.closed_at``, parsed as dates); NaT for open leads.
 
     Raises

@@ -314,6 +314,12 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
+def notes(metrics: dict) -> list[str]:
+    """:data:`NOTES`, then how the leads were split (and the point-in-time rule, when one was used)."""
+    method = (metrics.get("split") or {}).get("method")
+    return [*NOTES, f"Split: {method}."] if method else list(NOTES)
+
+
 def render_markdown(metrics: dict, *, figures: dict[str, str]) -> str:
     """The benchmark as markdown; ``figures`` maps chart name -> image path relative to the file."""
     parts = ["# Lead scoring benchmark: model vs BANT vs the ceiling", ""]
@@ -324,7 +330,7 @@ def render_markdown(metrics: dict, *, figures: dict[str, str]) -> str:
     for name, caption in FIGURES:
         if name in figures:
             parts += ["", f"### {caption}", "", f"![{caption}]({figures[name]})"]
-    parts += ["", "## How to read this", ""] + [f"- {n}" for n in NOTES]
+    parts += ["", "## How to read this", ""] + [f"- {n}" for n in notes(metrics)]
     return "\n".join(parts) + "\n"
 
 
@@ -392,6 +398,8 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
             parts.append(
                 f'<figure><figcaption>{e(caption)}</figcaption><img alt="{e(caption)}" src="data:image/png;base64,{data}"></figure>'
             )
-    parts.append('<h2>How to read this</h2><ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in NOTES) + "</ul>")
+    parts.append(
+        '<h2>How to read this</h2><ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in notes(metrics)) + "</ul>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -54,7 +54,15 @@ def run(
     import os
     from pathlib import Path
 
-    from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, effective_split
+    from leadscore.data.outcomes import (
+        CALIBRATION,
+        CLOSED_AFTER_CUTOFF,
+        EARLY_STOPPING,
+        OPEN,
+        TEST,
+        TRAIN,
+        effective_split,
+    )
     from leadscore.errors import DataValidationError
     from leadscore.evaluation import figures, report
     from leadscore.evaluation.baselines import random_scores
@@ -101,6 +109,8 @@ def run(
         capacity_leads_per_rep=ev.capacity.leads_per_rep,
     )
     metrics["split"] = {s: int((table["split"] == s).sum()) for s in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN)}
+    # Issue 11: with columns.closed_at, training-period leads closed after the cut-off (not trained on).
+    metrics["split"][CLOSED_AFTER_CUTOFF] = int((table["split"] == CLOSED_AFTER_CUTOFF).sum())
     metrics["split"]["method"] = effective_split(params.split, params.columns)
     metrics["thresholds"] = {"fit": float(model.fit_threshold), "intent": float(model.intent_threshold)}
     metrics["report"] = {"html": report_html, "markdown": report_md, "figures": figures_dir}
