@@ -395,6 +395,7 @@ class BacktestConfig(_Frozen):
     # A cheaper training budget for the retrainings (null: train's own).
     n_estimators: int | None = Field(None, gt=0)
     learning_rate: float | None = Field(None, gt=0)
+    early_stopping_rounds: int | None = Field(None, gt=0)
     ece_bins: int = Field(10, ge=2)
     bootstrap: BootstrapConfig = BootstrapConfig()
 

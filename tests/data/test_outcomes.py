@@ -156,3 +156,17 @@ def test_outcomes_known_at_a_cutoff_reopen_later_closes():
     assert known.notna().tolist() == [i <= 4 for i in range(20)]
     assert known.iloc[:5].tolist() == labels.iloc[:5].tolist()
     assert outcomes_known_at(raw, labels, ColumnsConfig(), cutoff=pd.Timestamp("2026-01-08")).equals(labels)
+
+
+def test_calibration_window_takes_the_most_recent_calibration_leads():
+    from leadscore.data.outcomes import calibration_window
+
+    splits = pd.Series(["train"] * 4 + ["calibration"] * 6 + ["test"] * 2)
+    order = pd.Series(np.arange(12, dtype=float))
+    assert calibration_window(splits, order, method="split", value=None).tolist() == [4 <= i < 10 for i in range(12)]
+    assert np.flatnonzero(calibration_window(splits, order, method="share", value=0.5)).tolist() == [7, 8, 9]
+    dates = pd.Series(pd.date_range("2026-01-01", periods=12, freq="14D"))
+    # Calibration leads: Jan 29 .. Apr 9, every 14 days; the last month: after Mar 10.
+    assert np.flatnonzero(calibration_window(splits, dates, method="months", value=1)).tolist() == [7, 8, 9]
+    with pytest.raises(DataValidationError, match="needs dates in columns.created_at"):
+        calibration_window(splits, order, method="months", value=2)

@@ -190,3 +190,54 @@ def outcomes_known_at(
         return labels
     known = closed_times(raw, labels, columns, source=source) <= cutoff
     return labels.where(known.to_numpy() | labels.isna().to_numpy())
+
+
+def lead_order(
+    raw: pd.DataFrame, *, split: SplitConfig, columns: ColumnsConfig, source: str = "lead table"
+) -> pd.Series:
+    """Every lead's place in time: ``columns.created_at`` (dates, or numbers read as an order), or the
+    row position for ``split.method: row_order`` or when there is no time column.
+
+    Raises
+    ------
+    DataValidationError
+        If the time column is missing or cannot be read.
+    """
+    if split.method == "row_order" or columns.created_at is None:
+        return pd.Series(np.arange(len(raw), dtype="float64"), index=raw.index)
+    require_columns(raw, [columns.created_at], what="params columns.created_at", source=source)
+    values = raw[columns.created_at]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    return parse_timestamps(raw, columns.created_at, source=source)
+
+
+def calibration_window(splits: pd.Series, order: pd.Series, *, method: str, value: float | None) -> np.ndarray:
+    """Boolean mask of the calibration rows to calibrate on (params ``calibrate.window``).
+
+    ``"split"``: the whole calibration split. ``"share"``: its most recent ``value`` share. ``"months"``:
+    its leads created in the last ``value`` calendar months (30.44-day months) before its latest lead.
+    The window never reaches into the train split (the models were fitted there) nor the test split
+    (judged later): it is the most recent part of the calibration split.
+
+    Raises
+    ------
+    DataValidationError
+        If ``"months"`` is asked of leads without dates.
+    """
+    cal = (splits == CALIBRATION).to_numpy()
+    if method == "split" or value is None:
+        return cal
+    keys = order[cal]
+    if method == "share":
+        n = max(1, int(np.ceil(value * cal.sum())))
+        position = np.flatnonzero(cal)[np.argsort(keys.to_numpy(), kind="stable")][-n:]
+        mask = np.zeros(len(splits), dtype=bool)
+        mask[position] = True
+        return mask
+    if not pd.api.types.is_datetime64_any_dtype(order):
+        raise DataValidationError(
+            "params calibrate.window.method 'months' needs dates in columns.created_at; use method 'share' instead"
+        )
+    start = keys.max() - pd.Timedelta(days=30.44 * value)
+    return cal & (order > start).to_numpy()

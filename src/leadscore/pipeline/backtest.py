@@ -43,29 +43,10 @@ def backtest_params(params: Params) -> Params:
         update={
             "fit": params.train.fit.model_copy(update=budget),
             "intent": params.train.intent.model_copy(update=budget),
+            "early_stopping_rounds": bt.early_stopping_rounds or params.train.early_stopping_rounds,
         }
     )
     return params.model_copy(update={"split": split, "train": train})
-
-
-def _time_order(params: Params, leads: pd.DataFrame, *, source: str) -> pd.Series:
-    import pandas as pd
-
-    from leadscore.data.validation import parse_timestamps
-    from leadscore.errors import ConfigError
-
-    created = params.columns.created_at
-    if params.split.method == "row_order" or (created is None and params.split.method != "stratified"):
-        return pd.Series(range(len(leads)), index=leads.index, dtype="float64")
-    if created is None:
-        raise ConfigError(
-            "backtest: split.method is stratified and columns.created_at is null: the leads have no order to "
-            "roll forward through (set columns.created_at, or split.method row_order if the rows are in time order)"
-        )
-    values = leads[created]
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype("float64")
-    return parse_timestamps(leads, created, source=source)
 
 
 def run_period(
@@ -84,7 +65,7 @@ def run_period(
     import numpy as np
     import pandas as pd
 
-    from leadscore.data.outcomes import CALIBRATION, outcomes_known_at
+    from leadscore.data.outcomes import CALIBRATION, lead_order, outcomes_known_at
     from leadscore.evaluation.backtest import period_metrics
     from leadscore.evaluation.metrics import rate_by_level
     from leadscore.models.bant import bant_score
@@ -122,6 +103,7 @@ def run_period(
         fit_model=boosters["fit"],
         intent_model=boosters["intent"],
         featurizer=featurized.featurizer,
+        order=lead_order(hist, split=params.split, columns=params.columns, source=source),
     )
     models, _ = train_baselines(params, fit_table=fit_table, intent_table=intent_table, logistic=False)
     period_leads = leads[test_rows].reset_index(drop=True)
@@ -158,7 +140,8 @@ def run(params: Params, *, raw: str, truth: str, out: str, plots_dir: str, chart
 
     import numpy as np
 
-    from leadscore.data.outcomes import outcome_labels
+    from leadscore.data.outcomes import lead_order, outcome_labels
+    from leadscore.errors import ConfigError
     from leadscore.evaluation.backtest import (
         backtest_figure,
         backtest_periods,
@@ -174,7 +157,12 @@ def run(params: Params, *, raw: str, truth: str, out: str, plots_dir: str, chart
     started = time.perf_counter()
     leads = read_raw_leads(params, raw).reset_index(drop=True)
     labels = outcome_labels(leads, params.columns, source=raw)
-    order = _time_order(params, leads, source=raw)
+    if params.split.method == "stratified" and params.columns.created_at is None:
+        raise ConfigError(
+            "backtest: split.method is stratified and columns.created_at is null: the leads have no order to "
+            "roll forward through (set columns.created_at, or split.method row_order if the rows are in time order)"
+        )
+    order = lead_order(leads, split=params.split, columns=params.columns, source=raw)
     periods, rule = backtest_periods(order, labels.notna().to_numpy(), config=params.backtest)
     truth_table = read_table(truth) if truth and Path(truth).exists() else None
     if truth_table is not None and (len(truth_table) == 0 or "true_p" not in truth_table.columns):

@@ -44,6 +44,20 @@ def run(
 
     fit_table, intent_table = read_table(fit_features), read_table(intent_features)
     id_col = params.columns.id
+    leads = None
+    if raw is not None:
+        from leadscore.pipeline.tables import read_raw_leads
+
+        leads = read_raw_leads(params, raw)
+        if not leads[id_col].reset_index(drop=True).equals(fit_table[id_col].reset_index(drop=True)):
+            raise DataValidationError(f"{raw}: its {id_col!r} column does not match {fit_features}'s (rerun featurize)")
+    order = None
+    if params.calibrate.window.method != "split":
+        from leadscore.data.outcomes import lead_order
+
+        if leads is None:
+            raise DataValidationError("params calibrate.window: pass --raw (the leads' time order)")
+        order = lead_order(leads, split=params.split, columns=params.columns, source=raw or "raw leads")
     scorer = build_scorer(
         params,
         fit_table=fit_table,
@@ -51,17 +65,13 @@ def run(
         fit_model=load_booster(fit_model),
         intent_model=load_booster(intent_model),
         featurizer=load_featurizer(featurizer),
+        order=order,
     )
     cal = rows_in(fit_table, CALIBRATION)
-    if raw is not None:
+    if leads is not None:
         # Issue 11: what "normal" looks like for predict / `leadscore score` / `leadscore drift`.
         from leadscore.monitoring.drift import reference_for_scorer
-        from leadscore.pipeline.tables import read_raw_leads
 
-        leads = read_raw_leads(params, raw)
-        ids = fit_table[id_col]
-        if not leads[id_col].reset_index(drop=True).equals(ids.reset_index(drop=True)):
-            raise DataValidationError(f"{raw}: its {id_col!r} column does not match {fit_features}'s (rerun featurize)")
         scorer.extras["drift_reference"] = reference_for_scorer(
             scorer, leads[cal], config=params.drift, source=f"{raw} (calibration split)"
         )
@@ -78,17 +88,42 @@ def build_scorer(
     fit_model: Any,
     intent_model: Any,
     featurizer: LeadFeaturizer,
+    order: pd.Series | None = None,
 ) -> LeadScorer:
     """Calibrate both boosters and fit the conversion model and thresholds on the tables' calibration
-    split; pack it all into a :class:`LeadScorer` (pure: the stage and the backtest call it)."""
+    split; pack it all into a :class:`LeadScorer` (pure: the stage and the backtest call it).
+
+    With params ``calibrate.window`` other than ``split``, only the most recent calibration leads are
+    used (:func:`~leadscore.data.outcomes.calibration_window`); ``order`` is then every row's place in
+    time (:func:`~leadscore.data.outcomes.lead_order`, row-aligned with the tables).
+    """
     import numpy as np
 
-    from leadscore.data.outcomes import CALIBRATION
+    from leadscore.data.outcomes import CALIBRATION, calibration_window
+    from leadscore.errors import DataValidationError
     from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
     from leadscore.models.scorer import LeadScorer
     from leadscore.pipeline.tables import feature_matrix, rows_in
 
     cal = rows_in(fit_table, CALIBRATION)
+    window = params.calibrate.window
+    if window.method != "split":
+        if order is None:
+            raise DataValidationError("params calibrate.window needs the leads' time order (pass the raw leads)")
+        cal = calibration_window(
+            fit_table["split"], order.reset_index(drop=True), method=window.method, value=window.value
+        )
+        labels = fit_table.loc[cal, "label"]
+        if cal.sum() < 50 or labels.nunique() < 2:
+            raise DataValidationError(
+                f"params calibrate.window ({window.method} {window.value:g}) leaves {int(cal.sum())} calibration "
+                f"leads with {int(labels.sum())} wins; widen it (at least 50 leads with both outcomes)"
+            )
+        log.info(
+            "calibrating on the most recent %d of %d calibration leads",
+            cal.sum(),
+            rows_in(fit_table, CALIBRATION).sum(),
+        )
     y_cal = fit_table.loc[cal, "label"].astype(int)
     id_col, method = params.columns.id, params.calibrate.method
     X_fit = feature_matrix(fit_table, id_col)[cal]
