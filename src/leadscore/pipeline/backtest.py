@@ -138,7 +138,7 @@ def run(params: Params, *, raw: str, truth: str, out: str, plots_dir: str, chart
     """Backtest over params ``backtest``; write the JSON, the dvc plots tables, the chart and a small page."""
     from pathlib import Path
 
-    import numpy as np
+    import pandas as pd
 
     from leadscore.data.outcomes import lead_order, outcome_labels
     from leadscore.errors import ConfigError
@@ -168,7 +168,7 @@ def run(params: Params, *, raw: str, truth: str, out: str, plots_dir: str, chart
     if truth_table is not None and (len(truth_table) == 0 or "true_p" not in truth_table.columns):
         truth_table = None
     bt_params = backtest_params(params)
-    dates = np.issubdtype(order.dtype, np.datetime64)
+    dates = pd.api.types.is_datetime64_any_dtype(order)
     outcomes_rule = (
         f"outcomes known by the period's start (columns.closed_at {params.columns.closed_at!r})"
         if params.columns.closed_at and dates
