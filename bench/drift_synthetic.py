@@ -24,12 +24,17 @@ from leadscore.models.persistence import load_scorer
 from leadscore.monitoring.drift import SCORE_NAMES, DriftAccumulator, reference_for_scorer
 from leadscore.monitoring.outcomes import monitor_outcomes
 from leadscore.pipeline.local import run_stages
+from leadscore.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(params_path: Path, *, leads: int, trees: int, workdir: Path, drift: dict | None = None) -> dict:
-    params = load_params(params_path)
+    # A profile is an overlay on profiles/base.yaml (issue 12): merge it; params.yaml is complete.
+    if params_path.parent.name == "profiles":
+        params = load_profile(params_path.stem, root=ROOT)
+    else:
+        params = load_params(params_path)
     if drift:
         synthetic = params.data.synthetic
         synthetic = synthetic.model_copy(update={"drift": synthetic.drift.model_copy(update=drift)})

@@ -48,9 +48,11 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     params = load_params(args.params)
-    with tempfile.TemporaryDirectory() as tmp:
-        with console.status(f"training a scorer on {args.train_leads:,} synthetic leads"):
-            scorer = train_scorer(params, args.train_leads, Path(tmp))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        console.status(f"training a scorer on {args.train_leads:,} synthetic leads"),
+    ):
+        scorer = train_scorer(params, args.train_leads, Path(tmp))
     with console.status(f"generating {args.leads:,} leads to score"):
         raw, _ = generate_leads(args.leads, seed=params.data.synthetic.seed + 1)
     for group in ("fit", "intent"):

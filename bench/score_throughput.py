@@ -133,14 +133,16 @@ def main() -> None:
         rate = n / single["seconds"]
         results[n] = {"score_leads_per_s": rate, "peak_rss_mib": single["peak_rss_mib"], "seconds": single["seconds"]}
         print(
-            f"  leadscore score: {single['seconds']:.1f} s, {rate:,.0f} leads/s, peak RSS {single['peak_rss_mib']:.0f} MiB",
+            f"  leadscore score: {single['seconds']:.1f} s, {rate:,.0f} leads/s, "
+            f"peak RSS {single['peak_rss_mib']:.0f} MiB",
             flush=True,
         )
         if i == 0:
             raw_rate, featurize_s = raw_booster_rate(args.model, leads)
             results[n].update(raw_booster_leads_per_s=raw_rate, ratio=rate / raw_rate)
             print(
-                f"  raw Booster.predict (fit + intent, pre-featurized): {raw_rate:,.0f} leads/s; featurizing alone took {featurize_s:.1f} s",
+                f"  raw Booster.predict (fit + intent, pre-featurized): {raw_rate:,.0f} leads/s; "
+                f"featurizing alone took {featurize_s:.1f} s",
                 flush=True,
             )
             print(f"  ratio score / raw booster: {rate / raw_rate:.2f} (goal >= 0.5)", flush=True)
@@ -162,8 +164,10 @@ def main() -> None:
                     dask_speed_ratio=single["seconds"] / dask["seconds"],
                 )
                 print(
-                    f"  dask 2-worker LocalCluster: {dask['seconds']:.1f} s ({n / dask['seconds']:,.0f} leads/s, incl. cluster start), "
-                    f"speed vs single process {single['seconds'] / dask['seconds']:.2f}x, scores identical: {identical}",
+                    f"  dask 2-worker LocalCluster: {dask['seconds']:.1f} s "
+                    f"({n / dask['seconds']:,.0f} leads/s, incl. cluster start), "
+                    f"speed vs single process {single['seconds'] / dask['seconds']:.2f}x, "
+                    f"scores identical: {identical}",
                     flush=True,
                 )
     print(json.dumps(results, indent=2))

@@ -82,6 +82,7 @@ def trained_scorer(tmp_path_factory, params):
     """A LeadScorer trained by the real stage functions on 20,000 synthetic leads (no DVC).
 
     Returns ``(scorer, raw_leads)``. Session-scoped, small training budget; shared by behaviour tests.
+    The baselines stage is skipped: nothing here reads its scores.
     """
     from leadscore.models.persistence import load_scorer
     from leadscore.models.scorer import display_from_params
@@ -131,5 +132,45 @@ def small_pipeline(tmp_path_factory, params):
         }
     )
     run = run_pipeline(small, tmp_path_factory.mktemp("benchmark"), through="evaluate")
+    metrics = json.loads(run.path("evaluate", "metrics_out").read_text())
+    return {"params": small, "run": run, "metrics": metrics}
+
+
+@pytest.fixture(scope="session")
+def leaky_run(tmp_path_factory, params):
+    """Issue 12's leak run: an export with a rep's note written after the outcome (AUC 1.000 alone),
+    let through by features.allow_strong; category aliases and labels MLflow cannot use as param names.
+
+    generate -> ... -> evaluate on 3,000 leads. Returns ``{"params", "run", "metrics"}``.
+    """
+    from leadscore.data.synthetic import generate_leads
+    from leadscore.io import write_table
+
+    root = tmp_path_factory.mktemp("leaky_run")
+    leads, _ = generate_leads(3000, seed=11)
+    leads["rep_note"] = leads["status"].map({"won": "signed", "lost": "went dark", "open": None})
+    export = root / "export.parquet"
+    write_table(leads, export)
+    small = small_params(params, n_leads=3000, n_estimators=60, learning_rate=0.2)
+    f = small.features
+    small = small.model_copy(
+        update={
+            "data": small.data.model_copy(update={"source": str(export)}),
+            "features": f.model_copy(
+                update={
+                    "intent": (*f.intent, "rep_note"),
+                    "allow_strong": ("rep_note",),
+                    "category_aliases": {**f.category_aliases, "industry": {"retail & e-commerce": "retail"}},
+                }
+            ),
+            "explain": small.explain.model_copy(
+                update={"labels": {**small.explain.labels, "web_visits_30d": "Sessions (90d)"}}
+            ),
+            "evaluate": small.evaluate.model_copy(
+                update={"bootstrap": small.evaluate.bootstrap.model_copy(update={"n": 20})}
+            ),
+        }
+    )
+    run = run_pipeline(small, root / "work", through="evaluate")
     metrics = json.loads(run.path("evaluate", "metrics_out").read_text())
     return {"params": small, "run": run, "metrics": metrics}

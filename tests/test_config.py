@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pydantic
 import pytest
@@ -40,13 +41,13 @@ def test_wrong_type_is_named_with_the_value(raw_params):
 
 def test_split_shares_must_sum_to_one(raw_params):
     raw_params["split"]["test"] = 0.3
-    with pytest.raises(ConfigError, match="must be 1.0"):
+    with pytest.raises(ConfigError, match=re.escape("must be 1.0")):
         params_from_dict(raw_params)
 
 
 def test_column_in_both_groups_is_rejected(raw_params):
     raw_params["features"]["intent"].append("employees")
-    with pytest.raises(ConfigError, match="both fit and intent.*employees"):
+    with pytest.raises(ConfigError, match=r"both fit and intent.*employees"):
         params_from_dict(raw_params)
 
 
@@ -124,4 +125,66 @@ def test_monitoring_sections_are_optional_and_validated(raw_params):
     raw_params["drift"] = {}
     raw_params["data"]["synthetic"]["drift"] = {"enabled": True, "shifted_column": "employees"}
     with pytest.raises(ConfigError, match=r"data\.synthetic\.drift\.shifted_column"):
+        params_from_dict(raw_params)
+
+
+def test_contract_policies_are_validated(raw_params):
+    assert params_from_dict(raw_params).contract.type_error == "refuse"
+    raw_params["contract"]["out_of_range"] = "shout"
+    with pytest.raises(ConfigError, match=r"contract\.out_of_range: Input should be 'refuse', 'warn' or 'ignore'"):
+        params_from_dict(raw_params)
+
+
+def test_duplicated_nested_key_is_named_with_both_lines(tmp_path):
+    text = (
+        (REPO_ROOT / "params.yaml").read_text().replace("  min_criteria: 3\n", "  min_criteria: 3\n  min_criteria: 2\n")
+    )
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    message = str(err.value)
+    assert "duplicated key 'min_criteria'" in message and "\n" not in message
+
+
+# -- issue 12: what the configuration can now say, and what it refuses at load time ---------------------
+def test_new_options_load(raw_params):
+    raw_params["features"]["categorical"] = ["employees"]
+    raw_params["features"]["allow_strong"] = ["lead_source"]
+    raw_params["split"]["group"] = "account_id"
+    raw_params["bant"]["criteria"]["budget"] = {"column": "bant_budget", "present": True}
+    raw_params["explain"]["min_effect"] = 0.1
+    p = params_from_dict(raw_params)
+    assert p.features.categorical == ("employees",) and p.features.allow_strong == ("lead_source",)
+    assert p.split.group == "account_id" and p.bant.criteria["budget"].present is True
+    assert p.explain.min_effect == 0.1 and p.features.strong_leak_auc == 0.98
+
+
+def test_categorical_and_allow_strong_must_name_used_columns(raw_params):
+    raw_params["features"]["categorical"] = ["region_code"]
+    with pytest.raises(ConfigError, match=r"categorical lists \['region_code'\], which are in neither fit nor intent"):
+        params_from_dict(raw_params)
+
+
+def test_present_is_one_condition(raw_params):
+    raw_params["bant"]["criteria"]["budget"] = {"column": "bant_budget", "present": True, "in": ["yes"]}
+    with pytest.raises(ConfigError, match=r"bant\.criteria\.budget.*give one condition"):
+        params_from_dict(raw_params)
+
+
+def test_one_empty_group_is_allowed_both_are_not(raw_params):
+    raw_params["features"]["intent"] = []
+    raw_params["train"]["intent"]["monotone_increasing"] = []
+    assert params_from_dict(raw_params).features.empty_groups == ("intent",)
+    raw_params["features"]["fit"] = []
+    raw_params["features"]["job_title_columns"] = []
+    raw_params["features"]["ratios"] = {}
+    with pytest.raises(ConfigError, match="fit and intent are both empty"):
+        params_from_dict(raw_params)
+
+
+def test_monotone_constraint_on_a_declared_categorical_column_is_refused_at_load(raw_params):
+    """LightGBM aborts the process ("cannot be monotone with respect to categorical features")."""
+    raw_params["features"]["categorical"] = ["demo_requested"]
+    with pytest.raises(ConfigError, match=r"train\.intent\.monotone_increasing lists \['demo_requested'\]"):
         params_from_dict(raw_params)

@@ -27,6 +27,8 @@ def test_notebooks_are_committed_without_outputs(name):
             assert not cell.outputs and cell.execution_count is None, f"{name}: strip outputs before committing"
 
 
+# Starts a Jupyter kernel and runs the notebook on 5,000 leads (~25 s on a loaded machine).
+@pytest.mark.slow
 def test_explore_notebook_runs_on_small_data():
     nb = _execute("01-explore-leads.ipynb", f'PARAMS_PATH = "{REPO_ROOT / "params.yaml"}"\nN_LEADS = 5000')
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)

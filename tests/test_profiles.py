@@ -23,7 +23,18 @@ from leadscore.data.outcomes import assign_splits, outcome_labels
 from leadscore.errors import ConfigError, DataValidationError
 from leadscore.features.leakage import feature_audit
 from leadscore.io import read_table
-from leadscore.profiles import prepare_profile, profile_path
+from leadscore.profiles import (
+    load_profile,
+    merged_text,
+    missing_dvc_params,
+    overlay,
+    prepare_profile,
+    profile_path,
+    write_params,
+    written_by_profile,
+)
+
+LEGACY = Path(__file__).parent / "fixtures" / "legacy_profiles"  # the full params files profiles replaced
 
 PROFILES = {"x_education": "x_education_leads/Leads.csv", "bank_marketing": "bank_marketing/bank-full.csv"}
 X_ED_LEAKY = {
@@ -48,27 +59,27 @@ def _needs(relative: str):
 
 def _profile(name: str) -> Params:
     """A shipped profile, its ../shared/datasets source re-rooted at SHARED_DATASETS."""
-    params = load_params(REPO_ROOT / "profiles" / f"{name}.yaml")
+    params = load_profile(name, root=REPO_ROOT)
     source = str(SHARED_DATASETS / PROFILES[name])
     return params.model_copy(update={"data": params.data.model_copy(update={"source": source})})
 
 
 @pytest.mark.parametrize("name", PROFILES)
 def test_profiles_validate_and_point_beside_the_repo(name):
-    params = load_params(REPO_ROOT / "profiles" / f"{name}.yaml")
+    params = load_profile(name, root=REPO_ROOT)
     assert params.data.source == f"../shared/datasets/{PROFILES[name]}"
     assert params.mlflow.registered_model != "leadscore"  # never competes with the default data's champion
 
 
 def test_x_education_keeps_post_outcome_columns_out():
-    f = load_params(REPO_ROOT / "profiles/x_education.yaml").features
+    f = load_profile("x_education", root=REPO_ROOT).features
     used = set(f.fit_columns) | set(f.intent_columns)
     assert not used & X_ED_LEAKY and set(f.exclude) >= X_ED_LEAKY
     assert "Lead Number" not in used and "Prospect ID" not in used
 
 
 def test_bank_marketing_excludes_duration():
-    f = load_params(REPO_ROOT / "profiles/bank_marketing.yaml").features
+    f = load_profile("bank_marketing", root=REPO_ROOT).features
     used = set(f.fit_columns) | set(f.intent_columns)
     assert "duration" not in used and "campaign" not in used and "duration" in f.exclude
 
@@ -76,7 +87,8 @@ def test_bank_marketing_excludes_duration():
 def test_unknown_profile_lists_the_available_ones():
     with pytest.raises(
         ConfigError,
-        match=r"profile 'hubspot' not found .* available profiles: \['bank_marketing', 'synthetic_drift', 'x_education'\]",
+        match=r"profile 'hubspot' not found .* available profiles: "
+        r"\['bank_marketing', 'synthetic', 'synthetic_drift', 'x_education'\]",
     ):
         profile_path("hubspot", root=REPO_ROOT)
 
@@ -101,17 +113,94 @@ def test_a_profile_whose_data_is_missing_is_refused(tmp_path):
         prepare_profile("x_education", root=root)
 
 
-@_needs(PROFILES["x_education"])
-def test_a_profile_never_overwrites_uncommitted_params(tmp_path):
-    root = _project(tmp_path, with_data=True)
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run(["git", "add", "params.yaml"], cwd=root, check=True)
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "p"], cwd=root, check=True)
-    assert prepare_profile("x_education", root=root) == root / "profiles/x_education.yaml"
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+
+
+def test_profiles_rerun_and_switch_without_git_and_never_overwrite_hand_edits(tmp_path):
+    """Issue 12: a second run, or another profile, used to be refused ("uncommitted changes ...")."""
+    root = _project(tmp_path, with_data=False)
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "p")
+    for name in ("synthetic_drift", "synthetic_drift", "synthetic", "synthetic_drift"):
+        write_params(prepare_profile(name, root=root))
+        text = (root / "params.yaml").read_text()
+        assert written_by_profile(text) == name and text.startswith(f"# leadscore profile: {name}\n")
+    assert load_params(root / "params.yaml").data.synthetic.drift.enabled
     with open(root / "params.yaml", "a") as fh:
         fh.write("# my edit\n")
-    with pytest.raises(ConfigError, match="params.yaml has uncommitted changes"):
-        prepare_profile("x_education", root=root)
+    plan = prepare_profile("synthetic", root=root)  # --dry-run's check: never refused itself
+    assert plan.blocked and "edits that no profile wrote" in plan.blocked and "git" not in plan.blocked
+    with pytest.raises(ConfigError, match="edits that no profile wrote"):
+        write_params(plan)
+    assert (root / "params.yaml").read_text().endswith("# my edit\n")  # nothing lost
+
+
+def test_cli_dry_run_changes_nothing_and_is_never_refused(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from leadscore.cli import app
+
+    root = _project(tmp_path, with_data=False)
+    (root / "params.yaml").write_text((root / "params.yaml").read_text() + "# hand edit\n")
+    before = (root / "params.yaml").read_bytes()
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(app, ["profile", "synthetic_drift", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "a run would stop here" in result.output
+    assert (root / "params.yaml").read_bytes() == before
+
+
+def test_the_repository_params_is_the_synthetic_profile_as_written():
+    text = (REPO_ROOT / "params.yaml").read_text()
+    assert written_by_profile(text) == "synthetic"
+    assert text == merged_text(REPO_ROOT / "profiles/synthetic.yaml", root=REPO_ROOT, name="synthetic")
+
+
+@pytest.mark.parametrize(
+    ("name", "legacy"),
+    [
+        ("synthetic", "params.yaml"),
+        ("x_education", "x_education.yaml"),
+        ("bank_marketing", "bank_marketing.yaml"),
+        ("synthetic_drift", "synthetic_drift.yaml"),
+    ],
+)
+def test_overlays_give_exactly_the_parameters_of_the_full_files_they_replace(name, legacy):
+    assert load_profile(name, root=REPO_ROOT) == load_params(LEGACY / legacy)
+
+
+@pytest.mark.parametrize("name", ["x_education", "bank_marketing", "synthetic_drift"])
+def test_overlays_state_only_what_differs(name):
+    """No hyperparameter is repeated: every leaf a profile states differs from what it overlays."""
+    text = (REPO_ROOT / "profiles" / f"{name}.yaml").read_text()
+    top = yaml.safe_load(text)
+    parent = "synthetic" if top.pop("extends", None) == "synthetic" else None
+    below = yaml.safe_load((REPO_ROOT / "profiles/base.yaml").read_text())
+    if parent:
+        below = overlay(below, yaml.safe_load((REPO_ROOT / "profiles/synthetic.yaml").read_text()))
+
+    def leaves(node, prefix=""):
+        for k, v in node.items():
+            if isinstance(v, dict) and v:
+                yield from leaves(v, f"{prefix}{k}.")
+            else:
+                yield f"{prefix}{k}", v
+
+    base_leaves = dict(leaves(below))
+    same = [k for k, v in leaves(top) if k in base_leaves and base_leaves[k] == v]
+    assert not same, f"profiles/{name}.yaml repeats defaults: {same}"
+    assert len(text.splitlines()) < 80
+
+
+def test_overlay_merges_mappings_and_replaces_lists():
+    base = {"features": {"fit": ["a"], "ratios": {}}, "train": {"fit": {"num_leaves": 15, "seed": 1}}}
+    top = {"features": {"fit": ["b", "c"]}, "train": {"fit": {"num_leaves": 7}}}
+    assert overlay(base, top) == {
+        "features": {"fit": ["b", "c"], "ratios": {}},
+        "train": {"fit": {"num_leaves": 7, "seed": 1}},
+    }
 
 
 # -- leakage guard on real data ---------------------------------------------------------------------
@@ -155,6 +244,7 @@ def bank_run(tmp_path_factory):
     return _run_profile("bank_marketing", tmp_path_factory.mktemp("bank"))
 
 
+@pytest.mark.slow  # the whole pipeline on a real dataset
 def test_x_education_end_to_end_reaches_its_quality_floor(x_education_run):
     """Measured 0.884 (time split by Lead Number, leaky columns excluded); floor 0.85."""
     _paths, metrics, audit = x_education_run
@@ -169,12 +259,14 @@ def test_x_education_end_to_end_reaches_its_quality_floor(x_education_run):
     assert audit["data"]["closed"] == 9240 and audit["data"]["wins"] == 3561
 
 
+@pytest.mark.slow  # the whole pipeline on a real dataset
 def test_x_education_has_no_open_leads_and_predict_writes_an_empty_table(x_education_run):
     run, _, _ = x_education_run
     scored = pd.read_parquet(run.paths("predict", "out")[0])
     assert len(scored) == 0 and "conversion_probability" in scored.columns and "Prospect ID" in scored.columns
 
 
+@pytest.mark.slow  # the whole pipeline on a real dataset
 def test_bank_marketing_end_to_end_on_row_order(bank_run):
     """Measured 0.586 on the row-order split (the README explains why: drift, and poutcome is all
     "unknown" in the earliest rows the model trains on); floor 0.55."""
@@ -219,24 +311,32 @@ def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
     assert len(head.strip().splitlines()) == 1
 
 
-def _dvc_param_keys() -> set[str]:
-    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
-    return {
-        key
-        for stage in stages.values()
-        for entry in stage.get("params", [])
-        for key in ([entry] if isinstance(entry, str) else entry)
-    }
-
-
-@pytest.mark.parametrize("profile", sorted(p.stem for p in (REPO_ROOT / "profiles").glob("*.yaml")))
+@pytest.mark.parametrize("profile", ["synthetic", "synthetic_drift", "x_education", "bank_marketing"])
 def test_profile_has_every_params_key_dvc_tracks(profile):
-    """DVC refuses to run a stage whose params key is absent from params.yaml, defaults or not."""
-    data = yaml.safe_load((REPO_ROOT / "profiles" / f"{profile}.yaml").read_text())
-    for key in _dvc_param_keys():
-        node = data
-        for part in key.split("."):
-            assert isinstance(node, dict) and part in node, (
-                f"profiles/{profile}.yaml lacks {key!r}, which dvc.yaml tracks"
-            )
-            node = node[part]
+    """DVC refuses to run a stage whose params key is absent from params.yaml, defaults or not: every
+    key dvc.yaml lists is in profiles/base.yaml, so every profile's params.yaml has it."""
+    text = merged_text(REPO_ROOT / "profiles" / f"{profile}.yaml", root=REPO_ROOT, name=profile)
+    assert missing_dvc_params(yaml.safe_load(text), REPO_ROOT / "dvc.yaml") == []
+
+
+def test_a_key_dvc_needs_but_the_base_lacks_is_named_before_dvc_runs(tmp_path):
+    root = _project(tmp_path, with_data=False)
+    base = root / "profiles/base.yaml"
+    base.write_text(base.read_text().replace("  top_k: 3\n", ""))
+    with pytest.raises(ConfigError, match=r"dvc.yaml reads \['explain.top_k'\]"):
+        prepare_profile("synthetic_drift", root=root)
+
+
+def test_readme_own_export_profile_is_short_and_valid(tmp_path):
+    """README "Your own CRM export": a minimal overlay (≤ 30 lines) using the new options."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Your own CRM export") :]
+    block = section[section.index("```yaml\n") + len("```yaml\n") :]
+    block = block[: block.index("```")]
+    assert len(block.strip().splitlines()) <= 30
+    root = _project(tmp_path, with_data=False)
+    (root / "profiles" / "my_crm.yaml").write_text(block)
+    params = load_profile("my_crm", root=root)
+    assert params.features.categorical and params.split.group and params.features.intent == ()
+    assert any(c.present for c in params.bant.criteria.values()) and params.columns.created_at is None
+    assert "allow_strong" in section and "features.categorical" in section and "present: true" in section

@@ -46,3 +46,79 @@ def test_promote_and_rollback_on_an_empty_registry_say_why_in_one_line(tmp_path,
     result = CliRunner().invoke(app, ["promote", "7", "--params", params])
     assert result.exit_code == 2
     assert "has no version '7'" in result.output
+
+
+def test_default_store_climbs_out_of_a_dvc_experiment_copy(tmp_path):
+    """`dvc exp run --temp` runs stages in .dvc/tmp/exps/<name>: runs must land in the real repo's store."""
+    from leadscore import tracking
+
+    copy = tmp_path / ".dvc" / "tmp" / "exps" / "tmpabc123"
+    assert tracking.default_tracking_uri(copy) == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
+    assert tracking.default_tracking_uri(tmp_path / "repo") == f"sqlite:///{tmp_path.resolve() / 'repo' / 'mlflow.db'}"
+
+
+def test_only_numeric_metrics_are_logged_with_flat_names():
+    from leadscore import tracking
+
+    metrics = {"test": {"conversion": {"auc": 0.8, "ece": None}}, "split": {"method": "time", "test": 20}, "ok": True}
+    assert tracking._metric_items(metrics) == {"test_conversion_auc": 0.8, "split_test": 20.0}
+
+
+def test_the_served_model_pins_exactly_the_installed_versions():
+    from importlib import metadata
+
+    from leadscore import tracking
+
+    pins = dict(line.split("==") for line in tracking.pip_requirements())
+    assert pins["lightgbm"] == metadata.version("lightgbm") and pins["scikit-learn"] == metadata.version("scikit-learn")
+
+
+def test_safe_params_sanitises_keys_mlflow_refuses(params):
+    from leadscore import tracking
+
+    odd = params.model_copy(
+        update={
+            "features": params.features.model_copy(
+                update={"category_aliases": {"industry": {"retail & e-commerce": "retail"}}}
+            ),
+            "explain": params.explain.model_copy(update={"labels": {"Sessions (90d)": "Sessions"}}),
+        }
+    )
+    safe = tracking.safe_params(odd)
+    assert safe["features.category_aliases.industry.retail _ e-commerce"] == "retail"
+    assert safe["explain.labels.Sessions _90d_"] == "Sessions"
+    assert all(tracking._UNSAFE_KEY.search(k) is None and len(v) <= 6000 for k, v in safe.items())
+
+
+def test_register_tags_the_run_and_the_model_version_with_the_kept_leak(leaky_run, tmp_path, monkeypatch, caplog):
+    """The leak run registers (no MLflow traceback on "&" or parentheses) and says what it kept. Its
+    input example is the most complete leads, not the open ones (whose rep_note is always blank)."""
+    import yaml
+    from mlflow.tracking import MlflowClient
+
+    from leadscore.pipeline import register
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    run, small = leaky_run["run"], leaky_run["params"]
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(small.model_dump(mode="json", by_alias=True)))
+    caplog.set_level("WARNING")
+    summary = register.run(
+        small,
+        params_path=str(params_file),
+        raw=str(run.path("generate", "leads_out")),
+        scorer=str(run.path("calibrate", "scorer_out")),
+        fit_model=str(run.path("train_fit", "model_out")),
+        intent_model=str(run.path("train_intent", "model_out")),
+        metrics=str(run.path("evaluate", "metrics_out")),
+        run_out=str(tmp_path / "run.json"),
+    )
+    client = MlflowClient(tracking_uri=store, registry_uri=store)
+    logged = client.get_run(summary["run_id"])
+    assert logged.data.tags["suspected_leaks"] == "rep_note (AUC 1.000)"
+    assert logged.data.params["features.category_aliases.industry.retail _ e-commerce"] == "retail"
+    version = client.get_model_version(summary["registered_model"], summary["version"])
+    assert version.tags["suspected_leaks"] == "rep_note (AUC 1.000)"
+    assert "params.yaml" in [a.path for a in client.list_artifacts(summary["run_id"])]
+    assert "entirely missing" not in caplog.text

@@ -17,6 +17,7 @@ from leadscore.errors import LeadscoreError
 from leadscore.pipeline import backtest, baselines, calibrate, evaluate, featurize, generate, predict, register, train
 from leadscore.pipeline.common import console
 from leadscore.pipeline.common import friendly as _friendly
+from leadscore.pipeline.common import load as _load
 
 app = typer.Typer(
     help="leadscore: fit and intent lead scoring, benchmarked against BANT.", no_args_is_help=True, add_completion=False
@@ -85,7 +86,7 @@ def explain_lead(
         raise LeadscoreError(f"lead {lead_id!r} not found in {raw} (column {model.id_column!r})")
     row = row.head(1)
     scored = model.predict(row, source=str(raw), explain=True).iloc[0]
-    passed = bant_criteria(row, model.bant, source=str(raw)).iloc[0]
+    passed = bant_criteria(row, model.bant, source=str(raw), missing_values=model.featurizer.missing_values).iloc[0]
     values = {name: row[rule.column].iloc[0] for name, rule in model.bant.criteria.items()}
     panel = explanation_panel(
         lead_id,
@@ -104,28 +105,32 @@ def explain_lead(
 @_friendly
 def profile(
     name: Annotated[
-        str, typer.Argument(help="a profile under profiles/ (e.g. x_education) or a path to a params file")
+        str, typer.Argument(help="a profile under profiles/ (e.g. x_education) or a path to a profile file")
     ],
     dry_run: Annotated[bool, typer.Option(help="validate the profile and its data, change nothing")] = False,
 ) -> None:
-    """Run the pipeline on a profile: copy it over params.yaml, then `dvc exp run`.
+    """Run the pipeline on a profile: write profiles/base.yaml overlaid with it to params.yaml, then `dvc exp run`.
 
-    A profile is a complete params.yaml for one data source. The run is a DVC experiment (see
-    `dvc exp show`); nothing is committed. `git checkout params.yaml` returns to the default data.
+    A profile states only what differs from profiles/base.yaml. params.yaml says which profile wrote
+    it; running a profile again, or another one, rewrites it (never over edits made by hand). The run
+    is a DVC experiment (see `dvc exp show`); nothing is committed. `leadscore profile synthetic`
+    returns to the default data.
     """
-    import shutil
+    # --- issue 12: profiles are overlays (leadscore.profiles); no git involved ---
     import subprocess
 
-    from leadscore.profiles import prepare_profile
+    from leadscore.profiles import prepare_profile, write_params
 
-    source = prepare_profile(name, root=Path.cwd())
-    console.print(f"profile {source}: parameters valid, data found")
-    if dry_run:
+    plan = prepare_profile(name, root=Path.cwd())
+    console.print(f"profile {plan.source}: parameters valid, data found")
+    if dry_run:  # changes nothing, so it is never refused: it says what a run would do
+        if plan.blocked:
+            console.print(f"a run would stop here: {plan.blocked}", highlight=False)
+        else:
+            console.print(f"a run would write {plan.target} ({plan.name} over profiles/base.yaml) and `dvc exp run`")
         return
-    shutil.copyfile(source, "params.yaml")
-    console.print(
-        f"copied {source} over params.yaml; running `dvc exp run` (restore the default data with `git checkout params.yaml`)"
-    )
+    write_params(plan)
+    console.print(f"wrote {plan.target} (profile {plan.name} over profiles/base.yaml); running `dvc exp run`")
     result = subprocess.run(["dvc", "exp", "run"], check=False)
     if result.returncode != 0:
         raise typer.Exit(code=result.returncode)
@@ -178,9 +183,12 @@ def score(
     model_version and scored_at. An interrupted run leaves the previous output untouched.
     """
     from leadscore.scoring.batch import load_model
+    from leadscore.scoring.sinks import check_output_is_not_input
 
     if engine not in ("single", "dask"):
         raise LeadscoreError(f"--engine: expected single or dask, got {engine!r}")
+    # output-safety: refuse an output that is (or contains, or lies inside) the input before any work.
+    check_output_is_not_input(input=input, output=output, input_table=table, output_table=output_table)
     with console.status(f"loading model {model}"):
         loaded = load_model(model, trust_pickle=trust_pickle)
     if engine == "dask":
@@ -206,7 +214,9 @@ def score(
 
         if scheduler:
             raise LeadscoreError("--scheduler is only used with --engine dask")
-        source = open_source(input, table=table, query=query)
+        from leadscore.data.contract import text_columns_of  # input-contract: ids/categories read as text
+
+        source = open_source(input, table=table, query=query, text_columns=text_columns_of(loaded.scorer))
         sink = open_sink(output, table=output_table, mode=mode, id_column=loaded.scorer.id_column)
         result = score_batches(
             model=loaded,
@@ -325,13 +335,6 @@ def monitor(
 
 
 # --- retraining (issue 11, retraining lane): `leadscore promote` and `leadscore rollback` -----------
-def _load(path: Path):
-    """params.yaml -> Params (also used by `drift` and `monitor` above)."""
-    from leadscore.pipeline.common import load
-
-    return load(path)
-
-
 @app.command()
 @_friendly
 def promote(

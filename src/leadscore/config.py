@@ -81,6 +81,9 @@ class ColumnsConfig(_Frozen):
     # Issue 11: when each outcome became known (dates). Set, nothing trains on an outcome that was not
     # known at the training cut-off (see leadscore.data.outcomes.assign_splits).
     closed_at: str | None = None
+    # strftime format of created_at when it is text, e.g. "%d/%m/%Y". Without it, dates are parsed
+    # from their shape, and a column whose day-first and month-first readings disagree is refused.
+    date_format: str | None = None
 
     @model_validator(mode="after")
     def _disjoint(self) -> ColumnsConfig:
@@ -100,23 +103,42 @@ class FeaturesConfig(_Frozen):
     ratios: dict[str, tuple[str, str]] = {}
     category_aliases: dict[str, dict[str, str]] = {}
     min_category_count: int = Field(20, ge=1)
+    # Columns treated as categories whatever their dtype (integer-coded regions, operating systems...).
+    categorical: tuple[str, ...] = ()
     # Leakage guard (features/leakage.py): a feature whose AUC *alone* on the train split exceeds
     # the threshold is a suspected leak. "warn" reports it (the default: a strong feature is not
     # proof of a leak, a human should decide), "drop" removes it before training, "fail" stops.
     leak_auc_threshold: float = Field(0.85, gt=0.5, le=1.0)
     on_suspected_leak: Literal["warn", "drop", "fail"] = "warn"
+    # A used column whose AUC alone reaches strong_leak_auc stops the run under "warn" too (a perfect
+    # separator is almost never a legitimate lead feature) unless it is listed in allow_strong.
+    strong_leak_auc: float = Field(0.98, gt=0.5, le=1.0)
+    allow_strong: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _groups_disjoint(self) -> FeaturesConfig:
         both = sorted(set(self.fit) & set(self.intent))
         if both:
             raise ValueError(f"columns listed in both fit and intent: {both}")
-        if not self.fit_columns or not self.intent_columns:
-            raise ValueError("fit and intent must each keep at least one column after `exclude`")
+        # One group may be empty (a pure opportunity table has no engagement data): that axis of the
+        # quadrants is then missing, and said so. Both empty leaves nothing to learn from.
+        if not self.fit_columns and not self.intent_columns:
+            raise ValueError("fit and intent are both empty after `exclude`: list at least one column in either")
         for title in self.job_title_columns:
             if title not in self.fit and title not in self.intent:
                 raise ValueError(f"job title column {title!r} is in neither fit nor intent")
+        for name, listed in (("categorical", self.categorical), ("allow_strong", self.allow_strong)):
+            unknown = [c for c in listed if c not in self.fit and c not in self.intent and c not in self.ratios]
+            if unknown:
+                raise ValueError(f"{name} lists {unknown}, which are in neither fit nor intent")
+        if self.leak_auc_threshold > self.strong_leak_auc:
+            raise ValueError("leak_auc_threshold must be at most strong_leak_auc")
         return self
+
+    @property
+    def empty_groups(self) -> tuple[str, ...]:
+        """Groups ("fit", "intent") with no column after ``exclude``: that quadrant axis is missing."""
+        return tuple(g for g, cols in (("fit", self.fit_columns), ("intent", self.intent_columns)) if not cols)
 
     @property
     def fit_columns(self) -> tuple[str, ...]:
@@ -132,6 +154,9 @@ class SplitConfig(_Frozen):
     # row_order: by position in the export (rows already in time order); stratified: seeded, by
     # outcome. "time" with columns.created_at null falls back to stratified (stated in the report).
     method: Literal["time", "row_order", "stratified"] = "time"
+    # A column naming the account (or any group): all rows of a group fall in one split, so account-
+    # level columns are not memorised across train and test. null: rows are split one by one.
+    group: str | None = None
     train: float = Field(0.6, gt=0, lt=1)
     calibration: float = Field(0.2, gt=0, lt=1)
     test: float = Field(0.2, gt=0, lt=1)
@@ -203,7 +228,11 @@ class QuadrantsConfig(_Frozen):
 
 
 class CriterionConfig(_Frozen):
-    """One BANT criterion: the lead passes when ``column`` satisfies the (single) condition."""
+    """One BANT criterion: the lead passes when ``column`` satisfies the (single) condition.
+
+    ``present: true`` passes when the column is filled in, ``present: false`` when it is blank
+    (missing, empty text or one of ``data.missing_values``); every other condition fails on missing.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
     column: str
@@ -211,14 +240,15 @@ class CriterionConfig(_Frozen):
     not_in: tuple[Any, ...] | None = None
     min: float | None = None
     max: float | None = None
+    present: bool | None = None
 
     @model_validator(mode="after")
     def _one_condition(self) -> CriterionConfig:
-        given = [k for k in ("in_", "not_in", "min", "max") if getattr(self, k) is not None]
+        given = [k for k in ("in_", "not_in", "min", "max", "present") if getattr(self, k) is not None]
         if not given:
-            raise ValueError("needs a condition: one of `in`, `not_in`, `min`, `max`")
+            raise ValueError("needs a condition: one of `in`, `not_in`, `min`, `max`, `present`")
         if len(given) > 1 and set(given) != {"min", "max"}:
-            raise ValueError("give one condition (`in`, `not_in`) or a `min`/`max` range")
+            raise ValueError("give one condition (`in`, `not_in`, `present`) or a `min`/`max` range")
         return self
 
 
@@ -298,6 +328,10 @@ class ExplainConfig(_Frozen):
     """Per-lead reasons: how many per group and direction, and plain-word labels for columns."""
 
     top_k: int = Field(3, ge=1, le=10)
+    # A reason is shown only when its effect (log-odds) is at least this big; columns the leak audit
+    # found uninformative (alone AUC < 0.52 on train, and mean |effect| below min_effect or a fifth of
+    # the model's strongest column: leadscore.features.leakage.uninformative_columns) are never reasons.
+    min_effect: float = Field(0.05, ge=0)
     labels: dict[str, str] = {}
 
 
@@ -400,6 +434,23 @@ class BacktestConfig(_Frozen):
     bootstrap: BootstrapConfig = BootstrapConfig()
 
 
+Policy = Literal["refuse", "warn", "ignore"]
+
+
+class ContractConfig(_Frozen):
+    """What scoring does about each kind of input-contract violation (leadscore.data.contract).
+
+    ``refuse``: nothing is written and the run stops with one line naming the column, the count and
+    an example; ``warn``: scored, and one warning with counts at the end; ``ignore``: scored silently.
+    Missing or duplicate lead ids are always refused.
+    """
+
+    type_error: Policy = "refuse"  # text or inf in a numeric column, numbers in a text column, bad dates
+    out_of_range: Policy = "warn"  # numbers well beyond the training range, negatives never seen in training
+    unseen_category: Policy = "warn"  # category text never seen in training
+    bant_never_passes: Policy = "warn"  # a BANT criterion that passes for none (or all) of the input
+
+
 class MlflowConfig(_Frozen):
     experiment: str = "leadscore"
     registered_model: str = "leadscore"
@@ -421,6 +472,7 @@ class Params(_Frozen):
     evaluate: EvaluateConfig = EvaluateConfig()
     explain: ExplainConfig = ExplainConfig()
     activities: ActivitiesConfig = ActivitiesConfig()  # issue 14; optional
+    contract: ContractConfig = ContractConfig()
     mlflow: MlflowConfig = MlflowConfig()
     # Optional sections (issue 11, monitoring lane): defaults apply when params.yaml omits them.
     drift: DriftConfig = DriftConfig()
@@ -434,6 +486,22 @@ class Params(_Frozen):
         bad = [k for k in self.evaluate.bant_variants if not 1 <= k <= n]
         if bad:
             raise ValueError(f"evaluate.bant_variants {bad}: each must be between 1 and the {n} BANT criteria")
+        return self
+
+    @model_validator(mode="after")
+    def _monotone_numeric(self) -> Params:
+        # LightGBM aborts the process on a monotone constraint over a categorical feature: refuse what
+        # params alone show here (a column declared categorical or a job title); text columns are only
+        # known from the data, so featurize refuses those (leadscore.features.build.check_monotone).
+        f = self.features
+        for group in ("fit", "intent"):
+            listed = getattr(self.train, group).monotone_increasing
+            text = [c for c in listed if c in f.categorical or c in f.job_title_columns]
+            if text:
+                raise ValueError(
+                    f"train.{group}.monotone_increasing lists {text}, categorical columns (features.categorical or "
+                    "job_title_columns): monotone constraints need numeric columns"
+                )
         return self
 
 
@@ -460,6 +528,35 @@ def params_from_dict(raw: dict[str, Any], *, source: str = "params") -> Params:
         raise ConfigError(_format_errors(source, err)) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicated key {key!r} (first on line {first + 1}, again on line "
+                        f"{key_node.start_mark.line + 1}); the last one would silently win",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML like ``yaml.safe_load``, but refuse duplicated keys (raises ``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: builds plain data only
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml.
 
@@ -472,7 +569,10 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     if not path.is_file():
         raise ConfigError(f"{path}: parameters file not found")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
+    except yaml.constructor.ConstructorError as err:
+        # One line naming the key (the default str() adds a multi-line excerpt).
+        raise ConfigError(f"{path}: {err.problem}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML ({err})") from None
     return params_from_dict(raw or {}, source=str(path))

@@ -10,6 +10,9 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
+from leadscore.evaluation.report import missing_axes_note
+from leadscore.features.leakage import leak_banner
+
 
 def fmt(value: float | None) -> str:
     """Three decimals, or "-" for a metric that does not exist (e.g. no oracle on real data)."""
@@ -19,6 +22,9 @@ def fmt(value: float | None) -> str:
 def print_summary(metrics: dict[str, Any], *, out: Console | None = None) -> None:
     """The model vs BANT (vs oracle) table, capacity, quadrants and the benchmark page's address."""
     out = out or Console()
+    banner = leak_banner(metrics.get("leakage"))
+    if banner:  # first, before any number it casts doubt on
+        out.print(Panel(banner, title="SUSPECTED LEAK", title_align="left", style="bold white on red"), highlight=False)
     title = "Test split: model vs BANT" + (" vs the true-probability ceiling" if "oracle" in metrics["test"] else "")
     table = Table(title=title)
     table.add_column("scorer")
@@ -45,6 +51,9 @@ def print_summary(metrics: dict[str, Any], *, out: Console | None = None) -> Non
     for name, q in metrics["quadrants"].items():
         quads.add_row(name, f"{q['n']:,}", fmt(q["observed_rate"]), fmt(q["mean_predicted"]))
     out.print(quads)
+    missing = missing_axes_note(metrics)
+    if missing:
+        out.print(missing, highlight=False)
     page = metrics.get("report", {}).get("html")
     if page:
         out.print(
@@ -54,7 +63,7 @@ def print_summary(metrics: dict[str, Any], *, out: Console | None = None) -> Non
         )
 
 
-def _is_missing(value: object) -> bool:
+def _is_missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 

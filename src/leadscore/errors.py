@@ -20,3 +20,7 @@ class DataValidationError(LeadscoreError):
 class ModelFileError(LeadscoreError):
     """A model file is missing, empty, truncated, not a leadscore model, of an unknown format version,
     or a pickle that was not explicitly trusted."""
+
+
+class OutputError(LeadscoreError):
+    """An output cannot be written safely: it is the input, a directory leadscore did not write, or unwritable."""

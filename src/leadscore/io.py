@@ -9,14 +9,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from leadscore.atomic import atomic_file
 from leadscore.errors import DataValidationError
 
 TABLE_SUFFIXES = (".parquet", ".csv")
@@ -24,23 +23,13 @@ TABLE_SUFFIXES = (".parquet", ".csv")
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        # mkstemp creates 0600 files; give outputs the usual permissions (e.g. so a browser running
-        # as another user can open the benchmark page).
-        umask = os.umask(0)
-        os.umask(umask)
-        if tmp_path.is_file():
-            os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds.
+
+    See :func:`leadscore.atomic.atomic_file`: a new file gets the umask's mode, a replaced one keeps
+    its own; the temporary is removed on errors and SIGTERM, and stale ones are swept.
+    """
+    with atomic_file(path) as tmp:
+        yield tmp
 
 
 def read_table(path: str | Path, *, csv_separator: str = ",", missing_values: tuple[str, ...] = ()) -> pd.DataFrame:

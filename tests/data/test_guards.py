@@ -20,14 +20,25 @@ def _labels(wins: int, losses: int, open_: int = 3) -> pd.Series:
 def test_too_few_closed_leads_are_refused_with_counts():
     with pytest.raises(
         DataValidationError,
-        match=r"export.csv has 15 closed leads and 6 wins; needs at least 20 closed leads and 5 wins",
+        match=r"export.csv has 15 closed leads, 6 wins and 9 losses; needs at least 20 closed leads and 5 of each",
     ):
         check_minimum_data(_labels(6, 9), GUARDS, source="export.csv")
 
 
 def test_too_few_wins_are_refused_even_with_many_leads():
-    with pytest.raises(DataValidationError, match=r"has 104 closed leads and 4 wins"):
+    with pytest.raises(DataValidationError, match=r"has 104 closed leads, 4 wins and 100 losses.*wins are the rarer"):
         check_minimum_data(_labels(4, 100), GUARDS)
+
+
+def test_too_few_losses_are_refused_even_with_many_wins():
+    """1,200 wins and 40 losses (scaled down): a model cannot learn what a loss looks like from so few."""
+    with pytest.raises(DataValidationError, match=r"120 wins and 4 losses.*losses are the rarer"):
+        check_minimum_data(_labels(120, 4), GUARDS)
+
+
+def test_few_losses_warn_like_few_wins():
+    result = check_minimum_data(_labels(60, 8), GUARDS)
+    assert result["rarer"] == "losses" and "10 losses" in result["warnings"][0]
 
 
 def test_between_minimum_and_warning_level_warns():

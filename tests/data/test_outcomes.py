@@ -86,7 +86,7 @@ def test_missing_order_numbers_are_named():
     raw["lead_number"] = np.arange(100, dtype=float)
     raw.loc[4, "lead_number"] = np.nan
     cols = ColumnsConfig(created_at="lead_number")
-    with pytest.raises(DataValidationError, match="'lead_number' .* 1 missing values"):
+    with pytest.raises(DataValidationError, match=r"'lead_number' .* 1 missing values"):
         assign_splits(raw, outcome_labels(raw, cols), split=SplitConfig(), columns=cols)
 
 
@@ -103,7 +103,7 @@ def test_row_order_split_follows_the_exports_rows():
 def test_unparseable_dates_are_named():
     raw = _history().astype({"created_at": object})
     raw.loc[3, "created_at"] = "last tuesday"
-    with pytest.raises(DataValidationError, match="'created_at' should hold dates.*last tuesday"):
+    with pytest.raises(DataValidationError, match=r"'created_at' should hold dates.*last tuesday"):
         assign_splits(raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(), columns=ColumnsConfig())
 
 
@@ -168,5 +168,42 @@ def test_calibration_window_takes_the_most_recent_calibration_leads():
     dates = pd.Series(pd.date_range("2026-01-01", periods=12, freq="14D"))
     # Calibration leads: Jan 29 .. Apr 9, every 14 days; the last month: after Mar 10.
     assert np.flatnonzero(calibration_window(splits, dates, method="months", value=1)).tolist() == [7, 8, 9]
-    with pytest.raises(DataValidationError, match="needs dates in columns.created_at"):
+    with pytest.raises(DataValidationError, match=r"needs dates in columns\.created_at"):
         calibration_window(splits, order, method="months", value=2)
+
+
+def test_split_group_keeps_every_account_in_one_split():
+    """Issue 12: account-level columns were memorised across train and test."""
+    rng = np.random.default_rng(1)
+    raw = _history(n=600, seed=2)
+    raw["account_id"] = rng.integers(0, 60, len(raw)).astype(str)
+    raw.loc[raw.index[:10], "account_id"] = None  # no account: a group of one
+    labels = outcome_labels(raw, ColumnsConfig())
+    for method in ("time", "row_order", "stratified"):
+        splits = assign_splits(
+            raw, labels, split=SplitConfig(method=method, group="account_id"), columns=ColumnsConfig()
+        )
+        closed = splits != "open"
+        per_account = pd.DataFrame({"a": raw["account_id"], "s": splits})[closed & raw["account_id"].notna()]
+        assert per_account.groupby("a")["s"].nunique().max() == 1, method
+        assert set(splits[closed]) == {"train", "early_stopping", "calibration", "test"}
+    assert "all rows of a 'account_id' in one split" in effective_split(
+        SplitConfig(group="account_id"), ColumnsConfig()
+    )
+
+
+def test_split_group_that_leaves_a_split_empty_is_refused():
+    raw = _history(n=100)
+    raw["account_id"] = "one big account"
+    with pytest.raises(DataValidationError, match=r"split\.group 'account_id'.*gets no closed leads"):
+        assign_splits(
+            raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(group="account_id"), columns=ColumnsConfig()
+        )
+
+
+def test_split_group_column_must_exist():
+    raw = _history(n=100)
+    with pytest.raises(DataValidationError, match="account_id"):
+        assign_splits(
+            raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(group="account_id"), columns=ColumnsConfig()
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from html.parser import HTMLParser
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from leadscore.evaluation.benchmark import scorer_label
-from leadscore.evaluation.report import QUADRANT_LABELS, who_is_right
+from leadscore.config import ColumnsConfig, SplitConfig
+from leadscore.data.outcomes import split_words
+from leadscore.evaluation.report import QUADRANT_LABELS, render_html, render_markdown, scorer_label, who_is_right
 
 
 def _numbers(cell: str) -> list[float]:
@@ -81,7 +83,7 @@ def test_table1_equals_metrics_json(page):
     by_label = {r[0]: r for r in rows}
     assert len(rows) == len(m["test"])
     for name, values in m["test"].items():
-        row = by_label[scorer_label(name)]
+        row = by_label[scorer_label(name, m)]
         for j, key in enumerate(("auc", "pr_auc", "log_loss", "brier", "ece"), start=1):
             point, low, high = _numbers(row[j])
             ci = m["bootstrap"]["intervals"][name][key]
@@ -96,14 +98,14 @@ def test_volume_tables_equal_metrics_json(page):
     m, tables = page["metrics"], _md_tables(page["md"])
     rows = {r[0]: r for r in _table(tables, "Table 2.")}
     for name, r in m["at_bant_volume"]["scorers"].items():
-        row = [_numbers(c) for c in rows[scorer_label(name)][1:]]
+        row = [_numbers(c) for c in rows[scorer_label(name, m)][1:]]
         assert _close(row[0][0], r["conversions"], 0)
         assert _close(row[1][0], r["precision"], 3) and _close(row[2][0], r["recall"], 3)
         if r["leads_to_match"] is not None:
             assert row[3][0] == r["leads_to_match"] and _close(row[4][0], r["fewer_calls"], 3)
     rules = {r[0]: r for r in _table(tables, "Table 2b")}
     for name, r in m["rule_operating_points"].items():
-        row = [_numbers(c) for c in rules[scorer_label(name)][1:]]
+        row = [_numbers(c) for c in rules[scorer_label(name, m)][1:]]
         assert (
             row[0][0] == r["volume"]
             and _close(row[1][0], r["conversions"], 0)
@@ -111,7 +113,7 @@ def test_volume_tables_equal_metrics_json(page):
         )
     capacity = {r[0]: r for r in _table(tables, "Table 5")}
     for name, conversions in m["capacity_plan"]["conversions"].items():
-        assert _close(_numbers(capacity[scorer_label(name)][1])[0], conversions, 0)
+        assert _close(_numbers(capacity[scorer_label(name, m)][1])[0], conversions, 0)
 
 
 def test_lift_and_crosstab_equal_metrics_json(page):
@@ -190,3 +192,89 @@ def test_html_tables_show_the_same_cells_as_the_markdown(page):
 )
 def test_who_is_right(quadrant, qualified, rate, expected):
     assert who_is_right(quadrant, qualified, rate, base_rate=0.15) == expected
+
+
+def test_the_title_promises_the_ceiling_only_when_there_is_one():
+    from leadscore.evaluation.report import title
+
+    assert title({"test": {"conversion": {}, "oracle": {}}}) == "Lead scoring benchmark: model vs BANT vs the ceiling"
+    assert title({"test": {"conversion": {}}}) == "Lead scoring benchmark: model vs BANT"
+
+
+# -- issue 12: words follow the data; leaks are carried to the top of the page ------------------------
+def _with_leak(metrics: dict, *, allowed: bool = True) -> dict:
+    m = copy.deepcopy(metrics)
+    m["leakage"] = {
+        "threshold": 0.85,
+        "strong_leak_auc": 0.98,
+        "policy": "warn",
+        "kept": [{"column": "rep_note", "auc": 1.0, "group": "intent", "allowed_strong": allowed}],
+        "dropped": [],
+        "columns": [
+            {
+                "column": "rep_note",
+                "group": "intent",
+                "kind": "categorical",
+                "auc": 1.0,
+                "suspected_leak": True,
+                "status": "used",
+            },
+            {
+                "column": "country",
+                "group": "fit",
+                "kind": "categorical",
+                "auc": 0.56,
+                "suspected_leak": False,
+                "status": "used",
+            },
+        ],
+    }
+    return m
+
+
+def test_a_kept_leak_puts_a_red_banner_first_and_the_audit_table_on_the_page(page):
+    m = _with_leak(page["metrics"])
+    html = render_html(m, figures={})
+    body = html[html.index("<body>") + len("<body>") :].lstrip()
+    assert body.startswith('<div class="leak-banner"') and "rep_note (AUC 1.000 alone" in body.split("</div>")[0]
+    assert html.index("leak-banner") < html.index("<h1>")
+    md = render_markdown(m, figures={})
+    assert md.splitlines()[2].startswith("> **WARNING: Suspected leak: rep_note")
+    audit = _table(_md_tables(md), "Table 6")
+    assert audit[0] == ["rep_note", "intent", "categorical", "1.000", "suspected leak, used"]
+    assert audit[1][-1] == "ok"
+
+
+def test_no_banner_without_a_kept_leak(page):
+    m = copy.deepcopy(page["metrics"])
+    assert "leakage" in m and m["leakage"]["kept"] == []  # evaluate read the real audit
+    assert '<div class="leak-banner"' not in render_html(m, figures={})
+    assert "WARNING" not in render_markdown(m, figures={})
+    assert "Table 6. Leak audit" in render_markdown(m, figures={})
+
+
+def test_split_words_follow_the_split_used(page):
+    m = copy.deepcopy(page["metrics"])
+    assert "most recent closed leads" in render_markdown(m, figures={})  # the default time split
+    m["split"]["test_leads"] = split_words(SplitConfig(method="stratified"), ColumnsConfig())["test_leads"]
+    md = render_markdown(m, figures={})
+    assert "most recent" not in md and "drawn at random (stratified by outcome" in md
+
+
+def test_bant_range_counts_the_real_criteria_and_the_ceiling_needs_an_oracle(page):
+    m = copy.deepcopy(page["metrics"])
+    assert "BANT criteria met (0-4)" in render_markdown(m, figures={})
+    m["bant_rule"]["n_criteria"] = 3
+    del m["test"]["oracle"]
+    for name in ("intervals",):
+        m["bootstrap"][name].pop("oracle", None)
+    md, html = render_markdown(m, figures={}), render_html(m, figures={})
+    assert "BANT criteria met (0-3)" in md and "(0-4)" not in md
+    for text in (md, html):
+        assert "ceiling" not in text.lower() and "The oracle is" not in text
+
+
+def test_a_missing_axis_is_said_on_the_page(page):
+    m = copy.deepcopy(page["metrics"])
+    m["missing_axes"] = ["intent"]
+    assert "No intent axis: features.intent has no columns" in render_markdown(m, figures={})

@@ -8,7 +8,7 @@ import pytest
 
 from leadscore.config import FeaturesConfig
 from leadscore.errors import DataValidationError
-from leadscore.features.build import OTHER, LeadFeaturizer
+from leadscore.features.build import OTHER, PLACEHOLDERS, LeadFeaturizer, check_monotone
 
 
 @pytest.fixture
@@ -82,6 +82,41 @@ def test_column_that_changed_type_is_named(tiny_leads, features):
         featurizer.transform(changed)
 
 
+def test_unchecked_transform_reads_a_few_stray_non_numbers_as_missing_with_a_warning(features, caplog):
+    """Without an input contract's verdict (the featurize stage, older scorers): up to 5% become missing,
+    each column warned once with the count and an example."""
+    leads = pd.DataFrame(
+        {
+            "employees": np.arange(1, 41),
+            "industry": ["software"] * 40,
+            "job_title": ["cto"] * 40,
+            "demo_requested": [True, False] * 20,
+            "emails_opened": np.arange(40),
+            "emails_clicked": np.arange(40) % 3,
+        }
+    )
+    featurizer = LeadFeaturizer(features=features).fit(leads)
+    stray = leads.astype({"employees": object})
+    stray.loc[39, "employees"] = "n/a-ish"
+    with caplog.at_level("WARNING"):
+        X_fit, _ = featurizer.transform(stray)
+    assert np.isnan(X_fit["employees"].iloc[-1]) and X_fit["employees"].iloc[0] == 1.0
+    warned = [r.getMessage() for r in caplog.records if "'employees'" in r.getMessage()]
+    assert warned == [
+        "lead table: column 'employees': 1 of 40 values are not numbers (e.g. 'n/a-ish'); read as missing"
+    ]
+
+
+def test_checked_transform_reads_non_numbers_as_missing_silently(tiny_leads, features, caplog):
+    """After the input contract has judged the whole input (checked=True), no per-chunk verdicts."""
+    featurizer = LeadFeaturizer(features=features).fit(tiny_leads)
+    changed = tiny_leads.assign(employees=["fifty", "many", "few", "lots", "some", "x", "y", np.inf])
+    with caplog.at_level("WARNING"):
+        X_fit, _ = featurizer.transform(changed, checked=True)
+    assert X_fit["employees"].isna().all()
+    assert not [r for r in caplog.records if "employees" in r.getMessage()]
+
+
 def test_extra_missing_markers(tiny_leads, features):
     tiny_leads.loc[0, "industry"] = "Select"
     X_fit, _ = LeadFeaturizer(features=features, missing_values=("Select",)).fit_transform(tiny_leads)
@@ -109,3 +144,33 @@ def test_a_text_column_that_now_holds_numbers_is_named(tiny_leads, features):
         DataValidationError, match=r"today.csv: column 'industry' held text .* now holds numbers \(such as 3\)"
     ):
         featurizer.transform(tiny_leads.assign(industry=[3, 1, 4, 1, 5, 9, 2, 6]), source="today.csv")
+
+
+# -- issue 12: integer-coded categories, a group with no columns -------------------------------------------
+def test_integer_codes_declared_categorical_become_categories_whatever_their_dtype():
+    train = pd.DataFrame({"os": [1, 2, 3, 1, 2, 8], "region": [10, 20, 10, 20, 10, 20], "visits": [1, 2, 3, 4, 5, 6]})
+    f = FeaturesConfig(fit=("os", "region"), intent=("visits",), categorical=("os", "region"), min_category_count=1)
+    featurizer = LeadFeaturizer(features=f).fit(train)
+    assert featurizer.kinds_ == {"os": "categorical", "region": "categorical", "visits": "numeric"}
+    assert featurizer.categories_["os"] == ["1", "2", "3", "8", OTHER]
+    # Scoring data where a blank turned the codes into floats (2.0), and an unseen code (5).
+    batch = pd.DataFrame({"os": [2.0, np.nan, 5.0], "region": [20, 10, 10], "visits": [1, 2, 3]})
+    X_fit, _ = featurizer.transform(batch)
+    assert X_fit["os"].astype(object).tolist()[0] == "2" and pd.isna(X_fit["os"].iloc[1])
+    assert X_fit["os"].iloc[2] == OTHER and isinstance(X_fit["os"].dtype, pd.CategoricalDtype)
+
+
+def test_a_group_without_columns_gets_one_constant_placeholder():
+    train = pd.DataFrame({"employees": [1, 5, 9], "industry": ["a", "b", "a"]})
+    f = FeaturesConfig(fit=("employees", "industry"), intent=(), min_category_count=1)
+    featurizer = LeadFeaturizer(features=f).fit(train)
+    X_fit, X_intent = featurizer.transform(train)
+    assert featurizer.empty_groups == ["intent"] and list(X_intent.columns) == [PLACEHOLDERS["intent"]]
+    assert (X_intent[PLACEHOLDERS["intent"]] == 0.0).all() and list(X_fit.columns) == ["employees", "industry"]
+
+
+def test_monotone_on_a_text_column_is_named(tiny_leads, features):
+    featurizer = LeadFeaturizer(features=features).fit(tiny_leads)
+    with pytest.raises(DataValidationError, match=r"train\.fit\.monotone_increasing lists 'industry'.*holds text"):
+        check_monotone(featurizer, group="fit", increasing=("employees", "industry"), source="export.csv")
+    check_monotone(featurizer, group="intent", increasing=("emails_opened", "email_click_rate"), source="x")

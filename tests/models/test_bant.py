@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -49,7 +51,7 @@ def test_not_in_and_max():
 
 
 def test_missing_bant_column_is_named(tiny_leads, rules):
-    with pytest.raises(DataValidationError, match="'bant_budget' required by params bant.criteria"):
+    with pytest.raises(DataValidationError, match=re.escape("'bant_budget' required by params bant.criteria")):
         bant_criteria(tiny_leads.drop(columns="bant_budget"), rules)
 
 
@@ -57,3 +59,28 @@ def test_numeric_rule_on_text_column_is_named(tiny_leads):
     cfg = BantConfig(min_criteria=1, criteria={"budget": CriterionConfig(column="bant_budget", min=1)})
     with pytest.raises(DataValidationError, match="'budget' compares column 'bant_budget' with a number"):
         bant_criteria(tiny_leads, cfg)
+
+
+def test_present_tests_filled_in_or_blank_including_missing_value_markers():
+    """Issue 12: "is filled in" / "is blank" could not be said (missing never passed any criterion)."""
+    raw = pd.DataFrame({"budget_note": ["50k", None, "  ", "Select", "n/a", float("nan")]})
+    filled = BantConfig(min_criteria=1, criteria={"b": CriterionConfig(column="budget_note", present=True)})
+    blank = BantConfig(min_criteria=1, criteria={"b": CriterionConfig(column="budget_note", present=False)})
+    assert bant_criteria(raw, filled, missing_values=("Select",))["b"].tolist() == [
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert bant_criteria(raw, blank, missing_values=("Select",))["b"].tolist() == [
+        False,
+        True,
+        True,
+        True,
+        False,
+        True,
+    ]
+    met, qualified = bant_score(raw, filled)
+    assert met.tolist() == [1, 0, 0, 1, 1, 0] and qualified.tolist() == [True, False, False, True, True, False]

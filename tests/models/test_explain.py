@@ -13,6 +13,7 @@ from leadscore.models.explain import (
     MIN_EFFECT,
     REASON_COLUMNS,
     REASON_SEPARATOR,
+    GroupReasons,
     feature_sources,
     format_effects,
     format_value,
@@ -85,6 +86,41 @@ def test_group_reasons_orders_by_effect_and_drops_negligible_ones():
     assert summary.tolist() == [
         "High fit thanks to Bee and A; low intent held back by C.",
         "Low fit held back by Bee and A; high intent thanks to D.",
+    ]
+
+
+def _reasons(labels: list[str], top_for: list[list[int]], top_against: list[list[int]]) -> GroupReasons:
+    n = len(top_for)
+    empty = np.full(n, "", dtype=object)  # quadrant_summaries only reads the top indices and labels
+    return GroupReasons(empty, empty, np.array(top_for), np.array(top_against), labels)
+
+
+def test_quadrant_summaries_stay_exact_with_150_source_columns():
+    """Cell keys combine (level, reason, reason) in base len(labels) + 1: with 150 sources, indices above 99
+    must neither collide (a decimal base of 100 would map (1, 101) and (2, 1) to one key) nor be misread."""
+    fit_labels = [f"fit col {i}" for i in range(150)]
+    intent_labels = [f"intent col {i}" for i in range(150)]
+    # Unused sides (top_against of a high lead, top_for of a low one) hold 0s that must not show up.
+    fit = _reasons(
+        fit_labels,
+        top_for=[[149, 100], [1, 101], [2, 1], [0, 0], [99, 148], [100, -1]],
+        top_against=[[0, 0], [0, 0], [0, 0], [120, -1], [0, 0], [101, 149]],
+    )
+    intent = _reasons(
+        intent_labels,
+        top_for=[[0, 0], [148, 149], [0, 0], [0, 0], [0, 0], [0, 0]],
+        top_against=[[101, 1], [0, 0], [-1, -1], [149, 100], [102, 0], [140, 141]],
+    )
+    high_fit = np.array([True, True, True, False, True, True])
+    high_intent = np.array([False, True, False, False, False, False])
+    summary = quadrant_summaries(high_fit, high_intent, fit, intent)
+    assert summary.tolist() == [
+        "High fit thanks to fit col 149 and fit col 100; low intent held back by intent col 101 and intent col 1.",
+        "High fit thanks to fit col 1 and fit col 101; high intent thanks to intent col 148 and intent col 149.",
+        "High fit thanks to fit col 2 and fit col 1; low intent.",
+        "Low fit held back by fit col 120; low intent held back by intent col 149 and intent col 100.",
+        "High fit thanks to fit col 99 and fit col 148; low intent held back by intent col 102 and intent col 0.",
+        "High fit thanks to fit col 100; low intent held back by intent col 140 and intent col 141.",
     ]
 
 

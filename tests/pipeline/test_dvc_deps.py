@@ -49,8 +49,14 @@ def _with_parents(module: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
+# Code a module hands to another program to run later rather than importing it: the tracking package
+# logs tracking/pyfunc_model.py as the MLflow model's code ("models from code"), so it shapes what
+# `register` produces.
+HANDED_ON = {"leadscore.tracking": ["leadscore.tracking.pyfunc_model"]}
+
+
 def import_closure(module: str) -> set[Path]:
-    """Every leadscore source file that running ``python -m <module>`` can execute."""
+    """Every leadscore source file that running ``python -m <module>`` can execute (or hand on to run)."""
     seen: set[Path] = set()
     todo = [module]
     while todo:
@@ -60,6 +66,7 @@ def import_closure(module: str) -> set[Path]:
                 continue
             seen.add(path)
             todo.extend(_imports(path))
+            todo.extend(HANDED_ON.get(name, []))
     return seen
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from leadscore.data.synthetic import generate_leads
@@ -22,9 +24,27 @@ def leaky_export(tmp_path_factory):
     return path
 
 
-def _run(params, action, raw, tmp_path):
+@pytest.fixture(scope="module")
+def half_leaky_export(tmp_path_factory):
+    """The same note, but a random one on 20% of leads: strong (AUC ~0.9), not a perfect separator."""
+    leads, _ = generate_leads(4000, seed=7)
+    rng = np.random.default_rng(3)
+    note = leads["status"].map({"won": "signed", "lost": "went dark", "open": None})
+    noisy = rng.random(len(leads)) < 0.2
+    note[noisy] = rng.choice(["signed", "went dark"], int(noisy.sum()))
+    leads["rep_note"] = note
+    path = tmp_path_factory.mktemp("half_leaky") / "leads.parquet"
+    write_table(leads, path)
+    return path
+
+
+def _run(params, action, raw, tmp_path, *, column="rep_note", **features):
     f = params.features.model_copy(
-        update={"intent": (*params.features.intent, "rep_note"), "on_suspected_leak": action}
+        update={
+            "intent": (*params.features.intent, *([column] if column else [])),
+            "on_suspected_leak": action,
+            **features,
+        }
     )
     small = params.model_copy(
         update={
@@ -46,12 +66,40 @@ def _run(params, action, raw, tmp_path):
     return out
 
 
-def test_warn_reports_and_keeps_the_leak(params, leaky_export, tmp_path, caplog):
+def test_warn_reports_and_keeps_a_strong_but_imperfect_column(params, half_leaky_export, tmp_path, caplog):
     with caplog.at_level("WARNING"):
-        out = _run(params, "warn", leaky_export, tmp_path)
+        out = _run(params, "warn", half_leaky_export, tmp_path)
     assert "rep_note" in read_table(out["intent.parquet"]).columns
-    assert json.loads(open(out["audit.json"]).read())["suspected_leaks"] == ["rep_note"]
-    assert "suspected leak(s): 'rep_note' (AUC 1.000)" in caplog.text
+    audit = json.loads(Path(out["audit.json"]).read_text())
+    assert audit["suspected_leaks"] == ["rep_note"] and audit["strong_leaks"] == []
+    assert "suspected leak(s): 'rep_note' (AUC 0." in caplog.text
+
+
+def test_a_perfect_separator_stops_the_run_by_default_with_one_line_naming_it(params, leaky_export, tmp_path):
+    with pytest.raises(DataValidationError) as err:
+        _run(params, "warn", leaky_export, tmp_path)
+    message = str(err.value)
+    assert "'rep_note' (AUC 1.000)" in message and "features.allow_strong" in message and "\n" not in message
+    assert not (tmp_path / "intent.parquet").exists()
+    assert json.loads((tmp_path / "audit.json").read_text())["strong_leaks"] == ["rep_note"]
+
+
+def test_allow_strong_lets_a_perfect_separator_through_and_the_audit_says_so(params, leaky_export, tmp_path):
+    out = _run(params, "warn", leaky_export, tmp_path, allow_strong=("rep_note",))
+    assert "rep_note" in read_table(out["intent.parquet"]).columns
+    audit = json.loads(Path(out["audit.json"]).read_text())
+    assert audit["allow_strong"] == ["rep_note"] and audit["dropped_leaks"] == []
+
+
+def test_monotone_constraint_on_a_text_column_is_refused_before_lightgbm(params, tmp_path):
+    """A Yes/No column listed in monotone_increasing used to abort the process inside LightGBM."""
+    leads, _ = generate_leads(3000, seed=7)
+    leads["demo_requested"] = leads["demo_requested"].map({True: "Yes", False: "No"})
+    raw = tmp_path / "leads.parquet"
+    write_table(leads, raw)
+    with pytest.raises(DataValidationError, match=r"train\.intent\.monotone_increasing lists 'demo_requested'.*'no'"):
+        _run(params, "warn", raw, tmp_path, column=None)
+    assert not (tmp_path / "intent.parquet").exists()
 
 
 def test_drop_removes_the_leak_before_training(params, leaky_export, tmp_path):

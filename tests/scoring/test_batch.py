@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_sql_in_sql_out_matches_file_scores(tmp_path, loaded_model, sample_leads
 def test_interrupted_run_leaves_previous_outputs_untouched(tmp_path, loaded_model, sample_leads):
     good = tmp_path / "good.csv"
     sample_leads.iloc[:500].to_csv(good, index=False)
-    # Later rows hold text in a numeric column: the third chunk fails after two were written.
+    # Later rows hold text in a numeric column: two chunks are written before the third is refused.
     bad_rows = sample_leads.iloc[:900].copy()
     bad_rows["employees"] = bad_rows["employees"].astype(object)
     bad_rows.loc[600:, "employees"] = "lots"
@@ -80,7 +81,7 @@ def test_interrupted_run_leaves_previous_outputs_untouched(tmp_path, loaded_mode
             show_progress=False,
         )
         before = _read(location, table)
-        with pytest.raises(DataValidationError, match="'employees'.*holds text"):
+        with pytest.raises(DataValidationError, match=r"'employees'.*not finite numbers"):
             score_batches(
                 model=loaded_model,
                 source=open_source(str(bad)),
@@ -110,7 +111,7 @@ def _read(location, table):
 
 def test_duplicate_or_missing_ids_are_refused(loaded_model, sample_leads):
     dupes = sample_leads.iloc[[0, 1, 1]]
-    with pytest.raises(DataValidationError, match="lead_id.*must be unique"):
+    with pytest.raises(DataValidationError, match=r"lead_id.*must be unique"):
         score_frame(dupes, model=loaded_model, scored_at=WHEN)
 
 
@@ -129,13 +130,16 @@ def test_explain_flag(tmp_path, loaded_model, sample_leads):
     """--explain passes explain=True when the scorer supports it; otherwise one clear error."""
     path = tmp_path / "leads.parquet"
     sample_leads.iloc[:50].to_parquet(path, index=False)
-    run = lambda: score_batches(
-        model=loaded_model,
-        source=open_source(str(path)),
-        sink=open_sink(str(tmp_path / "o.parquet")),
-        explain=True,
-        show_progress=False,
-    )
+
+    def run() -> None:
+        score_batches(
+            model=loaded_model,
+            source=open_source(str(path)),
+            sink=open_sink(str(tmp_path / "o.parquet")),
+            explain=True,
+            show_progress=False,
+        )
+
     if "explain" in inspect.signature(loaded_model.scorer.predict).parameters:
         run()
         plain = loaded_model.scorer.predict(sample_leads.iloc[:50])
@@ -156,6 +160,9 @@ def test_load_model_from_dir_or_file(tmp_path, loaded_model):
     from_file = load_model(str(tmp_path / "models" / "lead_scorer.json"))
     assert from_dir.name == from_file.name == "lead_scorer"
     assert from_dir.version == from_file.version and from_dir.version.startswith("sha256:")
+    # the version is the file's own sha256 (first 12 hex digits), as recorded for data and models elsewhere
+    expected = hashlib.sha256((tmp_path / "models" / "lead_scorer.json").read_bytes()).hexdigest()[:12]
+    assert from_file.version == f"sha256:{expected}"
     assert from_dir.scorer.input_columns == loaded_model.scorer.input_columns
     # display.json beside the scorer is picked up: the actions of params.yaml, not the defaults
     assert from_dir.scorer.display == loaded_model.scorer.display and from_dir.scorer.display.actions

@@ -115,3 +115,31 @@ def test_bad_input_is_one_clear_message(tmp_path, models_dir, sample_leads):
     assert result.exit_code == 2 and "--engine: expected single or dask" in result.output
     result = score("--model", tmp_path / "nowhere", "--input", leads, "--output", tmp_path / "s.parquet")
     assert result.exit_code == 2 and "model file not found" in result.output
+
+
+def test_query_cannot_write_on_postgresql(postgres_url, models_dir, sample_leads, tmp_path):
+    """A DELETE is refused up front; a SELECT calling a writing function hits the READ ONLY transaction."""
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    sample_leads.iloc[:300].to_sql("leads_ro", admin, index=False, if_exists="replace")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION wipe() RETURNS int AS 'DELETE FROM leads_ro; SELECT 1' LANGUAGE sql"
+        )
+    try:
+        out = tmp_path / "out.parquet"
+        result = score(
+            "--model", models_dir, "--input", postgres_url, "--query", "DELETE FROM leads_ro", "--output", out
+        )
+        assert result.exit_code == 2 and "--query is read-only: only a SELECT may run, got DELETE" in result.output
+        query = "SELECT * FROM leads_ro WHERE wipe() = 1"
+        result = score("--model", models_dir, "--input", postgres_url, "--query", query, "--output", out)
+        assert result.exit_code == 2, result.output
+        assert "refused the read" in result.output and "read-only transaction" in result.output
+        with admin.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM leads_ro").scalar_one() == 300
+        assert not out.exists()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS leads_ro")
+            conn.exec_driver_sql("DROP FUNCTION IF EXISTS wipe()")
+        admin.dispose()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
+from leadscore.atomic import MARKER, marker_content
 from leadscore.errors import LeadscoreError
 from leadscore.scoring.batch import score_batches
 from leadscore.scoring.sinks import open_sink
@@ -15,6 +18,8 @@ pytest.importorskip("dask.distributed", reason="Dask is an optional extra: pip i
 WHEN = pd.Timestamp("2026-07-01T02:00:00Z")
 
 
+# Starts a 2-worker LocalCluster and scores 3,000 leads twice: tens of seconds on a loaded machine.
+@pytest.mark.slow
 def test_dask_scores_identical_to_single_process(tmp_path, loaded_model, sample_leads):
     from leadscore.scoring.dask_engine import score_with_dask
 
@@ -34,7 +39,10 @@ def test_dask_scores_identical_to_single_process(tmp_path, loaded_model, sample_
 
     out = tmp_path / "dask_scores"
     out.mkdir()
-    (out / "stale.parquet").write_bytes(b"old run")  # replaced as a whole
+    (out / "stale.parquet").write_bytes(b"someone else's")
+    with pytest.raises(LeadscoreError, match="dask_scores: an existing directory not written by leadscore"):
+        score_with_dask(model=loaded_model, input_path=leads_dir, output_dir=out, scored_at=WHEN)
+    (out / MARKER).write_text(json.dumps(marker_content()))  # an earlier run's output: replaced as a whole
     summary = score_with_dask(model=loaded_model, input_path=leads_dir, output_dir=out, scored_at=WHEN)
     assert summary.rows == len(sample_leads)
     assert not (out / "stale.parquet").exists()

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from leadscore.atomic import MARKER
 from leadscore.errors import DataValidationError, LeadscoreError
 from leadscore.scoring.sinks import CsvFileSink, ParquetDirSink, ParquetFileSink, SqlTableSink, open_sink
 
@@ -55,7 +56,7 @@ def test_parquet_dir_sink_replaces_the_whole_directory_or_nothing(tmp_path):
         assert isinstance(sink, ParquetDirSink)
         sink.write(scores(["a", "b"], [0.1, 0.2]))
         sink.write(scores(["c"], [0.3]))
-    assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "part-00000.parquet", "part-00001.parquet"]
     with pytest.raises(Boom), open_sink(str(out)) as sink:
         sink.write(scores(["x"], [0.9]))
         raise Boom
@@ -133,7 +134,7 @@ def test_sql_errors_are_clear(db_url):
         write(db_url, "replace", scores(["a", "a"], [0.1, 0.2]))
     write(db_url, "replace", scores(["a"], [0.1]))
     wider = scores(["b"], [0.2]).assign(reason_1="demo requested")
-    with pytest.raises(DataValidationError, match="lacks column.*reason_1.*--mode replace"):
+    with pytest.raises(DataValidationError, match=r"lacks column.*reason_1.*--mode replace"):
         write(db_url, "append", wider)
     with pytest.raises(LeadscoreError, match="not a valid identifier"):
         SqlTableSink(db_url, table='scores"; DROP TABLE scores; --', mode="replace", id_column="lead_id")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -81,16 +83,20 @@ def test_sql_table_and_query(tmp_path, leads):
 def test_missing_column_is_named(tmp_path, leads):
     path = tmp_path / "leads.parquet"
     leads.to_parquet(path, index=False)
-    with pytest.raises(DataValidationError, match="missing column.*job_title"):
+    with pytest.raises(DataValidationError, match=r"missing column.*job_title"):
         next(ParquetSource(path).iter_chunks(["lead_id", "job_title"], 5))
     csv = tmp_path / "leads.csv"
     leads.to_csv(csv, index=False)
-    with pytest.raises(DataValidationError, match="missing column.*job_title"):
+    with pytest.raises(DataValidationError, match=r"missing column.*job_title"):
         next(CsvSource(csv).iter_chunks(["lead_id", "job_title"], 5))
 
 
 def test_sql_errors_are_clear(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(LeadscoreError, match=re.escape("empty.db not found")):  # opened read-only: never created
+        SqlSource(url, table="leads")
+    assert not (tmp_path / "empty.db").exists()
+    (tmp_path / "empty.db").touch()  # a 0-byte file is an empty SQLite database
     with pytest.raises(DataValidationError, match="no such table"):
         SqlSource(url, table="leads").count()
     with pytest.raises(LeadscoreError, match="not a valid identifier"):
@@ -105,7 +111,7 @@ def test_location_errors(tmp_path):
     with pytest.raises(DataValidationError, match="input not found"):
         open_source(str(tmp_path / "nope.parquet"))
     (tmp_path / "leads.xlsx").write_text("x")
-    with pytest.raises(DataValidationError, match="expected a .csv or .parquet"):
+    with pytest.raises(DataValidationError, match=re.escape("expected a .csv or .parquet")):
         open_source(str(tmp_path / "leads.xlsx"))
     with pytest.raises(LeadscoreError, match="need a database URL"):
         open_source(str(tmp_path / "leads.xlsx"), table="leads")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import ColumnsConfig, SplitConfig
-from leadscore.data.validation import parse_timestamps, require_columns
+from leadscore.data.validation import check_split_dates, parse_timestamps, require_columns
 from leadscore.errors import DataValidationError
 
 # Split names, in time order. "early_stopping" is the most recent slice of the training period: the
@@ -55,33 +55,56 @@ def effective_split(split: SplitConfig, columns: ColumnsConfig) -> str:
     ``split.method == "time"`` with no time column (``columns.created_at: null``) falls back to the
     seeded stratified split rather than failing: the report says so.
     """
+    grouped = f"; all rows of a {split.group!r} in one split" if split.group else ""
     if split.method == "time" and columns.created_at is None:
-        return "stratified (no time column: columns.created_at is null)"
+        return "stratified (no time column: columns.created_at is null)" + grouped
     if split.method == "time" and columns.closed_at is not None:
         return (
             f"time (ordered by {columns.created_at!r}); point in time: train and early-stopping leads whose outcome "
             f"({columns.closed_at!r}) came after the training cut-off (the latest {columns.created_at!r} in those "
             f"splits) are not trained on ({CLOSED_AFTER_CUTOFF!r})"
-        )
+        ) + grouped
     if split.method == "time":
-        return f"time (ordered by {columns.created_at!r})"
+        return f"time (ordered by {columns.created_at!r})" + grouped
     if split.method == "row_order":
-        return "row order (the export's rows are taken to be in time order)"
-    return "stratified (seeded random split by outcome; not time-ordered)"
+        return "row order (the export's rows are taken to be in time order)" + grouped
+    return "stratified (seeded random split by outcome; not time-ordered)" + grouped
+
+
+def split_words(split: SplitConfig, columns: ColumnsConfig) -> dict[str, str | None]:
+    """How the report names the test split, following the split actually used.
+
+    Returns ``{"kind", "description", "test_leads", "group"}``: ``kind`` is time / row_order /
+    stratified; ``test_leads`` completes "Test split: N ..." (e.g. "most recent closed leads").
+    """
+    kind = "stratified" if split.method == "time" and columns.created_at is None else split.method
+    phrase = {
+        "time": "most recent closed leads",
+        "row_order": "last closed leads in the export's row order",
+        "stratified": "closed leads drawn at random (stratified by outcome; not a forecast of later leads)",
+    }[kind]
+    if split.group:
+        phrase += f", whole groups of {split.group!r} in one split"
+    return {"kind": kind, "description": effective_split(split, columns), "test_leads": phrase, "group": split.group}
 
 
 def _time_order(raw: pd.DataFrame, idx: pd.Index, columns: ColumnsConfig, source: str) -> pd.Series:
     """Sort key for closed leads: dates, or a number read as an order (e.g. a sequential lead number)."""
-    require_columns(raw, [columns.created_at], what="params columns.created_at", source=source)
-    values = raw.loc[idx, columns.created_at]
+    created_at = columns.created_at
+    assert created_at is not None  # without a time column the caller falls back to a stratified split
+    require_columns(raw, [created_at], what="params columns.created_at", source=source)
+    values = raw.loc[idx, created_at]
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         if values.isna().any():
             raise DataValidationError(
-                f"{source}: column {columns.created_at!r} (the time order) has {int(values.isna().sum())} "
+                f"{source}: column {created_at!r} (the time order) has {int(values.isna().sum())} "
                 "missing values; a time-ordered split needs one on every lead"
             )
+        check_split_dates(values, created_at, source=source)
         return values
-    return parse_timestamps(raw.loc[idx], columns.created_at, source=source)
+    parsed = parse_timestamps(raw.loc[idx], created_at, source=source, date_format=columns.date_format)
+    check_split_dates(parsed, created_at, source=source)
+    return parsed
 
 
 def assign_splits(
@@ -109,6 +132,10 @@ def assign_splits(
     became known after it is labelled :data:`CLOSED_AFTER_CUTOFF` instead, so it is neither trained
     on, early-stopped on nor audited (it was still open at the cut-off). Calibration and test keep
     every closed lead: they are fitted or judged later, when those outcomes are known.
+
+    With ``split.group`` (e.g. an account id) all closed rows of a group fall in one split: groups
+    are taken in the order of their first row (earliest lead, first position, or first draw) and
+    each whole group goes to the block its first row falls in. Rows with no group are groups of one.
     """
     closed = labels.notna()
     if closed.sum() < 10:
@@ -131,6 +158,8 @@ def assign_splits(
             members = np.flatnonzero(y == cls)
             keys[members] = (rng.permutation(len(members)) + 0.5) / max(len(members), 1)
         ordered = idx.to_numpy()[np.argsort(keys, kind="stable")]
+    if split.group:
+        ordered = _groups_together(raw, ordered, split.group, source)
     n = len(ordered)
     n_train = round(split.train * n)
     n_cal = round(split.calibration * n)
@@ -140,9 +169,17 @@ def assign_splits(
     blocks[n_train - n_es : n_train] = EARLY_STOPPING
     blocks[n_train : n_train + n_cal] = CALIBRATION
     blocks[n_train + n_cal :] = TEST
+    if split.group:
+        blocks = _whole_groups(raw.loc[ordered, split.group], blocks)
+        empty = [b for b in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST) if not (blocks == b).any()]
+        if empty:
+            raise DataValidationError(
+                f"{source}: with params split.group {split.group!r} the {'/'.join(empty)} split gets no closed "
+                "leads (a few groups hold most rows); use a finer group column or none"
+            )
     splits.loc[ordered] = blocks
     if method == "time" and columns.closed_at is not None and pd.api.types.is_datetime64_any_dtype(created):
-        training = ordered[:n_train]
+        training = ordered[np.isin(blocks, [TRAIN, EARLY_STOPPING])]  # whole groups moved with split.group
         cutoff = created.loc[training].max()
         closed_at = closed_times(raw, labels, columns, source=source)
         if getattr(cutoff, "tzinfo", None) is not None:
@@ -209,7 +246,7 @@ def lead_order(
     values = raw[columns.created_at]
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
-    return parse_timestamps(raw, columns.created_at, source=source)
+    return parse_timestamps(raw, columns.created_at, source=source, date_format=columns.date_format)
 
 
 def calibration_window(splits: pd.Series, order: pd.Series, *, method: str, value: float | None) -> np.ndarray:
@@ -241,3 +278,25 @@ def calibration_window(splits: pd.Series, order: pd.Series, *, method: str, valu
         )
     start = keys.max() - pd.Timedelta(days=30.44 * value)
     return cal & (order > start).to_numpy()
+
+
+def _group_keys(values: pd.Series) -> np.ndarray:
+    # Missing group: each such row is a group of its own (keyed by position, never equal to a value).
+    keys = np.array([repr(v) for v in values.astype(object)], dtype=object)
+    missing = pd.isna(values).to_numpy()
+    keys[missing] = [f"\x00row{i}" for i in np.flatnonzero(missing)]
+    return pd.factorize(keys)[0]
+
+
+def _groups_together(raw: pd.DataFrame, ordered: np.ndarray, group: str, source: str) -> np.ndarray:
+    """``ordered`` reordered so each group's rows are contiguous, groups in order of first appearance."""
+    require_columns(raw, [group], what="params split.group", source=source)
+    codes = _group_keys(raw.loc[ordered, group])  # factorize numbers groups by first appearance
+    return ordered[np.argsort(codes, kind="stable")]
+
+
+def _whole_groups(groups: pd.Series, blocks: np.ndarray) -> np.ndarray:
+    """Each (contiguous) group takes the block of its first row."""
+    codes = _group_keys(groups)
+    first = pd.Series(np.arange(len(codes))).groupby(codes).transform("min").to_numpy()
+    return blocks[first]

@@ -414,11 +414,11 @@ def _simulate(
     # Volume grows ~60% over the window: inverse CDF of a density proportional to exp(g t).
     g = np.log(1.6)
     t = np.sort(np.log1p(rng.random(n) * np.expm1(g)) / g)  # sorted: lead ids follow creation order
-    created = np.datetime64(start.to_datetime64(), "s") + (t * (span_s - 1)).astype("timedelta64[s]")
+    created = start.to_datetime64().astype("datetime64[s]") + (t * (span_s - 1)).astype("timedelta64[s]")
     # The sales cycle is drawn independently of the outcome, so "still open" carries no label signal.
     cycle_s = ((10.0 + rng.exponential(30.0, n)) * 86_400).astype("timedelta64[s]")
     closed = created + cycle_s
-    is_open = closed > np.datetime64(reference.to_datetime64(), "s")
+    is_open = closed > reference.to_datetime64().astype("datetime64[s]")
 
     # --- fit facts -----------------------------------------------------------------------------
     log_emp = rng.normal(np.log(80.0), 1.9, n)
@@ -466,7 +466,7 @@ def _simulate(
 
     # --- optional drift (params data.synthetic.drift, off by default; see _drift) ---------------
     drift_on = drift is not None and drift.enabled
-    if drift_on:
+    if drift is not None and drift.enabled:
         counts, drift_intent, drift_logit = _drift(
             drift,
             seed=seed,
@@ -541,9 +541,9 @@ def _simulate(
         codes[rng.random(n) < 0.03] = -1  # field never filled in
 
     # --- render the observed, messy columns ----------------------------------------------------
-    template_titles, offsets, counts = _title_table()
+    template_titles, offsets, title_counts = _title_table()
     cell = seniority * len(_DEPARTMENTS) + department
-    template = offsets[cell] + (rng.random(n) * counts[cell]).astype(np.int64)
+    template = offsets[cell] + (rng.random(n) * title_counts[cell]).astype(np.int64)
     # Hand-typed casing and whitespace: each template has _TITLE_STYLES renderings, then junk,
     # empty and missing titles are appended at the end of the label table.
     style = _pick(rng, np.array([0.82, 0.09, 0.03, 0.03, 0.03]), n)

@@ -44,7 +44,7 @@ LABELS = {
     "intent": "Intent model alone",
     "lightgbm_all": "One LightGBM, all features",
     "logistic": "Logistic regression, all features",
-    "bant": "BANT criteria met (0-4)",
+    "bant": "BANT criteria met",
     "bant_qualified": "BANT qualified (flag)",
     "bant_points": "BANT weighted points",
     "random": "Random",
@@ -56,8 +56,10 @@ def variant_name(k: int, n_criteria: int) -> str:
     return f"bant_{k}of{n_criteria}"
 
 
-def scorer_label(name: str) -> str:
-    """Human-readable scorer name for tables and legends."""
+def scorer_label(name: str, *, n_criteria: int | None = None) -> str:
+    """Human-readable scorer name for tables and legends; the BANT count's range when ``n_criteria`` is given."""
+    if name == "bant" and n_criteria is not None:
+        return f"{LABELS[name]} (0-{n_criteria})"
     if name in LABELS:
         return LABELS[name]
     if name.startswith("bant_") and "of" in name:

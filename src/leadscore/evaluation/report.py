@@ -11,7 +11,8 @@ import base64
 import html
 from dataclasses import dataclass
 
-from leadscore.evaluation.benchmark import scorer_label
+from leadscore.evaluation.benchmark import scorer_label as _scorer_label
+from leadscore.features.leakage import leak_banner
 from leadscore.models.calibration import QUADRANTS
 
 QUALITY_COLUMNS = (("auc", "AUC"), ("pr_auc", "PR-AUC"), ("log_loss", "log loss"), ("brier", "Brier"), ("ece", "ECE"))
@@ -61,13 +62,73 @@ class Table:
     bold_rows: tuple[int, ...] = ()
 
 
+# -- words that follow the data ------------------------------------------------------------------------
+def scorer_label(name: str, metrics: dict | None = None) -> str:
+    """The scorer's name, BANT's range from the real number of criteria (metrics ``bant_rule``)."""
+    n = (metrics or {}).get("bant_rule", {}).get("n_criteria")
+    return _scorer_label(name, n_criteria=n)
+
+
+def title(metrics: dict) -> str:
+    """The page title: "vs the ceiling" only when there is an oracle (synthetic data)."""
+    return "Lead scoring benchmark: model vs BANT" + (" vs the ceiling" if "oracle" in metrics["test"] else "")
+
+
+def test_leads_phrase(metrics: dict) -> str:
+    """What the test split is, in words: most recent / last in row order / drawn at random ..."""
+    return metrics.get("split", {}).get("test_leads") or "most recent closed leads"
+
+
+def missing_axes_note(metrics: dict) -> str | None:
+    """Which quadrant axis is missing (a group with no columns), or None."""
+    missing = metrics.get("missing_axes") or []
+    if not missing:
+        return None
+    axis = missing[0]
+    other = "intent" if axis == "fit" else "fit"
+    return (
+        f"No {axis} axis: features.{axis} has no columns, so the {axis} model predicts the base rate for every "
+        f"lead and every lead counts as high {axis}; the quadrants split leads by {other} alone "
+        f"(the low-{axis} quadrants are empty)."
+    )
+
+
+def leakage_table(metrics: dict) -> Table | None:
+    """The leak audit: every audited column's AUC alone on the train split, and what was done."""
+    leakage = metrics.get("leakage")
+    if not leakage:
+        return None
+    kept = {k["column"] for k in leakage["kept"]}
+    dropped = {k["column"] for k in leakage["dropped"]}
+    rows = []
+    for c in leakage["columns"]:
+        if c["column"] in kept:
+            verdict = "suspected leak, used"
+        elif c["column"] in dropped:
+            verdict = "suspected leak, dropped"
+        elif c["status"] == "excluded":
+            verdict = "excluded (features.exclude)"
+        else:
+            verdict = "ok"
+        rows.append([c["column"], c["group"], c["kind"], num(c["auc"]), verdict])
+    return Table(
+        "Table 6. Leak audit: each column's AUC alone on the train split "
+        f"(suspected leak above {num(leakage['threshold'], 2)}; the run stops at "
+        f"{num(leakage['strong_leak_auc'], 2)} unless features.allow_strong lists it)",
+        ["column", "group", "kind", "AUC alone", "verdict"],
+        rows,
+        "A column that alone separates won from lost is usually written after the outcome (a status note, a call's "
+        "duration). AUC is max(AUC, 1 - AUC), so direction does not matter.",
+    )
+
+
 # -- the tables -----------------------------------------------------------------------------------
 def quality_table(metrics: dict) -> Table:
     intervals = metrics.get("bootstrap", {}).get("intervals", {})
     level = metrics.get("bootstrap", {}).get("level")
     rows, bold = [], []
     for i, (name, m) in enumerate(metrics["test"].items()):
-        cells = [scorer_label(name)]
+        cells = [scorer_label(name, metrics)]
         for key, _ in QUALITY_COLUMNS:
             ci = intervals.get(name, {}).get(key)
             cells.append(num(m[key]) + (f" [{num(ci['low'])}, {num(ci['high'])}]" if ci else ""))
@@ -77,7 +138,10 @@ def quality_table(metrics: dict) -> Table:
     note = "Lower is better for log loss, Brier and ECE (10 equal-width bins)."
     if level:
         b = metrics["bootstrap"]
-        note += f" Brackets: {level:.0%} percentile bootstrap intervals ({b['n']} resamples of the test leads, seed {b['seed']})."
+        note += (
+            f" Brackets: {level:.0%} percentile bootstrap intervals "
+            f"({b['n']} resamples of the test leads, seed {b['seed']})."
+        )
     return Table(
         "Table 1. Quality on the test split",
         ["scorer", *(label for _, label in QUALITY_COLUMNS)],
@@ -93,7 +157,7 @@ def volume_table(metrics: dict) -> Table:
     for i, (name, r) in enumerate(av["scorers"].items()):
         rows.append(
             [
-                scorer_label(name),
+                scorer_label(name, metrics),
                 count(r["conversions"]),
                 pct(r["precision"]),
                 pct(r["recall"]),
@@ -104,7 +168,8 @@ def volume_table(metrics: dict) -> Table:
         if name == "conversion":
             bold.append(i)
     return Table(
-        f"Table 2. At BANT's volume: the {count(av['volume'])} test leads BANT qualifies ({count(av['bant_conversions'])} of them convert)",
+        f"Table 2. At BANT's volume: the {count(av['volume'])} test leads BANT qualifies "
+        f"({count(av['bant_conversions'])} of them convert)",
         [
             "scorer",
             "conversions in its top leads",
@@ -114,8 +179,9 @@ def volume_table(metrics: dict) -> Table:
             "fewer calls than BANT",
         ],
         rows,
-        "Each scorer works its best-scored leads, as many as BANT qualifies. Tied scores (rules) are worked in random order: "
-        'their conversions are expected values. "Fewer calls" is negative when a scorer needs more leads than BANT.',
+        "Each scorer works its best-scored leads, as many as BANT qualifies. Tied scores (rules) are worked in random "
+        'order: their conversions are expected values. "Fewer calls" is negative when a scorer needs more leads than '
+        "BANT.",
         tuple(bold),
     )
 
@@ -125,7 +191,7 @@ def rule_table(metrics: dict) -> Table:
     for name, r in metrics["rule_operating_points"].items():
         rows.append(
             [
-                scorer_label(name),
+                scorer_label(name, metrics),
                 count(r["volume"]),
                 count(r["conversions"]),
                 pct(r["precision"]),
@@ -223,16 +289,17 @@ def crosstab_table(metrics: dict) -> Table:
             "who is right",
         ],
         rows,
-        'The model says "work it now" only for high fit + high intent; BANT says so for qualified leads. Where they disagree, '
-        'whoever said "work it" is right when the cell converts above the base rate, and wrong otherwise.',
+        'The model says "work it now" only for high fit + high intent; BANT says so for qualified leads. Where they '
+        'disagree, whoever said "work it" is right when the cell converts above the base rate, and wrong otherwise.',
     )
 
 
 def capacity_table(metrics: dict) -> Table:
     plan = metrics["capacity_plan"]
-    rows = [[scorer_label(name), count(v)] for name, v in plan["conversions"].items()]
+    rows = [[scorer_label(name, metrics), count(v)] for name, v in plan["conversions"].items()]
     return Table(
-        f"Table 5. At the team's capacity: {plan['reps']} reps × {count(plan['leads_per_rep'])} leads = {count(plan['leads'])} leads worked",
+        f"Table 5. At the team's capacity: {plan['reps']} reps × {count(plan['leads_per_rep'])} leads = "
+        f"{count(plan['leads'])} leads worked",
         ["scorer", "expected conversions"],
         rows,
         ""
@@ -242,14 +309,16 @@ def capacity_table(metrics: dict) -> Table:
 
 
 def tables(metrics: dict) -> list[Table]:
-    return [
+    found = [
         quality_table(metrics),
         volume_table(metrics),
         rule_table(metrics),
         lift_table(metrics),
         crosstab_table(metrics),
         capacity_table(metrics),
+        leakage_table(metrics),
     ]
+    return [t for t in found if t is not None]
 
 
 def headline(metrics: dict) -> list[str]:
@@ -264,21 +333,27 @@ def headline(metrics: dict) -> list[str]:
         return f", {level:.0%} interval {signed(d['low'])} to {signed(d['high'])}" if d else ""
 
     lines = [
-        f"Test split: {count(data['test_leads'])} most recent closed leads, {count(data['test_conversions'])} conversions "
-        f"(base rate {pct(data['test_base_rate'])}).",
+        f"Test split: {count(data['test_leads'])} {test_leads_phrase(metrics)}, {count(data['test_conversions'])} "
+        f"conversions (base rate {pct(data['test_base_rate'])}).",
         f"Ranking: the conversion model's AUC is {num(t['conversion']['auc'])} against BANT's {num(t['bant']['auc'])}: "
         f"{signed(t['conversion']['auc'] - t['bant']['auc'])}{ci('conversion_minus_bant', 'auc')}.",
-        f"Same volume: BANT qualifies {count(cap['bant_volume'])} leads, of which {count(cap['bant_conversions'])} convert; the model's top "
-        f"{count(cap['bant_volume'])} convert {count(cap['model_conversions_at_bant_volume'])} ({times(cap['ratio'])} BANT's wins).",
-        f"Same wins, fewer calls: the model reaches BANT's {count(cap['bant_conversions'])} conversions after {count(conv['leads_to_match'])} "
-        f"leads: the same wins with {pct(conv['fewer_calls'], 0)} fewer calls.",
+        f"Same volume: BANT qualifies {count(cap['bant_volume'])} leads, of which {count(cap['bant_conversions'])} "
+        f"convert; the model's top {count(cap['bant_volume'])} convert "
+        f"{count(cap['model_conversions_at_bant_volume'])} ({times(cap['ratio'])} BANT's wins).",
+        f"Same wins, fewer calls: the model reaches BANT's {count(cap['bant_conversions'])} conversions after "
+        f"{count(conv['leads_to_match'])} leads: the same wins with {pct(conv['fewer_calls'], 0)} fewer calls.",
     ]
     if "lightgbm_all" in t:
         lines.append(
-            f"Splitting into fit and intent models: AUC {num(t['conversion']['auc'])} vs {num(t['lightgbm_all']['auc'])} for one LightGBM on all "
-            f"features ({signed(t['conversion']['auc'] - t['lightgbm_all']['auc'])}{ci('conversion_minus_lightgbm_all', 'auc')}); "
+            f"Splitting into fit and intent models: AUC {num(t['conversion']['auc'])} vs "
+            f"{num(t['lightgbm_all']['auc'])} for one LightGBM on all features "
+            f"({signed(t['conversion']['auc'] - t['lightgbm_all']['auc'])}"
+            f"{ci('conversion_minus_lightgbm_all', 'auc')}); "
             f"log loss {num(t['conversion']['log_loss'])} vs {num(t['lightgbm_all']['log_loss'])}."
         )
+    missing = missing_axes_note(metrics)
+    if missing:
+        lines.append(missing)
     if "oracle" in t:
         lines.append(
             f"Ceiling: the true probability (synthetic data only) has AUC {num(t['oracle']['auc'])}; the model is "
@@ -288,14 +363,25 @@ def headline(metrics: dict) -> list[str]:
 
 
 NOTES = [
-    "Every number is measured on the test split: the most recent closed leads, never used to train, stop, calibrate or choose anything.",
-    "The all-features LightGBM and the logistic regression are trained on the train split only (early stopping on the early-stopping "
-    "split), and calibrated on the calibration split, exactly like the fit and intent models.",
-    "Rules (BANT and its variants, the points score) are read as probabilities through their levels' conversion rates on the "
-    "calibration split, so log loss, Brier and ECE judge them on the same footing; their AUC and PR-AUC come from the raw score.",
+    "Every number is measured on the test split ({test_leads}), never used to train, stop, calibrate or choose "
+    "anything.",
+    "The all-features LightGBM and the logistic regression are trained on the train split only (early stopping on the "
+    "early-stopping split), and calibrated on the calibration split, exactly like the fit and intent models.",
+    "Rules (BANT and its variants, the points score) are read as probabilities through their levels' conversion rates "
+    "on the calibration split, so log loss, Brier and ECE judge them on the same footing; their AUC and PR-AUC come "
+    "from the raw score.",
     "Random ranks by a seeded uniform draw; as a probability it predicts the calibration split's base rate.",
-    "The oracle is the synthetic data's true conversion probability: the best any model could do (absent on real data).",
+    "The oracle is the synthetic data's true conversion probability: the best any model could do.",
 ]
+
+
+def notes(metrics: dict) -> list[str]:
+    """How to read the page; the oracle's note only when there is one; then how the leads were split
+    (and the point-in-time rule, when one was used)."""
+    out = [n.replace("{test_leads}", test_leads_phrase(metrics)) for n in NOTES]
+    out = out if "oracle" in metrics["test"] else [n for n in out if not n.startswith("The oracle")]
+    method = (metrics.get("split") or {}).get("method")
+    return [*out, f"Split: {method}."] if method else out
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -314,15 +400,12 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def notes(metrics: dict) -> list[str]:
-    """:data:`NOTES`, then how the leads were split (and the point-in-time rule, when one was used)."""
-    method = (metrics.get("split") or {}).get("method")
-    return [*NOTES, f"Split: {method}."] if method else list(NOTES)
-
-
 def render_markdown(metrics: dict, *, figures: dict[str, str]) -> str:
     """The benchmark as markdown; ``figures`` maps chart name -> image path relative to the file."""
-    parts = ["# Lead scoring benchmark: model vs BANT vs the ceiling", ""]
+    parts = [f"# {title(metrics)}", ""]
+    banner = leak_banner(metrics.get("leakage"))
+    if banner:
+        parts += [f"> **WARNING: {banner}**", ""]
     parts += [f"- {line}" for line in headline(metrics)]
     for table in tables(metrics):
         parts += ["", _md_table(table)]
@@ -335,8 +418,8 @@ def render_markdown(metrics: dict, *, figures: dict[str, str]) -> str:
 
 
 _CSS = """
-body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif; margin: 24px auto; max-width: 1280px;
-       color: #222; padding: 0 24px; line-height: 1.45; }
+body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif;
+       margin: 24px auto; max-width: 1280px; color: #222; padding: 0 24px; line-height: 1.45; }
 h1 { font-size: 26px; margin-bottom: 4px; } h2 { font-size: 20px; margin-top: 34px; border-bottom: 2px solid #1f4e9c; }
 h3 { font-size: 16px; margin: 26px 0 8px; }
 .headline { background: #eef3fb; border-left: 5px solid #1f4e9c; padding: 10px 18px; font-size: 15.5px; }
@@ -351,6 +434,8 @@ p.note { color: #555; font-size: 12.5px; margin: 4px 0 0; max-width: 1100px; }
 figure { margin: 18px 0; } figure img { max-width: 100%; height: auto; border: 1px solid #e1e4ea; }
 figcaption { font-weight: 600; margin-bottom: 6px; }
 .notes li { color: #444; font-size: 13.5px; }
+.leak-banner { background: #c0392b; color: #fff; font-weight: 700; font-size: 17px; padding: 14px 20px;
+               margin: 0 0 16px; border-radius: 4px; }
 """
 
 
@@ -383,10 +468,16 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, '
+        'initial-scale=1">',
         "<title>leadscore benchmark: model vs BANT</title>",
         f"<style>{_CSS}</style></head><body>",
-        "<h1>Lead scoring benchmark: model vs BANT vs the ceiling</h1>",
+    ]
+    banner = leak_banner(metrics.get("leakage"))
+    if banner:  # first thing on the page: every number below may be too good
+        parts.append(f'<div class="leak-banner" role="alert">{e(banner)}</div>')
+    parts += [
+        f"<h1>{e(title(metrics))}</h1>",
         '<ul class="headline">' + "".join(f"<li>{e(line)}</li>" for line in headline(metrics)) + "</ul>",
         "<h2>Tables</h2>",
     ]
@@ -396,7 +487,8 @@ def render_html(metrics: dict, *, figures: dict[str, bytes]) -> str:
         if name in figures:
             data = base64.b64encode(figures[name]).decode("ascii")
             parts.append(
-                f'<figure><figcaption>{e(caption)}</figcaption><img alt="{e(caption)}" src="data:image/png;base64,{data}"></figure>'
+                f'<figure><figcaption>{e(caption)}</figcaption><img alt="{e(caption)}" '
+                f'src="data:image/png;base64,{data}"></figure>'
             )
     parts.append(
         '<h2>How to read this</h2><ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in notes(metrics)) + "</ul>"

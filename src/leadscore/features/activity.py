@@ -277,8 +277,8 @@ def _prepare(
     if _ROW in snapshots.columns:
         raise DataValidationError(f"snapshots: column name {_ROW!r} is reserved")
     snap = snapshots.reset_index(drop=True)
-    for col in [as_of_column, created_at_column]:
-        if col and col in snap.columns and not pd.api.types.is_datetime64_any_dtype(snap[col]):
+    for col in [c for c in (as_of_column, created_at_column) if c]:
+        if col in snap.columns and not pd.api.types.is_datetime64_any_dtype(snap[col]):
             parsed = pd.to_datetime(snap[col], errors="coerce", format="mixed")
             bad = parsed.isna() & snap[col].notna()
             if bad.any():

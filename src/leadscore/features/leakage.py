@@ -17,6 +17,7 @@ matter):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,11 +70,14 @@ def single_column_auc(values: pd.Series, y: np.ndarray, *, seed: int = 0) -> flo
     return numeric_auc(values, y) if numeric else categorical_auc(values, y, seed=seed)
 
 
-def audit_columns(frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: int = 0) -> pd.DataFrame:
+def audit_columns(
+    frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: int = 0, categorical: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Single-column AUC of every column of ``frame`` against 0/1 outcomes ``y`` (train split only).
 
     Returns a frame ``[column, kind, auc, suspected_leak]`` sorted by AUC, highest first.
-    ``suspected_leak`` is ``auc > threshold``.
+    ``suspected_leak`` is ``auc > threshold``. Columns in ``categorical`` are measured as categories
+    whatever their dtype (as the featurizer treats them).
     """
     y_arr = np.asarray(y, dtype=int)
     if len(np.unique(y_arr)) < 2:
@@ -81,6 +85,8 @@ def audit_columns(frame: pd.DataFrame, y: pd.Series, *, threshold: float, seed: 
     rows = []
     for column in frame.columns:
         values = frame[column]
+        if column in categorical:
+            values = values.astype(object)
         numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
         auc = single_column_auc(values, y_arr, seed=seed)
         rows.append(
@@ -118,16 +124,23 @@ def feature_audit(
     frame = raw.loc[train_rows, present]
     if missing_values:
         frame = frame.replace(list(missing_values), np.nan)
-    table = audit_columns(frame, labels[train_rows], threshold=f.leak_auc_threshold, seed=seed)
+    table = audit_columns(
+        frame, labels[train_rows], threshold=f.leak_auc_threshold, seed=seed, categorical=f.categorical
+    )
     group = {**dict.fromkeys(f.fit, "fit"), **dict.fromkeys(f.intent, "intent")}
     table["group"] = table["column"].map(group).fillna("-")
     table["status"] = np.where(table["column"].isin(f.exclude), "excluded", "used")
-    leaks = table[table["suspected_leak"] & (table["status"] == "used")]["column"].tolist()
+    used = table["status"] == "used"
+    leaks = table[table["suspected_leak"] & used]["column"].tolist()
+    strong = table[(table["auc"] >= f.strong_leak_auc) & used]["column"].tolist()
     return {
         "train_leads": int(np.asarray(train_rows).sum()),
         "threshold": f.leak_auc_threshold,
+        "strong_leak_auc": f.strong_leak_auc,
         "on_suspected_leak": f.on_suspected_leak,
         "suspected_leaks": leaks,
+        "strong_leaks": strong,
+        "allow_strong": [c for c in f.allow_strong if c in strong],
         "columns": table[["column", "group", "kind", "auc", "suspected_leak", "status"]].to_dict(orient="records"),
     }
 
@@ -139,14 +152,31 @@ class LeakDecision:
     features: FeaturesConfig
     message: str | None
     stop: bool
+    dropped: tuple[str, ...] = ()
 
 
 def apply_leak_policy(audit: dict, features: FeaturesConfig, *, source: str) -> LeakDecision:
-    """``features.on_suspected_leak`` applied to an audit: warn keeps, drop excludes, fail stops."""
+    """``features.on_suspected_leak`` applied to an audit: warn keeps, drop excludes, fail stops.
+
+    A used column whose AUC alone reaches ``features.strong_leak_auc`` (0.98) stops the run under
+    ``warn`` too, with one line naming it, unless it is listed in ``features.allow_strong``.
+    """
     leaks = audit["suspected_leaks"]
     if not leaks:
         return LeakDecision(features=features, message=None, stop=False)
     auc = {a["column"]: a["auc"] for a in audit["columns"]}
+    strong = [c for c in audit.get("strong_leaks", []) if c not in features.allow_strong]
+    if strong and features.on_suspected_leak == "warn":
+        named = ", ".join(f"{c!r} (AUC {auc[c]:.3f})" for c in strong)
+        return LeakDecision(
+            features=features,
+            message=(
+                f"{source}: {named} alone separate(s) won from lost on the train split (AUC >= "
+                f"{features.strong_leak_auc}): almost surely written after the outcome; list it in features.exclude, "
+                "or in features.allow_strong if it truly is known before the outcome"
+            ),
+            stop=True,
+        )
     listed = ", ".join(f"{c!r} (AUC {auc[c]:.3f})" for c in leaks)
     message = (
         f"{source}: suspected leak(s): {listed} predict the outcome almost alone on the train split "
@@ -156,11 +186,81 @@ def apply_leak_policy(audit: dict, features: FeaturesConfig, *, source: str) -> 
         return LeakDecision(features=features, message=message + " (features.on_suspected_leak: fail)", stop=True)
     if features.on_suspected_leak == "drop":
         kept = features.model_copy(update={"exclude": (*features.exclude, *leaks)})
-        if not kept.fit_columns or not kept.intent_columns:
+        if not kept.fit_columns and not kept.intent_columns:
             return LeakDecision(
                 features=features,
-                message=message + "; dropping them would leave the fit or intent model without features",
+                message=message + "; dropping them would leave no feature at all",
                 stop=True,
             )
-        return LeakDecision(features=kept, message=message + "; dropped (features.on_suspected_leak: drop)", stop=False)
+        return LeakDecision(
+            features=kept,
+            message=message + "; dropped (features.on_suspected_leak: drop)",
+            stop=False,
+            dropped=tuple(leaks),
+        )
     return LeakDecision(features=features, message=message, stop=False)
+
+
+def leakage_summary(audit: dict) -> dict:
+    """What the benchmark page, the run summary and MLflow say about leaks (metrics.json ``leakage``).
+
+    ``kept``: suspected leaks the models were trained with (each with its AUC, group, and whether it
+    is a strong one let through by ``features.allow_strong``): these get the red banner. ``dropped``:
+    suspected leaks excluded by ``on_suspected_leak: drop``. ``columns``: the whole audit table.
+    """
+    rows = {a["column"]: a for a in audit.get("columns", [])}
+    dropped = list(audit.get("dropped_leaks", []))
+    allowed = set(audit.get("allow_strong", []))
+
+    def entry(column: str) -> dict:
+        row = rows.get(column, {})
+        return {"column": column, "auc": row.get("auc"), "group": row.get("group"), "allowed_strong": column in allowed}
+
+    return {
+        "threshold": audit.get("threshold"),
+        "strong_leak_auc": audit.get("strong_leak_auc"),
+        "policy": audit.get("on_suspected_leak"),
+        "kept": [entry(c) for c in audit.get("suspected_leaks", []) if c not in dropped],
+        "dropped": [entry(c) for c in dropped],
+        "columns": list(audit.get("columns", [])),
+    }
+
+
+def leak_banner(leakage: dict | None) -> str | None:
+    """One sentence for the red banner, or None when no suspected leak is in the models."""
+    kept = (leakage or {}).get("kept") or []
+    if not kept:
+        return None
+    named = ", ".join(
+        f"{k['column']} (AUC {k['auc']:.3f} alone{', allowed by features.allow_strong' if k['allowed_strong'] else ''})"
+        for k in kept
+    )
+    return (
+        f"Suspected leak: {named} predicts the outcome almost alone on the train split and is used by the models. "
+        "If it is written after the outcome, every number below is too good: list it in features.exclude and rerun."
+    )
+
+
+# A column is uninformative when, alone, it barely separates won from lost on the train split ...
+UNINFORMATIVE_AUC = 0.52
+# ... and the model leans on it little: mean |SHAP| below explain.min_effect or below this share of the
+# strongest column of its model (a model fits some noise: "Time zone" at 0.1 log-odds beside a 0.7 column).
+UNINFORMATIVE_SHARE = 0.2
+
+
+def uninformative_columns(
+    audit: dict, importance: Mapping[str, Mapping[str, float]], *, min_effect: float
+) -> list[str]:
+    """Columns never shown as reasons, from the leak audit and each model's global importance.
+
+    A used column is uninformative when both hold: its AUC alone on the train split (the audit) is
+    below :data:`UNINFORMATIVE_AUC`, and its mean |SHAP| (log-odds, ``importance[group][column]``) is
+    below ``max(min_effect, UNINFORMATIVE_SHARE * the largest mean |SHAP| of its group)``. Both must
+    hold: a column weak alone can matter in interaction, and then its reasons are real.
+    """
+    auc = {a["column"]: a["auc"] for a in audit.get("columns", []) if a.get("status") == "used"}
+    out = []
+    for effects in importance.values():
+        cut = max(min_effect, UNINFORMATIVE_SHARE * max(effects.values(), default=0.0))
+        out += [c for c, value in effects.items() if c in auc and auc[c] < UNINFORMATIVE_AUC and value < cut]
+    return sorted(out)

@@ -212,6 +212,11 @@ def _classify(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return seniority, department
 
 
+# Distinct raw title -> (seniority, department): a pure function's answers, remembered across calls.
+_CLASSIFIED: dict[object, tuple[str, str]] = {}
+_MAX_CLASSIFIED = 200_000
+
+
 def normalise_titles(titles: pd.Series) -> pd.DataFrame:
     """Map free-text job titles to a seniority level and a department.
 
@@ -228,11 +233,23 @@ def normalise_titles(titles: pd.Series) -> pd.DataFrame:
         ("n/a", "-", "asdf") are ``"unknown"`` in both columns; any other title that matches no
         seniority keyword is an individual contributor.
     """
-    # Exports repeat the same few thousand titles; classify each distinct title once.
-    codes, distinct = pd.factorize(titles, use_na_sentinel=True)
-    text = _clean(pd.Series(distinct, dtype=object)) if len(distinct) else pd.Series([], dtype="string")
-    seniority, department = _classify(text)
-    # Sentinel code -1 (missing title) points at an appended "unknown".
-    seniority = np.append(seniority, "unknown")[codes]
-    department = np.append(department, "unknown")[codes]
-    return pd.DataFrame({"seniority": seniority, "department": department}, index=titles.index)
+    # Exports repeat the same few thousand titles; classify each distinct title once, and remember
+    # the answer across calls (batch scoring calls this once per chunk with mostly the same titles).
+    codes, uniques = pd.factorize(titles, use_na_sentinel=True)
+    distinct = np.asarray(uniques, dtype=object)
+    known = [_CLASSIFIED.get(v) for v in distinct]
+    new = [i for i, k in enumerate(known) if k is None]
+    if new:
+        text = _clean(pd.Series(distinct[new], dtype=object))
+        seniority_new, department_new = _classify(text)
+        if len(_CLASSIFIED) + len(new) > _MAX_CLASSIFIED:
+            _CLASSIFIED.clear()  # bounded memory: free-text exports can have millions of titles
+        for i, s, d in zip(new, seniority_new, department_new, strict=True):
+            known[i] = (s, d)
+            _CLASSIFIED[distinct[i]] = (s, d)
+    pairs = [k for k in known if k is not None]
+    assert len(pairs) == len(known)  # every distinct title was classified above
+    seniority = np.array([s for s, _ in pairs] + ["unknown"], dtype=np.object_)
+    department = np.array([d for _, d in pairs] + ["unknown"], dtype=np.object_)
+    # Sentinel code -1 (missing title) points at the appended "unknown".
+    return pd.DataFrame({"seniority": seniority[codes], "department": department[codes]}, index=titles.index)

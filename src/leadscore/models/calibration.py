@@ -232,10 +232,12 @@ def score_threshold(scores_cal: np.ndarray, y_cal: np.ndarray, rule: ThresholdCo
     """Turn a quadrant threshold rule into a probability cut, using the calibration split only."""
     if rule.method == "base_rate":
         return float(np.mean(y_cal))
+    # The config validator guarantees a value for these two methods.
+    value = float(rule.value if rule.value is not None else np.nan)
     if rule.method == "probability":
-        return float(rule.value)
+        return value
     # top_share: the cut above which the top `value` share of calibration leads sit.
-    return float(np.quantile(scores_cal, 1 - rule.value))
+    return float(np.quantile(scores_cal, 1 - value))
 
 
 QUADRANTS = ("high_fit_high_intent", "high_fit_low_intent", "low_fit_high_intent", "low_fit_low_intent")

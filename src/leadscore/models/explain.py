@@ -21,12 +21,15 @@ cost. Formatting is vectorised too: values and effects are formatted once per di
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from leadscore.features.build import PLACEHOLDERS
 
 EXPECTED_VALUE = "expected_value"
 REASON_COLUMNS = (
@@ -37,7 +40,8 @@ REASON_COLUMNS = (
     "quadrant_summary",
 )
 REASON_SEPARATOR = "; "
-# Effects that round to +0.00 / -0.00 are not reasons.
+# Effects that round to +0.00 / -0.00 are never reasons; params explain.min_effect (stored in the
+# scorer's extras["explain"] at calibrate) raises the bar to what is material.
 MIN_EFFECT = 0.005
 # LightGBM treats |x| <= 1e-35 as zero (kZeroThreshold) for missing_type "Zero" splits.
 _ZERO = 1e-35
@@ -106,6 +110,7 @@ def _splits_per_tree(booster, n_trees: int) -> list[dict[int, list]]:
             node = stack.pop()
             if "split_feature" not in node:
                 continue
+            split: frozenset[int] | float
             if node["decision_type"] == "==":
                 split = frozenset(int(v) for v in str(node["threshold"]).split("||"))
             else:
@@ -196,7 +201,7 @@ def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
         key = np.zeros(n, dtype=key_type)
         stride = 1
         for f, (lookup, size) in lookups.items():
-            key += (lookup.astype(key_type) * key_type(stride))[features[f].codes]
+            key += (lookup.astype(key_type) * key_type(stride))[features[f].codes]  # type: ignore[misc,operator]
             stride *= size
         if n_cells <= _DENSE_CELLS:
             first = np.full(n_cells, -1, dtype=np.int64)
@@ -259,7 +264,7 @@ def format_value(value) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        if float(value).is_integer() and abs(value) < 1e15:
+        if float(value).is_integer() and abs(float(value)) < 1e15:
             return f"{int(value):,}"
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     text = re.sub(r"\s+", " ", str(value)).strip()
@@ -299,6 +304,7 @@ class GroupReasons:
     top_for: np.ndarray  # (n, 2) source indices of the two strongest reasons for, -1 when none
     top_against: np.ndarray
     labels: list[str]  # label per source index
+    missing: bool = False  # the group has no columns (that quadrant axis is missing)
 
 
 class _ValueTexts:
@@ -347,7 +353,12 @@ def _reason_texts(label: str, values: np.ndarray, effects: np.ndarray) -> np.nda
 
 
 def group_reasons(
-    source_effects: pd.DataFrame, value_texts, *, labels: Mapping[str, str] | None = None, top_k: int = 3
+    source_effects: pd.DataFrame,
+    value_texts,
+    *,
+    labels: Mapping[str, str] | None = None,
+    top_k: int = 3,
+    min_effect: float = MIN_EFFECT,
 ) -> GroupReasons:
     """Top ``top_k`` reasons for and against per lead, as ``Label: value (+0.61)`` strings.
 
@@ -359,18 +370,24 @@ def group_reasons(
         ``(source, row_mask) -> array of str``: the leads' own values for that source, as words.
     labels : mapping, optional
         Source column -> plain-word label; missing ones are :func:`humanise`-d.
+    min_effect : float
+        Smallest |effect| (log-odds) shown as a reason; never below :data:`MIN_EFFECT`.
     """
+    min_effect = max(float(min_effect), MIN_EFFECT)
     labels = dict(labels or {})
     sources = list(source_effects.columns)
     names = [labels.get(s) or humanise(s) for s in sources]
     effects = source_effects.to_numpy(dtype=float)
     n, k = len(effects), min(top_k, len(sources))
+    if k == 0:  # nothing to explain with (no columns, or all hidden)
+        blank, none = np.full(n, "", dtype=object), np.full((n, 2), -1)
+        return GroupReasons(blank, blank.copy(), none, none.copy(), names)
     results = {}
     for direction, sign in (("for", 1.0), ("against", -1.0)):
         # Per-row top-k by signed effect; only those k per row are ever formatted.
         order = np.argsort(-sign * effects, axis=1, kind="stable")[:, :k]
         chosen = np.take_along_axis(effects, order, axis=1)
-        present = sign * chosen >= MIN_EFFECT
+        present = sign * chosen >= min_effect - 1e-12
         parts = []
         for j in range(k):
             text = np.full(n, "", dtype=object)
@@ -397,6 +414,8 @@ def quadrant_summaries(
     """
 
     def clause(high: np.ndarray, reasons: GroupReasons, noun: str, first: bool) -> np.ndarray:
+        if reasons.missing:  # an axis without columns (see LeadFeaturizer.empty_groups)
+            return np.full(len(high), f"{'N' if first else 'n'}o {noun} data (no {noun} columns)", dtype=object)
         top = np.where(high[:, None], reasons.top_for, reasons.top_against)
         # Few distinct (level, reason, reason) triples: format each once. Mixed-radix keys with base
         # (number of reasons + 1, for "none") stay exact for any number of source columns.
@@ -424,12 +443,21 @@ def explain_leads(
     sources = feature_sources(featurizer)
     labels = scorer.display.labels
     top_k = scorer.explain_top_k
+    settings = scorer.extras.get("explain", {})
+    min_effect = float(settings.get("min_effect", MIN_EFFECT))
+    # Columns the leak audit found uninformative, and an empty group's placeholder, are never reasons.
+    hidden = {*settings.get("uninformative", []), *(PLACEHOLDERS[g] for g in featurizer.empty_groups)}
     raw = raw.reset_index(drop=True)
     out, grouped = {}, {}
     for group, model, X in (("fit", scorer.fit_model, X_fit), ("intent", scorer.intent_model, X_intent)):
         X = X.reset_index(drop=True)
         effects = source_contributions(shap_contributions(model, X), sources)
-        reasons = group_reasons(effects, _ValueTexts(featurizer, raw, X), labels=labels, top_k=top_k)
+        effects = effects[[c for c in effects.columns if c not in hidden]]
+        reasons = group_reasons(
+            effects, _ValueTexts(featurizer, raw, X), labels=labels, top_k=top_k, min_effect=min_effect
+        )
+        if group in featurizer.empty_groups:
+            reasons = dataclasses.replace(reasons, missing=True)
         out[f"{group}_reasons_for"], out[f"{group}_reasons_against"] = reasons.reasons_for, reasons.reasons_against
         grouped[group] = reasons
     out["quadrant_summary"] = quadrant_summaries(
@@ -439,6 +467,11 @@ def explain_leads(
         grouped["intent"],
     )
     return pd.DataFrame(out)
+
+
+def mean_abs_effects(model, X: pd.DataFrame, sources: Mapping[str, str]) -> pd.Series:
+    """Mean |SHAP| (log-odds) per source column of one model on ``X``: its global importance."""
+    return source_contributions(shap_contributions(model, X), sources).abs().mean()
 
 
 def global_importance(scorer, raw: pd.DataFrame, *, source: str = "lead table") -> pd.DataFrame:
@@ -452,8 +485,9 @@ def global_importance(scorer, raw: pd.DataFrame, *, source: str = "lead table") 
     labels = scorer.display.labels
     frames = []
     for group, model, X in (("fit", scorer.fit_model, X_fit), ("intent", scorer.intent_model, X_intent)):
-        effects = source_contributions(shap_contributions(model, X), sources)
-        mean_abs = effects.abs().mean()
+        if group in scorer.featurizer.empty_groups:
+            continue
+        mean_abs = mean_abs_effects(model, X, sources)
         frames.append(
             pd.DataFrame(
                 {

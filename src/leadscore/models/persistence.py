@@ -132,6 +132,9 @@ def featurizer_to_dict(featurizer: LeadFeaturizer) -> dict[str, Any]:
         "categories": {name: list(values) for name, values in featurizer.categories_.items()},
         "fit_features": list(featurizer.fit_features_),
         "intent_features": list(featurizer.intent_features_),
+        # The input contract featurize learned from the same training rows (calibrate moves it into
+        # the scorer's extras); a plain JSON dict.
+        "contract": getattr(featurizer, "contract_", None),
     }
 
 
@@ -146,6 +149,8 @@ def featurizer_from_dict(data: dict[str, Any]) -> LeadFeaturizer:
     featurizer.categories_ = {str(k): [str(c) for c in v] for k, v in data["categories"].items()}
     featurizer.fit_features_ = [str(c) for c in data["fit_features"]]
     featurizer.intent_features_ = [str(c) for c in data["intent_features"]]
+    if data.get("contract") is not None:
+        featurizer.contract_ = data["contract"]
     return featurizer
 
 

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import BantConfig, Params
+from leadscore.data.contract import ContractCheck, InputContract, contract_of
 from leadscore.data.validation import require_columns
+from leadscore.data.values import id_text
 from leadscore.errors import DataValidationError
 from leadscore.features.build import LeadFeaturizer
 from leadscore.models.bant import bant_score
@@ -96,6 +98,15 @@ class LeadScorer:
         cols += [c.column for c in self.bant.criteria.values()]
         return list(dict.fromkeys(cols))
 
+    @property
+    def contract(self) -> InputContract | None:
+        """The input contract learned at training time (``extras["contract"]``), or None for an older scorer."""
+        return contract_of(self)
+
+    def contract_check(self, *, source: str = "lead table") -> ContractCheck:
+        """A fresh chunk-by-chunk check of input against this scorer's contract (ids only without one)."""
+        return ContractCheck(self.contract, id_column=self.id_column, source=source)
+
     def component_probabilities(
         self, raw: pd.DataFrame, *, source: str = "lead table"
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,34 +120,51 @@ class LeadScorer:
         p_conv = self.conversion_model.predict_proba(np.column_stack([p_fit, p_intent]))[:, 1]
         return p_fit, p_intent, p_conv
 
-    def predict(self, raw: pd.DataFrame, *, source: str = "lead table", explain: bool = False) -> pd.DataFrame:
+    def predict(
+        self, raw: pd.DataFrame, *, source: str = "lead table", explain: bool = False, contract_checked: bool = False
+    ) -> pd.DataFrame:
         """Score raw leads.
 
-        Returns one row per input row (same order) with the id column and :data:`SCORE_COLUMNS`.
-        ``rank`` is 1 for the most likely conversion within this batch. With ``explain=True``, also
-        :data:`~leadscore.models.explain.REASON_COLUMNS`: the top reasons for and against in fit and
-        in intent (``Label: value (+effect)`` joined by ``"; "``; effects in log-odds of the
-        uncalibrated model) and a one-line summary of why the lead sits in its quadrant.
+        Returns one row per input row (same order) with the id column (as text) and
+        :data:`SCORE_COLUMNS`. ``rank`` is 1 for the most likely conversion within this batch. With
+        ``explain=True``, also :data:`~leadscore.models.explain.REASON_COLUMNS`: the top reasons for
+        and against in fit and in intent (``Label: value (+effect)`` joined by ``"; "``; effects in
+        log-odds of the uncalibrated model) and a one-line summary of why the lead sits in its quadrant.
+
+        ``raw`` is first checked against the input contract as one whole table (missing or
+        duplicate ids, type errors, ... see :mod:`leadscore.data.contract`): a refusal raises
+        :class:`~leadscore.errors.DataValidationError`, warnings are logged. Callers that check a
+        larger input chunk by chunk themselves (batch scoring, Dask) pass ``contract_checked=True``.
         """
         require_columns(raw, [self.id_column], what="params columns.id", source=source)
+        contract = self.contract
+        if not contract_checked:
+            if len(raw):
+                require_columns(raw, self.input_columns, what="the scorer's input columns", source=source)
+            check = ContractCheck(contract, id_column=self.id_column, source=source)
+            check.update(raw)
+            check.finish()
         if len(raw) == 0:
             # No open leads (e.g. an export of closed history only): an empty table, same columns.
             require_columns(raw, self.input_columns, what="the scorer's input columns", source=source)
             empty = self._empty(raw)
             return empty.assign(**{c: pd.Series([], dtype="str") for c in REASON_COLUMNS}) if explain else empty
-        X_fit, X_intent = self.featurizer.transform(raw, source=source)
+        # With a contract the input was checked over the whole input; without one the featurizer
+        # applies its own (older, per-table) rules.
+        X_fit, X_intent = self.featurizer.transform(raw, source=source, checked=contract is not None)
         p_fit, p_intent, p_conv = self._probabilities(X_fit, X_intent)
         quadrant = assign_quadrants(p_fit, p_intent, self.fit_threshold, self.intent_threshold)
         actions = {**DEFAULT_ACTIONS, **self.display.actions}
-        met, qualified = bant_score(raw, self.bant, source=source)
+        met, qualified = bant_score(raw, self.bant, source=source, missing_values=self.featurizer.missing_values)
+        quadrant_codes = pd.Categorical(quadrant, categories=QUADRANTS).codes
         out = pd.DataFrame(
             {
-                self.id_column: raw[self.id_column].to_numpy(),
+                self.id_column: id_text(raw[self.id_column]).to_numpy(),
                 "fit_probability": p_fit,
                 "intent_probability": p_intent,
                 "conversion_probability": p_conv,
-                "quadrant": pd.Categorical(quadrant, categories=QUADRANTS).astype(str),
-                "recommended_action": [actions[q] for q in quadrant],
+                "quadrant": np.asarray(QUADRANTS, dtype=object)[quadrant_codes],
+                "recommended_action": np.asarray([actions[q] for q in QUADRANTS], dtype=object)[quadrant_codes],
                 "bant_criteria_met": met.to_numpy(),
                 "bant_qualified": qualified.to_numpy(),
             }
@@ -152,7 +180,7 @@ class LeadScorer:
     def _empty(self, raw: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                self.id_column: raw[self.id_column].reset_index(drop=True),
+                self.id_column: id_text(raw[self.id_column]).reset_index(drop=True),
                 "fit_probability": np.array([], dtype=float),
                 "intent_probability": np.array([], dtype=float),
                 "conversion_probability": np.array([], dtype=float),

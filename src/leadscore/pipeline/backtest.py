@@ -104,10 +104,12 @@ def run_period(
         intent_model=boosters["intent"],
         featurizer=featurized.featurizer,
         order=lead_order(hist, split=params.split, columns=params.columns, source=source),
+        audit=featurized.audit,
     )
     models, _ = train_baselines(params, fit_table=fit_table, intent_table=intent_table, logistic=False)
     period_leads = leads[test_rows].reset_index(drop=True)
-    scored = scorer.predict(period_leads, source=f"{source} (period)")
+    # The same export as the history: scored as evaluate scores its test split (no contract re-check).
+    scored = scorer.predict(period_leads, source=f"{source} (period)", contract_checked=True)
     X_fit, X_intent = scorer.featurizer.transform(period_leads, source=f"{source} (period)")
     p_all = models["lightgbm_all"].predict_proba(pd.concat([X_fit, X_intent], axis=1))[:, 1]
     # BANT as a probability: the history's calibration split's conversion rate per criteria met.

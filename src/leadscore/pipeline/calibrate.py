@@ -30,12 +30,20 @@ def run(
     featurizer: str,
     scorer_out: str,
     raw: str | None = None,
+    audit: str | None = None,
 ) -> None:
     """Calibrate both models and fit the conversion model on the calibration split.
 
     With ``raw`` (the raw lead table), the scorer also stores the drift reference of every input column
     and of its three probabilities on the calibration leads (``extras["drift_reference"]``).
+
+    ``audit`` (featurize's leak audit) decides, with each column's mean |SHAP| on the calibration
+    split, which columns are never shown as reasons (:func:`~leadscore.features.leakage.uninformative_columns`);
+    the list and ``explain.min_effect`` travel in the scorer's ``extras["explain"]``.
     """
+    import json
+    from pathlib import Path
+
     from leadscore.data.outcomes import CALIBRATION
     from leadscore.errors import DataValidationError
     from leadscore.io import read_table
@@ -66,6 +74,7 @@ def run(
         intent_model=load_booster(intent_model),
         featurizer=load_featurizer(featurizer),
         order=order,
+        audit=json.loads(Path(audit).read_text()) if audit else None,
     )
     cal = rows_in(fit_table, CALIBRATION)
     if leads is not None:
@@ -78,6 +87,9 @@ def run(
     # One JSON file; display text (labels, actions) is not part of the model: predict attaches it.
     save_scorer(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
+    uninformative = scorer.extras["explain"]["uninformative"]
+    if uninformative:
+        log.info("never shown as reasons (uninformative): %s", ", ".join(uninformative))
 
 
 def build_scorer(
@@ -89,6 +101,7 @@ def build_scorer(
     intent_model: Any,
     featurizer: LeadFeaturizer,
     order: pd.Series | None = None,
+    audit: dict | None = None,
 ) -> LeadScorer:
     """Calibrate both boosters and fit the conversion model and thresholds on the tables' calibration
     split; pack it all into a :class:`LeadScorer` (pure: the stage and the backtest call it).
@@ -96,12 +109,21 @@ def build_scorer(
     With params ``calibrate.window`` other than ``split``, only the most recent calibration leads are
     used (:func:`~leadscore.data.outcomes.calibration_window`); ``order`` is then every row's place in
     time (:func:`~leadscore.data.outcomes.lead_order`, row-aligned with the tables).
+
+    ``audit`` (featurize's leak audit, a dict) decides, with each column's mean |SHAP| on the
+    calibration leads, which columns are never shown as reasons; the list and ``explain.min_effect``
+    travel in ``extras["explain"]``. The contract featurize learned (``featurizer.contract_``), with
+    params ``contract`` as its policies, travels in ``extras["contract"]``.
+    An axis without columns gets threshold 0: every lead counts as high on it (it holds no one back).
     """
     import numpy as np
 
+    from leadscore.data.contract import InputContract
     from leadscore.data.outcomes import CALIBRATION, calibration_window
     from leadscore.errors import DataValidationError
+    from leadscore.features.leakage import uninformative_columns
     from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
+    from leadscore.models.explain import feature_sources, mean_abs_effects
     from leadscore.models.scorer import LeadScorer
     from leadscore.pipeline.tables import feature_matrix, rows_in
 
@@ -133,16 +155,36 @@ def build_scorer(
     p_fit = fit_cal.predict_proba(X_fit)[:, 1]
     p_intent = intent_cal.predict_proba(X_intent)[:, 1]
     conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
+    thresholds = {
+        "fit": score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
+        "intent": score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
+    }
+    for group in featurizer.empty_groups:
+        thresholds[group] = 0.0
+    sources = feature_sources(featurizer)
+    importance = {
+        group: {str(k): float(v) for k, v in mean_abs_effects(model, X, sources).items()}
+        for group, model, X in (("fit", fit_cal, X_fit), ("intent", intent_cal, X_intent))
+    }
+    min_effect = params.explain.min_effect
+    uninformative = uninformative_columns(audit or {}, importance, min_effect=min_effect)
+    explain_extras = {"min_effect": min_effect, "uninformative": uninformative}
+    # The contract featurize learned, with params `contract` as its policies, travels in the scorer.
+    contract = getattr(featurizer, "contract_", None)
+    extras: dict = {"explain": explain_extras}
+    if contract:
+        extras["contract"] = InputContract.from_dict(contract).with_policy(params.contract).to_dict()
     return LeadScorer(
         id_column=id_col,
         featurizer=featurizer,
         fit_model=fit_cal,
         intent_model=intent_cal,
         conversion_model=conversion,
-        fit_threshold=score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
-        intent_threshold=score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
+        fit_threshold=thresholds["fit"],
+        intent_threshold=thresholds["intent"],
         bant=params.bant,
         explain_top_k=params.explain.top_k,
+        extras=extras,
     )
 
 
@@ -155,6 +197,7 @@ def command(
     featurizer: Annotated[str, typer.Option()],
     scorer_out: Annotated[str, typer.Option(help="composite lead scorer to write")],
     raw: Annotated[str | None, typer.Option(help="raw lead table: drift reference of the calibration leads")] = None,
+    audit: Annotated[str | None, typer.Option(help="featurize's leak audit (uninformative columns)")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Calibrate both models, fit the conversion model and set quadrant thresholds."""
@@ -168,6 +211,7 @@ def command(
             featurizer=featurizer,
             scorer_out=scorer_out,
             raw=raw,
+            audit=audit,
         )
 
 

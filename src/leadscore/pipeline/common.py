@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from leadscore.errors import LeadscoreError
 
@@ -40,7 +41,9 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LeadscoreError as err:
-            console.print(f"[bold red]error:[/] {err}", highlight=False)
+            # soft_wrap: the message stays one line however narrow the terminal (or a log) is.
+            # escape: a message quoting "[...]" (a value, a column) must not be eaten as Rich markup.
+            console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

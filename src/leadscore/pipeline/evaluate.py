@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from leadscore.config import Params
+    from leadscore.models.scorer import LeadScorer
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,11 @@ def _scored_split(
     from leadscore.pipeline.tables import rows_in
 
     rows = rows_in(table, split)
-    scored = scorer.predict(leads[rows], source=source)
+    # The training export itself: featurize already checked it against the contract it learned.
+    scored = scorer.predict(leads[rows], source=source, contract_checked=True)
     scored["label"] = table.loc[rows, "label"].to_numpy()
-    scored["bant_points"] = bant_points(bant_criteria(leads[rows], scorer.bant, source=source), points).to_numpy()
+    criteria = bant_criteria(leads[rows], scorer.bant, source=source, missing_values=scorer.featurizer.missing_values)
+    scored["bant_points"] = bant_points(criteria, points).to_numpy()
     return scored
 
 
@@ -48,9 +51,14 @@ def run(
     report_html: str,
     report_md: str,
     figures_dir: str,
+    audit: str | None = None,
 ) -> dict[str, Any]:
     """Benchmark every scorer on the test split and write metrics.json, the plot CSVs, the charts
-    (with the fit and intent models' global importance) and the benchmark page, all from one dict."""
+    (with the fit and intent models' global importance) and the benchmark page, all from one dict.
+
+    ``audit``: featurize's leak audit; its suspected leaks go to metrics.json (``leakage``), the red
+    banner at the top of the page and of the run summary, and the audit table on the page."""
+    import json
     import os
     from pathlib import Path
 
@@ -61,13 +69,15 @@ def run(
         OPEN,
         TEST,
         TRAIN,
-        effective_split,
+        split_words,
     )
+    from leadscore.data.values import id_text
     from leadscore.errors import DataValidationError
     from leadscore.evaluation import figures, report
     from leadscore.evaluation.baselines import random_scores
     from leadscore.evaluation.benchmark import add_rule_probabilities, evaluate_test_split, plot_tables
     from leadscore.evaluation.importance import importance_figure
+    from leadscore.features.leakage import leakage_summary
     from leadscore.io import read_table, write_bytes, write_json, write_table, write_text
     from leadscore.models.explain import global_importance
     from leadscore.models.persistence import load_scorer
@@ -82,12 +92,15 @@ def run(
     points = params.bant.point_weights
     calibration = _scored_split(model, leads, table, CALIBRATION, source=raw, points=points)
     test = _scored_split(model, leads, table, TEST, source=raw, points=points)
+    # Scored ids are text (the scorer's output contract); the feature tables keep the export's dtype.
     baselines = read_table(baseline_scores)
+    baselines[id_col] = id_text(baselines[id_col])
     test = test.merge(baselines, on=id_col, how="left", validate="one_to_one")
     if test[["lightgbm_all_probability", "logistic_probability"]].isna().any().any():
         raise DataValidationError(f"{baseline_scores}: no baseline scores for some test leads (rerun baselines)")
     test["random_score"] = random_scores(len(test), seed=params.evaluate.random_seed)
     oracle = read_table(truth)
+    oracle[id_col] = id_text(oracle[id_col])
     if len(oracle):
         test = test.merge(oracle[[id_col, "true_p"]], on=id_col, how="left", validate="one_to_one")
         if test["true_p"].isna().any():
@@ -111,8 +124,16 @@ def run(
     metrics["split"] = {s: int((table["split"] == s).sum()) for s in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN)}
     # Issue 11: with columns.closed_at, training-period leads closed after the cut-off (not trained on).
     metrics["split"][CLOSED_AFTER_CUTOFF] = int((table["split"] == CLOSED_AFTER_CUTOFF).sum())
-    metrics["split"]["method"] = effective_split(params.split, params.columns)
+    words = split_words(params.split, params.columns)
+    metrics["split"].update(
+        method=words["description"], kind=words["kind"], test_leads=words["test_leads"], group=words["group"]
+    )
     metrics["thresholds"] = {"fit": float(model.fit_threshold), "intent": float(model.intent_threshold)}
+    metrics["bant_rule"] = {"n_criteria": n_criteria, "min_criteria": model.bant.min_criteria}
+    # An axis with no columns: its model predicts the base rate and every lead counts as high on it.
+    metrics["missing_axes"] = list(model.featurizer.empty_groups)
+    if audit is not None:
+        metrics["leakage"] = leakage_summary(json.loads(Path(audit).read_text()))
     metrics["report"] = {"html": report_html, "markdown": report_md, "figures": figures_dir}
     write_json(metrics, metrics_out)
     tables = plot_tables(scored, ece_bins=ev.ece_bins, bant_variants=ev.bant_variants, n_criteria=n_criteria)
@@ -124,7 +145,8 @@ def run(
     importance = global_importance(model, leads[rows_in(table, TEST)], source=raw)
     write_table(importance, Path(figures_dir) / "importance.csv")
     for group in ("fit", "intent"):
-        pngs[f"importance_{group}"] = figures.png_bytes(importance_figure(importance, model=group))
+        if group not in metrics["missing_axes"]:
+            pngs[f"importance_{group}"] = figures.png_bytes(importance_figure(importance, model=group))
     for name, png in pngs.items():
         write_bytes(png, Path(figures_dir) / f"{name}.png")
     md_dir = Path(report_md).resolve().parent
@@ -146,6 +168,7 @@ def command(
     report_html: Annotated[str, typer.Option(help="self-contained benchmark page to write")],
     report_md: Annotated[str, typer.Option(help="the same tables as markdown")],
     figures_dir: Annotated[str, typer.Option(help="benchmark charts (PNG) to write")],
+    audit: Annotated[str | None, typer.Option(help="featurize's leak audit (feature_audit.json)")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Model vs BANT vs baselines vs oracle on the test split: metrics, plots and the benchmark page."""
@@ -162,6 +185,7 @@ def command(
             report_html=report_html,
             report_md=report_md,
             figures_dir=figures_dir,
+            audit=audit,
         )
     # One line here; `leadscore summary` (the end of `make run`) prints the full tables.
     conv, ratio = metrics["test"]["conversion"], metrics["capacity"]["ratio"]

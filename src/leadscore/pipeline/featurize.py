@@ -26,19 +26,21 @@ class Featurized(NamedTuple):
     featurizer: LeadFeaturizer
     fit_table: pd.DataFrame  # id, split, label + fit features
     intent_table: pd.DataFrame  # id, split, label + intent features
-    stop_message: str | None  # the leak policy stopped the run (on_suspected_leak: fail)
+    stop_message: str | None  # the leak policy stopped the run (on_suspected_leak: fail, or a strong leak)
 
 
 def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels: pd.Series | None = None) -> Featurized:
-    """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
-    training leads and build both feature tables (pure: the stage and the backtest call it).
+    """Label and split leads, check there is enough data, audit for leaks, learn the featurizer (and
+    the input contract) on training leads and build both feature tables (pure: the stage and the
+    backtest call it).
 
     ``labels``: outcomes to use instead of the status column's (the backtest passes the outcomes
     known at its cut-off).
     """
+    from leadscore.data.contract import learn_contract
     from leadscore.data.guards import check_minimum_data
     from leadscore.data.outcomes import TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
-    from leadscore.features.build import LeadFeaturizer
+    from leadscore.features.build import LeadFeaturizer, check_monotone
     from leadscore.features.leakage import apply_leak_policy, feature_audit
 
     labels = outcome_labels(leads, params.columns, source=source) if labels is None else labels
@@ -58,6 +60,7 @@ def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels:
     )
     audit = {"data": data_check, "split_method": split_description, "split": TRAIN, **audit}
     decision = apply_leak_policy(audit, params.features, source=source)
+    audit["dropped_leaks"] = list(decision.dropped)
     featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
     if decision.stop:
         empty = pd.DataFrame()
@@ -66,6 +69,19 @@ def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels:
         log.warning(decision.message)
     training = splits.isin(TRAINING_SPLITS)
     featurizer.fit(leads[training], source=source)
+    for group in ("fit", "intent"):  # before LightGBM, which aborts the process on these
+        check_monotone(
+            featurizer, group=group, increasing=getattr(params.train, group).monotone_increasing, source=source
+        )
+    # The input contract, learned from the same training rows; calibrate stores it in the scorer.
+    featurizer.contract_ = learn_contract(
+        leads[training],
+        id_column=params.columns.id,
+        featurizer=featurizer,
+        bant=params.bant,
+        missing_values=params.data.missing_values,
+        source=source,
+    ).to_dict()
     X_fit, X_intent = featurizer.transform(leads, source=source)
     meta = pd.DataFrame({params.columns.id: leads[params.columns.id], "split": splits, "label": labels})
     fit_table = pd.concat([meta, X_fit], axis=1)
@@ -73,7 +89,9 @@ def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels:
     return Featurized(labels, splits, audit, featurizer, fit_table, intent_table, None)
 
 
-def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str) -> dict:
+def run(
+    params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str | None = None
+) -> dict:
     """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
     training leads, write both feature tables and the audit report. Returns the audit."""
     from leadscore.errors import DataValidationError
@@ -84,12 +102,14 @@ def run(params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_o
     leads = read_raw_leads(params, raw)
     result = featurize_leads(params, leads, source=raw)
     if result.stop_message is not None:
-        write_json(result.audit, audit_out)  # the report says which columns stopped the run
+        if audit_out:
+            write_json(result.audit, audit_out)  # the report says which columns stopped the run
         raise DataValidationError(result.stop_message)
     write_table(result.fit_table, fit_out)
     write_table(result.intent_table, intent_out)
     save_featurizer(result.featurizer, featurizer_out)
-    write_json(result.audit, audit_out)
+    if audit_out:
+        write_json(result.audit, audit_out)
     log.info("split sizes: %s", result.splits.value_counts().to_dict())
     return result.audit
 
@@ -100,7 +120,9 @@ def command(
     fit_out: Annotated[str, typer.Option(help="fit feature table to write")],
     intent_out: Annotated[str, typer.Option(help="intent feature table to write")],
     featurizer_out: Annotated[str, typer.Option(help="fitted featurizer to write")],
-    audit_out: Annotated[str, typer.Option(help="feature audit (single-column AUCs, data checks) to write")],
+    audit_out: Annotated[
+        str | None, typer.Option(help="feature audit (single-column AUCs, data checks) to write")
+    ] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Validate raw leads, check there is enough, split them in time, audit for leaks, derive features."""

@@ -51,7 +51,8 @@ def run(
     if display_out:
         save_display(display, display_out)
     model = load_scorer(scorer).with_display(display)
-    scored = model.predict(leads[open_rows], source=raw, explain=explain)
+    # Open leads of the export featurize learned the contract from: checked there already.
+    scored = model.predict(leads[open_rows], source=raw, explain=explain, contract_checked=True)
     report = None
     if drift_out or drift_chart:
         from leadscore.monitoring.drift import drift_accumulator, drift_png

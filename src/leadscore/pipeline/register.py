@@ -19,6 +19,19 @@ if TYPE_CHECKING:
     from leadscore.models.scorer import LeadScorer
 
 
+def example_rows(leads: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
+    """The ``n`` most complete leads (most filled-in columns; ties by position): the model's input example.
+
+    Not the open leads: an export's open leads often leave whole columns blank, and scoring the example
+    then warns that a column "is entirely missing in this batch".
+    """
+    import numpy as np
+
+    filled = leads.notna().sum(axis=1).to_numpy()
+    order = np.argsort(-filled, kind="stable")[:n]
+    return leads.iloc[np.sort(order)]
+
+
 def run(
     params: Params,
     *,
@@ -39,15 +52,17 @@ def run(
     import json
 
     from leadscore import tracking  # imports MLflow: only this stage pays for it
-    from leadscore.data.outcomes import OPEN
+    from leadscore.errors import DataValidationError
     from leadscore.io import read_table, sha256_file, write_json
     from leadscore.models.persistence import load_scorer
-    from leadscore.pipeline.tables import read_raw_leads, rows_in
+    from leadscore.pipeline.tables import read_raw_leads
 
+    # Every input is checked before anything is logged: a missing one is one error line, not a traceback.
+    if not Path(metrics).is_file():
+        raise DataValidationError(f"{metrics}: not found (run the evaluate stage first)")
     leads = read_raw_leads(params, raw)
     table = read_table(features)
-    open_rows = rows_in(table, OPEN)
-    example = leads[open_rows] if open_rows.any() else leads
+    example = example_rows(leads)
     promotion = promotion_decision(
         params, leads=leads, table=table, challenger=load_scorer(scorer), load_champion=tracking.load_champion
     )
@@ -98,7 +113,9 @@ def promotion_decision(
     test = rows_in(table, TEST)
     test_leads = leads[test].reset_index(drop=True)
     y = table.loc[test, "label"].astype(int).to_numpy()
-    scored = challenger.predict(test_leads, source="test split (challenger)")
+    # The challenger's own export: featurize checked it against the contract it learned. The champion's
+    # contract is checked (a champion that cannot read the new export leaves the decision to people).
+    scored = challenger.predict(test_leads, source="test split (challenger)", contract_checked=True)
     p_champion, champion_version, error = None, None, None
     try:
         champion = load_champion(params)
@@ -133,7 +150,7 @@ def promotion_decision(
 @friendly
 def command(
     raw: Annotated[str, typer.Option(help="raw lead table (fingerprint and input example)")],
-    features: Annotated[str, typer.Option(help="a feature table (to pick open leads as example)")],
+    features: Annotated[str, typer.Option(help="a feature table (its test split and labels: champion vs challenger)")],
     scorer: Annotated[str, typer.Option()],
     fit_model: Annotated[str, typer.Option()],
     intent_model: Annotated[str, typer.Option()],

@@ -9,7 +9,6 @@ Every other predict-stage column is kept, followed by ``model_name``, ``model_ve
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import time
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from leadscore.data.contract import ContractCheck, contract_of
 from leadscore.errors import LeadscoreError
+from leadscore.io import sha256_file
 from leadscore.models.scorer import SCORE_COLUMNS, LeadScorer
 from leadscore.scoring.checks import score_checked
 
@@ -75,30 +76,45 @@ def load_model(model: str, *, trust_pickle: bool = False) -> LoadedModel:
     display_path = path.with_name(DISPLAY_FILE)
     if display_path.is_file():
         scorer = scorer.with_display(load_display(display_path))
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return LoadedModel(scorer, path.stem, f"sha256:{digest.hexdigest()[:12]}")
+    return LoadedModel(scorer, path.stem, f"sha256:{sha256_file(path)[:12]}")
 
 
 def check_explain_supported(scorer) -> None:
     """Raise unless ``scorer.predict`` takes ``explain=`` (reason columns)."""
     if "explain" not in inspect.signature(scorer.predict).parameters:
         raise LeadscoreError(
-            "--explain: explanations need leadscore with explain support (this scorer's predict() has no explain option)"
+            "--explain: explanations need leadscore with explain support "
+            "(this scorer's predict() has no explain option)"
         )
 
 
 def score_frame(
-    raw: pd.DataFrame, *, model: LoadedModel, scored_at: pd.Timestamp, explain: bool = False, source: str = "lead table"
+    raw: pd.DataFrame,
+    *,
+    model: LoadedModel,
+    scored_at: pd.Timestamp,
+    explain: bool = False,
+    source: str = "lead table",
+    contract_checked: bool = False,
 ) -> pd.DataFrame:
-    """Score one chunk of raw leads: predict-stage columns without ``rank``, plus model and time columns."""
-    scored = score_checked(model.scorer, raw, source=source, explain=explain).drop(columns="rank")
+    """Score one chunk of raw leads: predict-stage columns without ``rank``, plus model and time columns.
+
+    ``contract_checked=True``: the caller checks the whole input with :func:`input_check` (ids
+    unique across chunks, type errors counted over every chunk); otherwise this chunk is checked
+    on its own as a whole table.
+    """
+    scored = score_checked(model.scorer, raw, source=source, explain=explain, contract_checked=contract_checked).drop(
+        columns="rank"
+    )
     scored["model_name"] = model.name
     scored["model_version"] = model.version
     scored["scored_at"] = pd.Series(scored_at, index=scored.index, dtype="datetime64[us, UTC]")
     return scored.reset_index(drop=True)
+
+
+def input_check(model: LoadedModel, *, source: str) -> ContractCheck:
+    """A whole-input check against the model's input contract (ids only for a scorer without one)."""
+    return ContractCheck(contract_of(model.scorer), id_column=model.scorer.id_column, source=source)
 
 
 def empty_output(model: LoadedModel) -> pd.DataFrame:
@@ -162,11 +178,26 @@ def score_batches(
         # The default 30 s speed window smooths chunky updates into a readable rate.
         speed_estimate_period=60,
     )
+    check = input_check(model, source=source.description)
     with progress, sink:
         task = progress.add_task("scoring", total=total)
         for chunk in source.iter_chunks(columns, chunk_size):
-            sink.write(score_frame(chunk, model=model, scored_at=scored_at, explain=explain, source=source.description))
+            # The verdict is taken over the whole input (the same at any chunk size): once a refusing
+            # violation is seen, chunks are only counted, no longer scored, and finish() raises
+            # inside the sink's block, so the sink discards everything and the old output stays.
+            check.update(chunk)
+            if not check.refused:
+                scored = score_frame(
+                    chunk,
+                    model=model,
+                    scored_at=scored_at,
+                    explain=explain,
+                    source=source.description,
+                    contract_checked=True,
+                )
+                sink.write(scored)
             progress.advance(task, len(chunk))
+        check.finish()
         if sink.rows == 0:
             sink.write(empty_output(model))
         seconds = time.perf_counter() - start

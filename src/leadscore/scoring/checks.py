@@ -13,13 +13,21 @@ from leadscore.models.scorer import LeadScorer
 
 
 def score_checked(
-    scorer: LeadScorer, raw: pd.DataFrame, *, source: str = "lead table", explain: bool = False
+    scorer: LeadScorer,
+    raw: pd.DataFrame,
+    *,
+    source: str = "lead table",
+    explain: bool = False,
+    contract_checked: bool = False,
 ) -> pd.DataFrame:
     """``scorer.predict(raw)`` after the checks every caller needs.
 
     Ids must be present, non-missing and unique (missing or repeated ids would make the scores
-    unjoinable, and upserts ambiguous). Raises :class:`~leadscore.errors.DataValidationError` with one
-    line naming the column otherwise.
+    unjoinable, and upserts ambiguous), and ``raw`` must honour the scorer's input contract. Raises
+    :class:`~leadscore.errors.DataValidationError` with one line naming the column otherwise.
+    ``contract_checked=True``: the caller already checked the whole input chunk by chunk
+    (:func:`leadscore.scoring.batch.input_check`), so this chunk is not checked again on its own.
     """
-    validate_ids(raw, scorer.id_column, source=source)
-    return scorer.predict(raw, source=source, explain=explain)
+    if not contract_checked:
+        validate_ids(raw, scorer.id_column, source=source)
+    return scorer.predict(raw, source=source, explain=explain, contract_checked=contract_checked)

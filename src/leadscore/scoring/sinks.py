@@ -1,17 +1,19 @@
 """Atomic sinks for scored leads: a Parquet or CSV file, a directory of Parquet files, a SQL table.
 
 A sink is a context manager: ``write`` chunks inside the ``with`` block; the output appears only
-when the block ends without an error. Files go to a temporary path beside the target and are
-renamed over it; a table is written in one transaction. An interrupted run (an exception, Ctrl-C)
-leaves whatever was there before untouched.
+when the block ends without an error. Files and directories are built under a temporary name
+beside the target and renamed over it (:mod:`leadscore.atomic`: permissions kept, temporaries
+removed on errors and SIGTERM, only leadscore's own directories replaced); a table is written in
+one transaction. An interrupted run (an exception, Ctrl-C, SIGTERM) leaves whatever was there
+before untouched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -20,17 +22,19 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from leadscore.errors import DataValidationError, LeadscoreError
-from leadscore.scoring.sql import check_identifier, create_engine, describe, is_database_url
+from leadscore.atomic import atomic_directory, atomic_file, check_directory_target, check_file_target, marker_content
+from leadscore.errors import DataValidationError, LeadscoreError, OutputError
+from leadscore.scoring.sql import check_identifier, create_engine, describe, is_database_url, same_database
 
 MODES = ("replace", "append", "upsert")
 
 
 # -- files ------------------------------------------------------------------------------------------
 class _FileSink:
-    """Write to a temporary file beside ``path``; ``os.replace`` it over ``path`` on success."""
+    """Write to a temporary file beside ``path`` (:func:`leadscore.atomic.atomic_file`), renamed over it on success."""
 
     def __init__(self, path: Path):
+        check_file_target(path)
         self.path = path
         self.rows = 0
 
@@ -39,23 +43,34 @@ class _FileSink:
         return str(self.path)
 
     def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._stack = contextlib.ExitStack()
+        self._tmp = self._stack.enter_context(atomic_file(self.path))
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
-        self._write(frame)
+        try:
+            self._write(frame)
+        except OSError as err:
+            raise OutputError(f"{self.path}: could not write ({err.strerror or err})") from None
         self.rows += len(frame)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def _write(self, frame: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(self, exc_type, exc, tb) -> bool | None:
         try:
-            self._close()
-            if exc_type is None:
-                os.replace(self._tmp, self.path)
-        finally:
-            self._tmp.unlink(missing_ok=True)
+            self._close()  # always: the file must be closed before it is renamed or removed
+        except Exception as err:
+            if exc_type is None:  # a failed close means an incomplete file: the temporary goes
+                error = (
+                    OutputError(f"{self.path}: could not finish writing ({err})") if isinstance(err, OSError) else err
+                )
+                self._stack.__exit__(type(error), error, error.__traceback__)
+                raise error from None
+        return self._stack.__exit__(exc_type, exc, tb)
 
 
 class ParquetFileSink(_FileSink):
@@ -91,25 +106,14 @@ class CsvFileSink(_FileSink):
         pass
 
 
-def swap_directory(new: Path, target: Path) -> None:
-    """Put the finished directory ``new`` at ``target``, replacing any old one.
-
-    A directory cannot be renamed over a non-empty one, so the old one is first renamed aside; the
-    window between the two renames is a few microseconds, and the old data is only deleted after.
-    """
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(target, old)
-    os.replace(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 class ParquetDirSink:
-    """A directory of Parquet files (``part-00000.parquet``, ...), one per chunk, built aside then swapped in."""
+    """A directory of Parquet files (``part-00000.parquet``, ...), one per chunk, built aside then swapped in.
+
+    Only a new or empty directory, or one leadscore wrote (it carries the marker file), is replaced.
+    """
 
     def __init__(self, path: Path):
+        check_directory_target(path)
         self.path = path
         self.rows = 0
         self._parts = 0
@@ -119,25 +123,22 @@ class ParquetDirSink:
         return f"{self.path}/"
 
     def __enter__(self):
-        if self.path.exists() and not self.path.is_dir():
-            raise LeadscoreError(
-                f"{self.path}: exists and is not a directory (give a .parquet or .csv name for a single file)"
-            )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent))
+        self._stack = contextlib.ExitStack()
+        self.tmp_dir = self._stack.enter_context(
+            atomic_directory(self.path, marker=marker_content(content="lead scores, one Parquet file per chunk"))
+        )
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
-        frame.to_parquet(self.tmp_dir / f"part-{self._parts:05d}.parquet", index=False)
+        try:
+            frame.to_parquet(self.tmp_dir / f"part-{self._parts:05d}.parquet", index=False)
+        except OSError as err:
+            raise OutputError(f"{self.path}: could not write ({err.strerror or err})") from None
         self._parts += 1
         self.rows += len(frame)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                swap_directory(self.tmp_dir, self.path)
-        finally:
-            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+    def __exit__(self, exc_type, exc, tb) -> bool | None:
+        return self._stack.__exit__(exc_type, exc, tb)
 
 
 # -- SQL ----------------------------------------------------------------------------------------
@@ -215,51 +216,57 @@ class SqlTableSink:
         missing = [c for c in frame.columns if c not in table.c]
         if missing:
             raise DataValidationError(
-                f"{self.description}: the existing table lacks column(s) {', '.join(missing)} (use --mode replace to recreate it)"
+                f"{self.description}: the existing table lacks column(s) {', '.join(missing)} "
+                "(use --mode replace to recreate it)"
             )
         if self.mode == "upsert" and not self._id_is_unique(table):
             raise DataValidationError(
-                f"{self.description}: --mode upsert needs a primary key or unique constraint on {self.id_column} (use --mode replace once to create the table with one)"
+                f"{self.description}: --mode upsert needs a primary key or unique constraint on {self.id_column} "
+                "(use --mode replace once to create the table with one)"
             )
 
     def _id_is_unique(self, table: sa.Table) -> bool:
         inspector = sa.inspect(self._conn)
-        keys = [inspector.get_pk_constraint(table.name).get("constrained_columns") or []]
+        # Reflected unique constraints/indexes may list None for expression columns, hence str | None.
+        primary_key = inspector.get_pk_constraint(table.name).get("constrained_columns") or []
+        keys: list[Sequence[str | None]] = [primary_key]
         keys += [u["column_names"] for u in inspector.get_unique_constraints(table.name)]
         keys += [i["column_names"] for i in inspector.get_indexes(table.name) if i.get("unique")]
         return [self.id_column] in [list(k) for k in keys]
 
-    def _prepare(self, frame: pd.DataFrame) -> None:
+    def _prepare(self, frame: pd.DataFrame) -> sa.Table:
         if self.mode == "replace":
             self._staging = f"_leadscore_tmp_{uuid.uuid4().hex[:8]}"
             self._target = self._new_table(self._staging, frame, keyed=True)
-            return
-        existing = self._existing()
-        if existing is None:
-            self._target = self._new_table(self.table, frame, keyed=self.mode == "upsert")
         else:
-            self._check_compatible(existing, frame)
-            self._target = existing
+            existing = self._existing()
+            if existing is None:
+                self._target = self._new_table(self.table, frame, keyed=self.mode == "upsert")
+            else:
+                self._check_compatible(existing, frame)
+                self._target = existing
+        return self._target
 
     def write(self, frame: pd.DataFrame) -> None:
         try:
-            if self._target is None:
-                self._prepare(frame)
+            target = self._target if self._target is not None else self._prepare(frame)
             if frame.empty:
                 return
+            statement: sa.Executable
             if self.mode == "upsert":
                 dialect_insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
-                statement = dialect_insert(self._target)
-                statement = statement.on_conflict_do_update(
+                upsert = dialect_insert(target)
+                statement = upsert.on_conflict_do_update(
                     index_elements=[self.id_column],
-                    set_={c: statement.excluded[c] for c in frame.columns if c != self.id_column},
+                    set_={c: upsert.excluded[c] for c in frame.columns if c != self.id_column},
                 )
             else:
-                statement = self._target.insert()
+                statement = target.insert()
             self._conn.execute(statement, _records(frame))
         except sa.exc.IntegrityError as err:
             raise DataValidationError(
-                f"{self.description}: {self.id_column} must be unique per lead ({str(err.orig).strip().splitlines()[0]})"
+                f"{self.description}: {self.id_column} must be unique per lead "
+                f"({str(err.orig).strip().splitlines()[0]})"
             ) from None
         except sa.exc.DBAPIError as err:
             raise LeadscoreError(
@@ -274,7 +281,8 @@ class SqlTableSink:
         if self._engine.dialect.name == "postgresql":
             # PostgreSQL names the key's index after the constraint; rename it so the next replace can reuse names.
             self._conn.exec_driver_sql(
-                f"ALTER TABLE {quote(self.table)} RENAME CONSTRAINT {quote('pk_' + self._staging)} TO {quote('pk_' + self.table)}"
+                f"ALTER TABLE {quote(self.table)} "
+                f"RENAME CONSTRAINT {quote('pk_' + self._staging)} TO {quote('pk_' + self.table)}"
             )
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -293,6 +301,41 @@ class SqlTableSink:
         finally:
             self._conn.close()
             self._engine.dispose()
+
+
+def check_output_is_not_input(
+    *, input: str, output: str, input_table: str | None = None, output_table: str | None = None
+) -> None:
+    """Raise :class:`OutputError` if writing ``output`` would replace or change ``input``.
+
+    Files: the same file (symlinks and hard links resolved), an output directory that contains the
+    input, or an output inside an input directory (it would join the input dataset). Databases: the
+    same table of the same database.
+    """
+    if is_database_url(input) or is_database_url(output):
+        if (
+            is_database_url(input)
+            and is_database_url(output)
+            and input_table
+            and output_table
+            and input_table.lower() == output_table.lower()
+            and same_database(input, output)
+        ):
+            raise OutputError(
+                f"{describe(output)} (table {output_table}): "
+                "--output-table is the --table being read; give another table"
+            )
+        return
+    source, target = Path(input).resolve(), Path(output).resolve()
+    same = source == target
+    with contextlib.suppress(OSError):
+        same = same or (source.exists() and target.exists() and os.path.samefile(source, target))
+    if same:
+        raise OutputError(f"{output}: is the --input itself ({input}); writing it would replace the input")
+    if source.is_relative_to(target):
+        raise OutputError(f"{output}: contains the --input {input}; replacing it would delete the input")
+    if source.is_dir() and target.is_relative_to(source):
+        raise OutputError(f"{output}: is inside the --input directory {input}; it would change the input")
 
 
 def open_sink(location: str, *, table: str | None = None, mode: str = "replace", id_column: str = "lead_id"):

@@ -16,7 +16,12 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from leadscore.errors import DataValidationError, LeadscoreError
-from leadscore.scoring.sql import check_identifier, create_engine, describe, is_database_url
+from leadscore.scoring.sql import check_identifier, check_read_only_query, create_engine, describe, is_database_url
+
+
+def _one_line(err: BaseException) -> str:
+    """An exception's message on one line (Arrow and drivers sometimes span several)."""
+    return " ".join(str(err).split())
 
 
 def _require(available: list[str], needed: list[str], *, source: str) -> None:
@@ -42,7 +47,10 @@ class ParquetSource:
             raise DataValidationError(f"{self.path}: could not read as Parquet ({err})") from None
 
     def count(self) -> int | None:
-        return self._dataset().count_rows()
+        try:
+            return self._dataset().count_rows()
+        except (OSError, ValueError) as err:  # reads every file's footer: the first bad file is named
+            raise DataValidationError(f"{self.path}: could not read as Parquet ({_one_line(err)})") from None
 
     def iter_chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
         dataset = self._dataset()
@@ -57,7 +65,7 @@ class ParquetSource:
                     if batch.num_rows:
                         yield batch.to_pandas()
             except (OSError, ValueError) as err:
-                raise DataValidationError(f"{path}: could not read as Parquet ({err})") from None
+                raise DataValidationError(f"{path}: could not read as Parquet ({_one_line(err)})") from None
 
 
 @dataclass
@@ -67,6 +75,8 @@ class CsvSource:
     path: Path
     separator: str = ","
     missing_values: tuple[str, ...] = ()
+    # Read as text, never guessed: the id ("0000042" must not become 42) and category columns.
+    text_columns: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
@@ -84,6 +94,7 @@ class CsvSource:
                 sep=self.separator,
                 usecols=columns,
                 na_values=list(self.missing_values) or None,
+                dtype={c: "str" for c in self.text_columns if c in columns} or None,
                 chunksize=chunk_size,
                 low_memory=False,
             )
@@ -98,7 +109,8 @@ class CsvSource:
 class SqlSource:
     """A database table (``table``) or the rows of a SELECT (``query``), read with a server-side cursor.
 
-    ``query`` is the user's own SQL, run as given; a table name is checked and quoted.
+    ``query`` is the user's own SQL, run as given if it is one SELECT, on a read-only connection; a
+    table name is checked and quoted.
     """
 
     url: str
@@ -110,16 +122,19 @@ class SqlSource:
             raise LeadscoreError(f"{describe(self.url)}: give exactly one of --table or --query for a database input")
         if self.table is not None:
             check_identifier(self.table, what="--table")
-        self._engine = create_engine(self.url)
+        if self.query is not None:
+            check_read_only_query(self.query)
+        # Reading never writes: SQLite is opened read-only, PostgreSQL transactions are READ ONLY.
+        self._engine = create_engine(self.url, read_only=True)
 
     @property
     def description(self) -> str:
         what = f"table {self.table}" if self.table else "query"
         return f"{describe(self.url)} ({what})"
 
-    def _reflect(self) -> sa.Table:
+    def _reflect(self, table: str) -> sa.Table:
         try:
-            return sa.Table(self.table, sa.MetaData(), autoload_with=self._engine)
+            return sa.Table(table, sa.MetaData(), autoload_with=self._engine)
         except sa.exc.NoSuchTableError:
             raise DataValidationError(f"{self.description}: no such table") from None
         except sa.exc.OperationalError as err:
@@ -128,16 +143,18 @@ class SqlSource:
     def count(self) -> int | None:
         if self.table is None:
             return None  # counting an arbitrary query could cost as much as running it
-        table = self._reflect()
+        table = self._reflect(self.table)
         with self._engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
     def iter_chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+        statement: sa.Executable
         if self.table is not None:
-            table = self._reflect()
+            table = self._reflect(self.table)
             _require([c.name for c in table.columns], columns, source=self.description)
             statement = sa.select(*(table.c[c] for c in columns))
         else:
+            assert self.query is not None  # __post_init__: exactly one of table and query
             statement = sa.text(self.query)
         try:
             with self._engine.connect() as conn:
@@ -160,8 +177,12 @@ def open_source(
     query: str | None = None,
     csv_separator: str = ",",
     missing_values: tuple[str, ...] = (),
+    text_columns: tuple[str, ...] = (),
 ):
-    """The source for ``location``: a SQLAlchemy URL (+ table or query), a .csv, or Parquet file/dir."""
+    """The source for ``location``: a SQLAlchemy URL (+ table or query), a .csv, or Parquet file/dir.
+
+    ``text_columns`` are read from a CSV as text (the lead id, category columns).
+    """
     if is_database_url(location):
         return SqlSource(location, table=table, query=query)
     if table is not None or query is not None:
@@ -172,7 +193,7 @@ def open_source(
     if path.is_dir() or path.suffix.lower() == ".parquet":
         return ParquetSource(path)
     if path.suffix.lower() == ".csv":
-        return CsvSource(path, separator=csv_separator, missing_values=missing_values)
+        return CsvSource(path, separator=csv_separator, missing_values=missing_values, text_columns=tuple(text_columns))
     raise DataValidationError(
         f"{path}: expected a .csv or .parquet file, a directory of Parquet files, or a database URL"
     )

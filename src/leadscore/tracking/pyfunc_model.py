@@ -10,8 +10,8 @@ with each lead's reasons unless ``params={"explain": false}``. Rows go through t
 (missing column, wrong type, missing or repeated ids ...) is answered with HTTP 400 and a one-line JSON
 body naming the column, never a stack trace.
 
-It is the one module besides ``leadscore.tracking`` that imports MLflow: MLflow requires the model class
-to be an ``mlflow.pyfunc.PythonModel`` and the file to end with ``mlflow.models.set_model``.
+It lives in the ``leadscore.tracking`` package, the only code that imports MLflow: MLflow requires the
+model class to be an ``mlflow.pyfunc.PythonModel`` and the file to end with ``mlflow.models.set_model``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The only module that talks to MLflow: run logging, the composite pyfunc model, the registry.
 
-(Besides ``leadscore/scoring/mlflow_model.py``, the model-from-code file MLflow itself loads by path.)
+(With ``pyfunc_model.py`` beside it: the model-from-code file MLflow itself loads by path.)
 
 Importing MLflow costs about two seconds, so only the commands that track or load registered models
 import this module. Nothing happens at import time: the tracking URI is resolved when a run starts.
@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ PREVIOUS_CHAMPION = "previous-champion"
 HISTORY_TAG = "leadscore.champion_history"
 _DVC_TEMP_MARKER = f"{os.sep}.dvc{os.sep}tmp{os.sep}exps{os.sep}"
 # The registered model is "models from code": this file plus the scorer's JSON files as artifacts.
-MODEL_CODE = Path(__file__).parent / "scoring" / "mlflow_model.py"
+MODEL_CODE = Path(__file__).parent / "pyfunc_model.py"
 
 
 def default_tracking_uri(cwd: str | Path | None = None) -> str:
@@ -71,8 +72,8 @@ def using_store(uri: str) -> Iterator[str]:
     try:
         yield uri
     finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None: back to MLflow's default
+        mlflow.set_registry_uri(None)  # type: ignore[arg-type]
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -87,6 +88,37 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
     else:
         out[prefix] = value
     return out
+
+
+# MLflow refuses param names outside these characters (e.g. "&" or parentheses in a category alias or
+# a label) and values above its length limit: such keys are sanitised, long values cut; the params
+# file itself is logged whole as an artifact.
+_UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_\-./ ]")
+_MAX_KEY, _MAX_VALUE = 250, 6000
+
+
+def safe_params(params: Params) -> dict[str, str]:
+    """Params as flat, MLflow-safe ``name -> text``: keys sanitised (unsafe characters become ``_``,
+    collisions numbered), lists and mappings as JSON, values cut to MLflow's limit."""
+    flat = _flatten("", params.model_dump(mode="json", by_alias=True), {})
+    out: dict[str, str] = {}
+    for key, value in flat.items():
+        name = _UNSAFE_KEY.sub("_", key)[:_MAX_KEY]
+        base, i = name, 2
+        while name in out:
+            name, i = f"{base[: _MAX_KEY - 4]}_{i}", i + 1
+        text = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+        out[name] = text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
+    return out
+
+
+def leak_tags(metrics: dict) -> dict[str, str]:
+    """Tags for the run and the model version: the suspected leaks the models were trained with."""
+    kept = (metrics.get("leakage") or {}).get("kept") or []
+    if "leakage" not in metrics:
+        return {}
+    text = ", ".join(f"{k['column']} (AUC {k['auc']:.3f})" for k in kept) or "none"
+    return {"suspected_leaks": text[:_MAX_VALUE]}
 
 
 def _git_commit() -> str | None:
@@ -121,7 +153,7 @@ def log_pipeline_run(
     intent_model_path: str,
     input_example: pd.DataFrame,
     data_fingerprint: str,
-    artifacts: list[str] = (),
+    artifacts: Sequence[str] = (),
     display_path: str | None = None,
     promotion: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -143,14 +175,14 @@ def log_pipeline_run(
         if display_path:
             scorer = scorer.with_display(load_display(display_path))
         with mlflow.start_run() as run:
-            flat_params = _flatten("", params.model_dump(mode="json", by_alias=True), {})
-            mlflow.log_params({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in flat_params.items()})
+            mlflow.log_params(safe_params(params))
             mlflow.log_metrics(_metric_items(metrics))
             commit = _git_commit()
             mlflow.set_tags(
                 {
                     "data_fingerprint": data_fingerprint,
                     "data_source": params.data.source,
+                    **leak_tags(metrics),
                     **({"mlflow.source.git.commit": commit} if commit else {}),
                 }
             )
@@ -181,6 +213,8 @@ def log_pipeline_run(
                 mlflow.set_tags(_promotion_tags(promotion))
                 mlflow.log_metrics(_promotion_metrics(promotion))
         client = MlflowClient()
+        for key, value in leak_tags(metrics).items():
+            client.set_model_version_tag(name, version, key, value)
         client.set_registered_model_alias(name, CHALLENGER, version)
         promoted = promotion is not None and promotion.get("decision") == "promoted"
         if promoted:

@@ -1,4 +1,8 @@
-"""`leadscore explain LEAD_ID`: the panel for one lead, and a clear error for an unknown id."""
+"""The commands for people: `leadscore explain LEAD_ID` (one lead's panel) and `leadscore summary`.
+
+The stage commands are tested with their modules (tests/pipeline/), `leadscore score` in
+tests/scoring/test_cli_score.py.
+"""
 
 from __future__ import annotations
 
@@ -48,4 +52,26 @@ def test_explain_unknown_lead_is_one_clear_error(files):
     )
     assert result.exit_code == 2
     assert "NO-SUCH-LEAD" in result.output and "not found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_summary_prints_the_table_of_a_metrics_file(tmp_path):
+    import json
+
+    metric = {"auc": 0.8, "pr_auc": 0.5, "log_loss": 0.4, "brier": 0.1, "ece": 0.02}
+    metrics = {
+        "test": {"conversion": metric, "bant": {**metric, "auc": 0.6}},
+        "capacity": {"bant_volume": 10, "bant_conversions": 3, "model_conversions_at_bant_volume": 5, "ratio": 5 / 3},
+        "quadrants": {},
+    }
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    result = CliRunner().invoke(app, ["summary", str(tmp_path / "metrics.json")], terminal_width=160)
+    assert result.exit_code == 0, result.output
+    assert "Test split: model vs BANT" in result.output and "ratio 1.667" in result.output
+
+
+def test_summary_of_a_missing_file_is_one_clear_error(tmp_path):
+    result = CliRunner().invoke(app, ["summary", str(tmp_path / "metrics.json")], terminal_width=200)
+    assert result.exit_code == 2
+    assert "metrics.json: not found (run `dvc repro` first)" in result.output
     assert "Traceback" not in result.output

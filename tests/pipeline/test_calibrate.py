@@ -1,0 +1,93 @@
+"""Stage ``calibrate``: calibrated models, the conversion model and thresholds, packed into one scorer.
+
+Inputs are the files of the session's small pipeline (tests/conftest.py ``small_pipeline``); every
+output goes to the test's own directory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.config import ThresholdConfig
+from leadscore.errors import LeadscoreError
+from leadscore.models.persistence import load_scorer
+from leadscore.models.scorer import LeadScorer
+from leadscore.pipeline import calibrate
+
+
+def _inputs(run, **overrides) -> dict[str, str]:
+    paths = {
+        "fit_features": run.path("featurize", "fit_out"),
+        "intent_features": run.path("featurize", "intent_out"),
+        "fit_model": run.path("train_fit", "model_out"),
+        "intent_model": run.path("train_intent", "model_out"),
+        "featurizer": run.path("featurize", "featurizer_out"),
+    }
+    return {name: str(path) for name, path in {**paths, **overrides}.items()}
+
+
+def _calibrated(params, run, out, **overrides) -> LeadScorer:
+    calibrate.run(params, **_inputs(run, **overrides), scorer_out=str(out))
+    return load_scorer(out)
+
+
+@pytest.fixture(scope="module")
+def open_leads(small_pipeline):
+    raw = pd.read_parquet(small_pipeline["run"].path("generate", "leads_out"))
+    return raw[raw["status"] == "open"].head(200)
+
+
+def test_the_scorer_carries_the_params_and_base_rate_thresholds(small_pipeline, tmp_path, open_leads):
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    scorer = _calibrated(params, run, tmp_path / "scorer.json")
+    table = pd.read_parquet(run.path("featurize", "fit_out"))
+    base_rate = table.loc[table["split"] == "calibration", "label"].mean()
+    assert scorer.fit_threshold == pytest.approx(base_rate) and scorer.intent_threshold == pytest.approx(base_rate)
+    assert scorer.id_column == params.columns.id and scorer.explain_top_k == params.explain.top_k
+    assert scorer.bant.criteria == params.bant.criteria and scorer.bant.min_criteria == params.bant.min_criteria
+    # Display text is not part of the model: predict attaches it from params.
+    saved = (tmp_path / "scorer.json").read_text()
+    assert all(action not in saved for action in params.quadrants.actions.values())
+    scored = scorer.predict(open_leads)
+    assert len(scored) == len(open_leads) and scored["conversion_probability"].between(0, 1).all()
+
+
+def test_threshold_rules_come_from_params(small_pipeline, tmp_path):
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    quadrants = params.quadrants.model_copy(
+        update={
+            "fit": ThresholdConfig(method="probability", value=0.25),
+            "intent": ThresholdConfig(method="top_share", value=0.1),
+        }
+    )
+    scorer = _calibrated(params.model_copy(update={"quadrants": quadrants}), run, tmp_path / "scorer.json")
+    assert scorer.fit_threshold == 0.25
+    table = pd.read_parquet(run.path("featurize", "intent_out"))
+    cal = table[table["split"] == "calibration"]
+    p_intent = scorer.intent_model.predict_proba(cal.drop(columns=["lead_id", "split", "label"]))[:, 1]
+    assert (p_intent > scorer.intent_threshold).mean() == pytest.approx(0.1, abs=0.01)
+
+
+def test_only_calibration_labels_are_read(small_pipeline, tmp_path, open_leads):
+    """Flipping the labels of every other split leaves the scorer's numbers unchanged."""
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    flipped = {}
+    for option in ("fit_features", "intent_features"):
+        table = pd.read_parquet(_inputs(run)[option])
+        others = (table["split"] != "calibration").to_numpy()
+        table["label"] = np.where(others, 1 - table["label"], table["label"])
+        flipped[option] = str(tmp_path / f"{option}.parquet")
+        table.to_parquet(flipped[option], index=False)
+    original = _calibrated(params, run, tmp_path / "a.json").predict(open_leads)
+    changed = _calibrated(params, run, tmp_path / "b.json", **flipped).predict(open_leads)
+    pd.testing.assert_frame_equal(original, changed)
+
+
+def test_a_missing_model_file_is_named_and_no_scorer_written(small_pipeline, tmp_path):
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    out = tmp_path / "scorer.json"
+    with pytest.raises(LeadscoreError, match=r"no_fit_model\.txt"):
+        calibrate.run(params, **_inputs(run, fit_model=tmp_path / "no_fit_model.txt"), scorer_out=str(out))
+    assert not out.exists()
