@@ -24,13 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadscore.config import CalibrateWindowConfig, load_params
+from leadscore.config import CalibrateWindowConfig
 from leadscore.data.outcomes import CALIBRATION, TEST, lead_order
 from leadscore.evaluation.metrics import binary_metrics
 from leadscore.io import read_table
 from leadscore.models.persistence import load_booster, load_featurizer
 from leadscore.pipeline.calibrate import build_scorer
 from leadscore.pipeline.local import run_stages
+from leadscore.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("LEADSCORE_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -42,7 +43,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=8)
     parser.add_argument("--window", type=float, default=1.0, help="calibration leads per block, in block sizes")
     args = parser.parse_args()
-    params = load_params(ROOT / "profiles" / "bank_marketing.yaml")
+    params = load_profile("bank_marketing", root=ROOT)  # profiles/base.yaml overlaid with it
     source = DATASETS / "bank_marketing" / "bank-full.csv"
     params = params.model_copy(update={"data": params.data.model_copy(update={"source": str(source)})})
     work = Path(args.workdir)

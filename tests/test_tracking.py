@@ -108,6 +108,7 @@ def test_register_tags_the_run_and_the_model_version_with_the_kept_leak(leaky_ru
         small,
         params_path=str(params_file),
         raw=str(run.path("generate", "leads_out")),
+        features=str(run.path("featurize", "fit_out")),
         scorer=str(run.path("calibrate", "scorer_out")),
         fit_model=str(run.path("train_fit", "model_out")),
         intent_model=str(run.path("train_intent", "model_out")),
