@@ -46,13 +46,18 @@ def small_params(params: Params, *, n_leads: int, n_estimators: int = 300, learn
 
 
 def run_pipeline(
-    params: Params, workdir: Path, *, through: str = "predict", skip: tuple[str, ...] = ("register",)
+    params: Params,
+    workdir: Path,
+    *,
+    through: str = "predict",
+    skip: tuple[str, ...] = ("register",),
+    start: str | None = None,
 ) -> LocalRun:
-    """The stages of the repo's dvc.yaml, in-process, with every file under ``workdir``.
+    """The stages of the repo's dvc.yaml, in-process, with every file under ``workdir`` (from ``start``).
 
     ``skip``: stages not to run (e.g. ``baselines`` when only the scorer is needed).
     """
-    return run_stages(params, workdir=workdir, dvc_yaml=DVC_YAML, through=through, skip=skip)
+    return run_stages(params, workdir=workdir, dvc_yaml=DVC_YAML, through=through, skip=skip, start=start)
 
 
 def pipeline_env(store: Path, src: Path | None = None) -> dict[str, str]:

@@ -163,17 +163,20 @@ def test_champion_pyfunc_equals_predict_stage(pipeline):
     pd.testing.assert_frame_equal(served, stage)
 
 
-def test_champion_moves_only_when_log_loss_improves(pipeline):
+def test_champion_moves_only_when_the_promotion_decision_says_so(pipeline):
     from leadscore import tracking
     from leadscore.config import load_params
 
     root = pipeline["root"]
+    decision = json.loads(project_path(root, "register", "promotion_out").read_text())
+    assert decision["decision"] == "promoted" and "first model" in decision["reason"]
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{pipeline['store']}"
     try:
         params = load_params(root / "params.yaml")
         metrics = json.loads((project_path(root, "evaluate", "metrics_out")).read_text())
         common = {
             "params_path": str(root / "params.yaml"),
+            "metrics": metrics,
             "scorer_path": str(project_path(root, "calibrate", "scorer_out")),
             "display_path": str(project_path(root, "predict", "display_out")),
             "fit_model_path": str(project_path(root, "train_fit", "model_out")),
@@ -181,13 +184,9 @@ def test_champion_moves_only_when_log_loss_improves(pipeline):
             "input_example": pd.read_parquet(project_path(root, "generate", "leads_out")).head(5),
             "data_fingerprint": "0" * 64,
         }
-        worse = json.loads(json.dumps(metrics))
-        worse["test"]["conversion"]["log_loss"] += 1.0
-        result = tracking.log_pipeline_run(params, metrics=worse, **common)
+        result = tracking.log_pipeline_run(params, promotion={"decision": "kept", "reason": "kept: test"}, **common)
         assert result["aliases"] == ["challenger"]
-        better = json.loads(json.dumps(metrics))
-        better["test"]["conversion"]["log_loss"] -= 0.01
-        result = tracking.log_pipeline_run(params, metrics=better, **common)
+        result = tracking.log_pipeline_run(params, promotion={"decision": "promoted", "reason": "test"}, **common)
         assert result["aliases"] == ["challenger", "champion"]
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI", None)

@@ -32,6 +32,22 @@ def test_store_uri_prefers_the_environment(params, monkeypatch):
     assert tracking.store_uri(params).endswith("/mlflow.db")
 
 
+def test_promote_and_rollback_on_an_empty_registry_say_why_in_one_line(tmp_path, monkeypatch):
+    from support import REPO_ROOT
+    from typer.testing import CliRunner
+
+    from leadscore.cli import app
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    params = str(REPO_ROOT / "params.yaml")
+    result = CliRunner().invoke(app, ["rollback", "--params", params])
+    assert result.exit_code == 2
+    assert "has no @champion to roll back" in result.output
+    result = CliRunner().invoke(app, ["promote", "7", "--params", params])
+    assert result.exit_code == 2
+    assert "has no version '7'" in result.output
+
+
 def test_default_store_climbs_out_of_a_dvc_experiment_copy(tmp_path):
     """`dvc exp run --temp` runs stages in .dvc/tmp/exps/<name>: runs must land in the real repo's store."""
     from leadscore import tracking
@@ -93,6 +109,7 @@ def test_register_tags_the_run_and_the_model_version_with_the_kept_leak(leaky_ru
         small,
         params_path=str(params_file),
         raw=str(run.path("generate", "leads_out")),
+        features=str(run.path("featurize", "fit_out")),
         scorer=str(run.path("calibrate", "scorer_out")),
         fit_model=str(run.path("train_fit", "model_out")),
         intent_model=str(run.path("train_intent", "model_out")),

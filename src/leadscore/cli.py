@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from leadscore.errors import LeadscoreError
-from leadscore.pipeline import baselines, calibrate, evaluate, featurize, generate, predict, register, train
+from leadscore.pipeline import backtest, baselines, calibrate, evaluate, featurize, generate, predict, register, train
 from leadscore.pipeline.common import console
 from leadscore.pipeline.common import friendly as _friendly
 from leadscore.pipeline.common import load as _load
@@ -33,6 +33,7 @@ for _name, _module in (
     ("evaluate", evaluate),
     ("predict", predict),
     ("register", register),
+    ("backtest", backtest),  # issue 11
 ):
     app.command(name=_name)(_module.command)
 
@@ -331,6 +332,38 @@ def monitor(
     if png is not None and chart:
         write_bytes(png, chart)
     console.print(result["reason"], highlight=False)
+
+
+# --- retraining (issue 11, retraining lane): `leadscore promote` and `leadscore rollback` -----------
+@app.command()
+@_friendly
+def promote(
+    version: Annotated[str, typer.Argument(help="registered model version to make @champion")],
+    reason: Annotated[str, typer.Option(help="why (stored as a tag on the version)")] = "promoted by hand",
+    params: Annotated[Path, typer.Option(help="params.yaml (mlflow section)")] = Path("params.yaml"),
+) -> None:
+    """Make a registered model version the @champion; the one it replaces becomes @previous-champion."""
+    from leadscore import tracking
+
+    result = tracking.promote(_load(params), version, reason=reason)
+    before = f" (was v{result['previous_champion']})" if result["previous_champion"] else ""
+    console.print(f"{result['registered_model']}@champion -> v{result['champion']}{before}", highlight=False)
+
+
+@app.command()
+@_friendly
+def rollback(
+    reason: Annotated[str, typer.Option(help="why (stored as a tag on both versions)")] = "rolled back by hand",
+    params: Annotated[Path, typer.Option(help="params.yaml (mlflow section)")] = Path("params.yaml"),
+) -> None:
+    """Put the previous champion back as @champion (the registry remembers every champion in order)."""
+    from leadscore import tracking
+
+    result = tracking.rollback(_load(params), reason=reason)
+    console.print(
+        f"{result['registered_model']}@champion -> v{result['champion']} (rolled back from v{result['rolled_back']})",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -78,6 +78,9 @@ class ColumnsConfig(_Frozen):
     won_values: tuple[Any, ...] = ("won",)
     lost_values: tuple[Any, ...] = ("lost",)
     open_values: tuple[Any, ...] = ("open",)
+    # Issue 11: when each outcome became known (dates). Set, nothing trains on an outcome that was not
+    # known at the training cut-off (see leadscore.data.outcomes.assign_splits).
+    closed_at: str | None = None
     # strftime format of created_at when it is text, e.g. "%d/%m/%Y". Without it, dates are parsed
     # from their shape, and a column whose day-first and month-first readings disagree is refused.
     date_format: str | None = None
@@ -186,8 +189,25 @@ class TrainConfig(_Frozen):
     intent: LightGBMConfig = LightGBMConfig()
 
 
+class CalibrateWindowConfig(_Frozen):
+    # Issue 11: calibrate on the most recent closed leads instead of the fixed calibration split.
+    # "split": the calibration split (default); "share": the most recent `value` share of closed leads;
+    # "months": closed leads created in the last `value` calendar months (created_at must be dates).
+    method: Literal["split", "share", "months"] = "split"
+    value: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _value(self) -> CalibrateWindowConfig:
+        if self.method != "split" and self.value is None:
+            raise ValueError(f"window.method {self.method!r} needs a value")
+        if self.method == "share" and self.value is not None and not 0 < self.value < 1:
+            raise ValueError("window.value: a share must be between 0 and 1")
+        return self
+
+
 class CalibrateConfig(_Frozen):
     method: Literal["isotonic", "sigmoid"] = "isotonic"
+    window: CalibrateWindowConfig = CalibrateWindowConfig()
 
 
 class ThresholdConfig(_Frozen):
@@ -399,6 +419,21 @@ class PromotionConfig(_Frozen):
     bootstrap: BootstrapConfig = BootstrapConfig()
 
 
+class BacktestConfig(_Frozen):
+    # Issue 11: rolling-origin backtest. `periods` periods: calendar months when created_at holds dates
+    # (unit auto/month), else equal blocks of the most recent `block_share` of ordered closed leads.
+    periods: int = Field(6, ge=1, le=36)
+    unit: Literal["auto", "month", "block"] = "auto"
+    block_share: float = Field(0.3, gt=0, lt=1)
+    min_period_closed: int = Field(200, ge=10)  # periods with fewer closed leads (or one class) are skipped
+    # A cheaper training budget for the retrainings (null: train's own).
+    n_estimators: int | None = Field(None, gt=0)
+    learning_rate: float | None = Field(None, gt=0)
+    early_stopping_rounds: int | None = Field(None, gt=0)
+    ece_bins: int = Field(10, ge=2)
+    bootstrap: BootstrapConfig = BootstrapConfig()
+
+
 Policy = Literal["refuse", "warn", "ignore"]
 
 
@@ -443,6 +478,7 @@ class Params(_Frozen):
     drift: DriftConfig = DriftConfig()
     monitor: MonitorConfig = MonitorConfig()
     promotion: PromotionConfig = PromotionConfig()
+    backtest: BacktestConfig = BacktestConfig()  # issue 11, retraining lane
 
     @model_validator(mode="after")
     def _variants_reachable(self) -> Params:

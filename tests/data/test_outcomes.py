@@ -107,6 +107,71 @@ def test_unparseable_dates_are_named():
         assign_splits(raw, outcome_labels(raw, ColumnsConfig()), split=SplitConfig(), columns=ColumnsConfig())
 
 
+def _dated(n: int = 20) -> pd.DataFrame:
+    created = pd.date_range("2026-01-01", periods=n, freq="D")
+    return pd.DataFrame(
+        {
+            "lead_id": range(n),
+            "created_at": created,
+            # Each outcome known 3 days after creation, except lead 5's, which took 60 days.
+            "closed_at": created + pd.Timedelta(days=3),
+            "status": ["won" if i % 3 == 0 else "lost" for i in range(n)],
+        }
+    ).assign(closed_at=lambda d: d["closed_at"].where(d["lead_id"] != 5, d["created_at"] + pd.Timedelta(days=60)))
+
+
+def test_point_in_time_keeps_outcomes_known_after_the_training_cutoff_out_of_training():
+    from leadscore.data.outcomes import CLOSED_AFTER_CUTOFF
+
+    raw = _dated()
+    columns = ColumnsConfig(closed_at="closed_at")
+    split = SplitConfig(train=0.5, calibration=0.25, test=0.25, early_stopping=0.2)
+    splits = assign_splits(raw, outcome_labels(raw, columns), split=split, columns=columns)
+    # Training period: leads 0-9, cut-off = lead 9's creation (Jan 10). Leads 7-9 closed after it (3-day
+    # cycle), and lead 5 (60 days); everything else in train/early stopping was known by then.
+    assert splits[splits == CLOSED_AFTER_CUTOFF].index.tolist() == [5, 7, 8, 9]
+    assert (splits.iloc[10:15] == "calibration").all() and (splits.iloc[15:] == "test").all()
+    assert "point in time" in effective_split(split, columns)
+    # Without closed_at the same leads train.
+    plain = assign_splits(raw, outcome_labels(raw, ColumnsConfig()), split=split, columns=ColumnsConfig())
+    assert CLOSED_AFTER_CUTOFF not in set(plain)
+
+
+def test_a_missing_closed_at_column_is_named():
+    raw = _dated().drop(columns="closed_at")
+    columns = ColumnsConfig(closed_at="closed_at")
+    split = SplitConfig(train=0.5, calibration=0.25, test=0.25)
+    with pytest.raises(DataValidationError, match="closed_at"):
+        assign_splits(raw, outcome_labels(raw, columns), split=split, columns=columns)
+
+
+def test_outcomes_known_at_a_cutoff_reopen_later_closes():
+    from leadscore.data.outcomes import outcomes_known_at
+
+    raw = _dated()
+    columns = ColumnsConfig(closed_at="closed_at")
+    labels = outcome_labels(raw, columns)
+    known = outcomes_known_at(raw, labels, columns, cutoff=pd.Timestamp("2026-01-08"))
+    # Closed by Jan 8: leads created by Jan 5 (3-day cycle), but not lead 5 (60 days).
+    assert known.notna().tolist() == [i <= 4 for i in range(20)]
+    assert known.iloc[:5].tolist() == labels.iloc[:5].tolist()
+    assert outcomes_known_at(raw, labels, ColumnsConfig(), cutoff=pd.Timestamp("2026-01-08")).equals(labels)
+
+
+def test_calibration_window_takes_the_most_recent_calibration_leads():
+    from leadscore.data.outcomes import calibration_window
+
+    splits = pd.Series(["train"] * 4 + ["calibration"] * 6 + ["test"] * 2)
+    order = pd.Series(np.arange(12, dtype=float))
+    assert calibration_window(splits, order, method="split", value=None).tolist() == [4 <= i < 10 for i in range(12)]
+    assert np.flatnonzero(calibration_window(splits, order, method="share", value=0.5)).tolist() == [7, 8, 9]
+    dates = pd.Series(pd.date_range("2026-01-01", periods=12, freq="14D"))
+    # Calibration leads: Jan 29 .. Apr 9, every 14 days; the last month: after Mar 10.
+    assert np.flatnonzero(calibration_window(splits, dates, method="months", value=1)).tolist() == [7, 8, 9]
+    with pytest.raises(DataValidationError, match=r"needs dates in columns\.created_at"):
+        calibration_window(splits, order, method="months", value=2)
+
+
 def test_split_group_keeps_every_account_in_one_split():
     """Issue 12: account-level columns were memorised across train and test."""
     rng = np.random.default_rng(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import numpy as np
@@ -64,7 +65,9 @@ def test_drift_on_stable_and_shifted_batches(tmp_path, model_file, scorer_with_r
 def test_drift_without_a_reference_is_one_clear_error(tmp_path, trained_scorer):
     scorer, raw = trained_scorer
     path = tmp_path / "old.json"
-    save_scorer(scorer, path)  # no drift reference in extras
+    # A model from before drift references (the calibrate stage now stores one): extras without it.
+    old_scorer = dataclasses.replace(scorer, extras={k: v for k, v in scorer.extras.items() if k != "drift_reference"})
+    save_scorer(old_scorer, path)
     leads = tmp_path / "leads.parquet"
     raw.iloc[:100].to_parquet(leads, index=False)
     out = tmp_path / "drift.json"

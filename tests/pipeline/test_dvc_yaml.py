@@ -15,6 +15,7 @@ STAGES = (
     "evaluate",
     "predict",
     "register",
+    "backtest",
 )
 
 
@@ -26,10 +27,12 @@ def test_pipeline_has_the_documented_stages():
     assert tuple(_stages()) == STAGES
 
 
-def test_truth_file_is_read_only_by_evaluate():
+def test_truth_file_is_read_only_by_evaluate_and_backtest():
+    # Both only score with it (the oracle), never train on it.
     readers = [name for name, stage in _stages().items() if any("truth" in d for d in stage.get("deps", []))]
-    assert readers == ["evaluate"]
-    assert all("truth" not in stage["cmd"] for name, stage in _stages().items() if name not in ("generate", "evaluate"))
+    assert readers == ["evaluate", "backtest"]
+    readers = ("generate", "evaluate", "backtest")
+    assert all("truth" not in stage["cmd"] for name, stage in _stages().items() if name not in readers)
 
 
 def test_training_stages_never_see_calibration_or_test_metrics():

@@ -13,6 +13,9 @@ from leadscore.errors import DataValidationError
 # models use it only to stop boosting, never to fit trees, calibrate or report.
 TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN = "train", "early_stopping", "calibration", "test", "open"
 TRAINING_SPLITS = (TRAIN, EARLY_STOPPING)
+# Issue 11 (columns.closed_at): a lead of the training period whose outcome became known only after the
+# training cut-off. It was open when the model would have been trained, so nothing trains on it.
+CLOSED_AFTER_CUTOFF = "closed_after_cutoff"
 
 
 def _normalise_status(values: pd.Series) -> pd.Series:
@@ -55,6 +58,12 @@ def effective_split(split: SplitConfig, columns: ColumnsConfig) -> str:
     grouped = f"; all rows of a {split.group!r} in one split" if split.group else ""
     if split.method == "time" and columns.created_at is None:
         return "stratified (no time column: columns.created_at is null)" + grouped
+    if split.method == "time" and columns.closed_at is not None:
+        return (
+            f"time (ordered by {columns.created_at!r}); point in time: train and early-stopping leads whose outcome "
+            f"({columns.closed_at!r}) came after the training cut-off (the latest {columns.created_at!r} in those "
+            f"splits) are not trained on ({CLOSED_AFTER_CUTOFF!r})"
+        ) + grouped
     if split.method == "time":
         return f"time (ordered by {columns.created_at!r})" + grouped
     if split.method == "row_order":
@@ -118,6 +127,12 @@ def assign_splits(
       date column (UCI Bank Marketing).
     - ``"stratified"``: a seeded split stratified by outcome; not a forecast of the future.
 
+    Point in time (``columns.closed_at`` set, ``"time"`` split on dates): the training cut-off is the
+    latest ``created_at`` of the train and early-stopping blocks; a lead of those blocks whose outcome
+    became known after it is labelled :data:`CLOSED_AFTER_CUTOFF` instead, so it is neither trained
+    on, early-stopped on nor audited (it was still open at the cut-off). Calibration and test keep
+    every closed lead: they are fitted or judged later, when those outcomes are known.
+
     With ``split.group`` (e.g. an account id) all closed rows of a group fall in one split: groups
     are taken in the order of their first row (earliest lead, first position, or first draw) and
     each whole group goes to the block its first row falls in. Rows with no group are groups of one.
@@ -163,7 +178,106 @@ def assign_splits(
                 "leads (a few groups hold most rows); use a finer group column or none"
             )
     splits.loc[ordered] = blocks
+    if method == "time" and columns.closed_at is not None and pd.api.types.is_datetime64_any_dtype(created):
+        training = ordered[np.isin(blocks, [TRAIN, EARLY_STOPPING])]  # whole groups moved with split.group
+        cutoff = created.loc[training].max()
+        closed_at = closed_times(raw, labels, columns, source=source)
+        if getattr(cutoff, "tzinfo", None) is not None:
+            cutoff = cutoff.tz_convert("UTC").tz_localize(None)
+        late = closed_at.loc[training] > cutoff
+        splits.loc[training[late.to_numpy()]] = CLOSED_AFTER_CUTOFF
     return splits
+
+
+def closed_times(
+    raw: pd.DataFrame, labels: pd.Series, columns: ColumnsConfig, *, source: str = "lead table"
+) -> pd.Series:
+    """When each closed lead's outcome became known (``columns.closed_at``, parsed as dates); NaT for open leads.
+
+    Raises
+    ------
+    DataValidationError
+        If the column is missing, not dates, or empty on a closed lead.
+    """
+    if columns.closed_at is None:
+        raise DataValidationError("params columns.closed_at is not set")
+    require_columns(raw, [columns.closed_at], what="params columns.closed_at", source=source)
+    closed = labels.notna().to_numpy()
+    times = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    if closed.any():
+        parsed = parse_timestamps(raw.loc[closed], columns.closed_at, source=source)
+        if parsed.isna().any():
+            raise DataValidationError(
+                f"{source}: column {columns.closed_at!r} (when the outcome became known) is empty on "
+                f"{int(parsed.isna().sum())} won/lost leads; expected a date on every closed lead, e.g. 2026-03-31"
+            )
+        times.loc[closed] = parsed.to_numpy(dtype="datetime64[ns]")
+    return times
+
+
+def outcomes_known_at(
+    raw: pd.DataFrame, labels: pd.Series, columns: ColumnsConfig, *, cutoff: pd.Timestamp, source: str = "lead table"
+) -> pd.Series:
+    """``labels`` as they stood at ``cutoff``: a lead closed after it is open (NaN) again.
+
+    Without ``columns.closed_at`` the labels are returned unchanged (the export's outcomes are taken
+    as known; the backtest report says so).
+    """
+    if columns.closed_at is None:
+        return labels
+    known = closed_times(raw, labels, columns, source=source) <= cutoff
+    return labels.where(known.to_numpy() | labels.isna().to_numpy())
+
+
+def lead_order(
+    raw: pd.DataFrame, *, split: SplitConfig, columns: ColumnsConfig, source: str = "lead table"
+) -> pd.Series:
+    """Every lead's place in time: ``columns.created_at`` (dates, or numbers read as an order), or the
+    row position for ``split.method: row_order`` or when there is no time column.
+
+    Raises
+    ------
+    DataValidationError
+        If the time column is missing or cannot be read.
+    """
+    if split.method == "row_order" or columns.created_at is None:
+        return pd.Series(np.arange(len(raw), dtype="float64"), index=raw.index)
+    require_columns(raw, [columns.created_at], what="params columns.created_at", source=source)
+    values = raw[columns.created_at]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    return parse_timestamps(raw, columns.created_at, source=source, date_format=columns.date_format)
+
+
+def calibration_window(splits: pd.Series, order: pd.Series, *, method: str, value: float | None) -> np.ndarray:
+    """Boolean mask of the calibration rows to calibrate on (params ``calibrate.window``).
+
+    ``"split"``: the whole calibration split. ``"share"``: its most recent ``value`` share. ``"months"``:
+    its leads created in the last ``value`` calendar months (30.44-day months) before its latest lead.
+    The window never reaches into the train split (the models were fitted there) nor the test split
+    (judged later): it is the most recent part of the calibration split.
+
+    Raises
+    ------
+    DataValidationError
+        If ``"months"`` is asked of leads without dates.
+    """
+    cal = (splits == CALIBRATION).to_numpy()
+    if method == "split" or value is None:
+        return cal
+    keys = order[cal]
+    if method == "share":
+        n = max(1, int(np.ceil(value * cal.sum())))
+        position = np.flatnonzero(cal)[np.argsort(keys.to_numpy(), kind="stable")][-n:]
+        mask = np.zeros(len(splits), dtype=bool)
+        mask[position] = True
+        return mask
+    if not pd.api.types.is_datetime64_any_dtype(order):
+        raise DataValidationError(
+            "params calibrate.window.method 'months' needs dates in columns.created_at; use method 'share' instead"
+        )
+    start = keys.max() - pd.Timedelta(days=30.44 * value)
+    return cal & (order > start).to_numpy()
 
 
 def _group_keys(values: pd.Series) -> np.ndarray:

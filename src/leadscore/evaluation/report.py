@@ -376,9 +376,12 @@ NOTES = [
 
 
 def notes(metrics: dict) -> list[str]:
-    """How to read the page; the oracle's note only when there is one."""
+    """How to read the page; the oracle's note only when there is one; then how the leads were split
+    (and the point-in-time rule, when one was used)."""
     out = [n.replace("{test_leads}", test_leads_phrase(metrics)) for n in NOTES]
-    return out if "oracle" in metrics["test"] else [n for n in out if not n.startswith("The oracle")]
+    out = out if "oracle" in metrics["test"] else [n for n in out if not n.startswith("The oracle")]
+    method = (metrics.get("split") or {}).get("method")
+    return [*out, f"Split: {method}."] if method else out
 
 
 # -- rendering ------------------------------------------------------------------------------------

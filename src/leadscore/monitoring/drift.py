@@ -371,6 +371,26 @@ def summary_line(report: Mapping[str, Any]) -> str:
 
 
 # -- a whole source, chunk by chunk -----------------------------------------------------------------
+def drift_accumulator(scorer, *, model_description: str = "this model") -> DriftAccumulator:
+    """An empty :class:`DriftAccumulator` on ``scorer``'s stored reference, for a scoring loop.
+
+    Per chunk, call ``accumulator.update(chunk, scorer.predict(chunk))`` (the scores frame carries
+    the three probabilities, row-aligned with the chunk); at the end ``accumulator.report(params.drift)``.
+
+    Raises
+    ------
+    DataValidationError
+        If the scorer carries no drift reference (``extras["drift_reference"]``).
+    """
+    reference = (getattr(scorer, "extras", None) or {}).get("drift_reference")
+    if reference is None:
+        raise DataValidationError(
+            f"{model_description}: the model has no drift reference (scorer.extras['drift_reference']); "
+            "retrain it with a leadscore version that stores one (`dvc repro`)"
+        )
+    return DriftAccumulator(reference)
+
+
 def drift_report_for_source(
     scorer,
     source,
@@ -386,15 +406,9 @@ def drift_report_for_source(
     DataValidationError
         If the scorer carries no drift reference (``extras["drift_reference"]``).
     """
-    reference = (getattr(scorer, "extras", None) or {}).get("drift_reference")
-    if reference is None:
-        raise DataValidationError(
-            f"{model_description}: the model has no drift reference (scorer.extras['drift_reference']); "
-            "retrain it with a leadscore version that stores one (`dvc repro`)"
-        )
     if chunk_size < 1:
         raise DataValidationError(f"--chunk-size: expected a positive number of rows, got {chunk_size}")
-    accumulator = DriftAccumulator(reference)
+    accumulator = drift_accumulator(scorer, model_description=model_description)
     columns = list(dict.fromkeys([*scorer.input_columns, *accumulator.columns]))
     for chunk in source.iter_chunks(columns, chunk_size):
         p_fit, p_intent, p_conv = scorer.component_probabilities(chunk, source=source.description)

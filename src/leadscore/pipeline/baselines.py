@@ -8,13 +8,15 @@ calibration split, exactly like the main models. Test labels are never read here
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, friendly, load, main, status
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from leadscore.config import Params
 
 log = logging.getLogger(__name__)
@@ -24,25 +26,55 @@ def run(params: Params, *, fit_features: str, intent_features: str, scores_out: 
     """Write ``[id, lightgbm_all_probability, logistic_probability]`` for every test lead."""
     import pandas as pd
 
-    from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, TEST, TRAIN
+    from leadscore.data.outcomes import TEST
     from leadscore.errors import DataValidationError
-    from leadscore.evaluation.baselines import (
-        all_features_lightgbm_config,
-        train_all_features_lightgbm,
-        train_logistic,
-    )
     from leadscore.io import read_table, write_table
-    from leadscore.pipeline.tables import feature_matrix, rows_in
+    from leadscore.pipeline.tables import rows_in
 
     fit_table, intent_table = read_table(fit_features), read_table(intent_features)
     id_col = params.columns.id
     if not fit_table[id_col].equals(intent_table[id_col]):
         raise DataValidationError(f"{fit_features} and {intent_features} list different leads (rerun featurize)")
+    models, X = train_baselines(params, fit_table=fit_table, intent_table=intent_table)
+    lightgbm_all, logistic = models["lightgbm_all"], models["logistic"]
+    part = {TEST: rows_in(fit_table, TEST)}
+    X_test = X[part[TEST]]
+    scores = pd.DataFrame(
+        {
+            id_col: fit_table.loc[part[TEST], id_col].to_numpy(),
+            "lightgbm_all_probability": lightgbm_all.predict_proba(X_test)[:, 1],
+            "logistic_probability": logistic.predict_proba(X_test)[:, 1],
+        }
+    )
+    write_table(scores, scores_out)
+    log.info("baselines scored %d test leads", len(scores))
+
+
+def train_baselines(
+    params: Params, *, fit_table: pd.DataFrame, intent_table: pd.DataFrame, logistic: bool = True
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The all-features LightGBM (and, with ``logistic``, the logistic regression) trained and
+    calibrated like the main models on the tables' splits (pure: the stage and the backtest call it).
+
+    Returns ``({"lightgbm_all": model, "logistic": model}, X)``, X being both tables' features side by side.
+    """
+    import pandas as pd
+
+    from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, TRAIN
+    from leadscore.evaluation.baselines import (
+        all_features_lightgbm_config,
+        train_all_features_lightgbm,
+        train_logistic,
+    )
+    from leadscore.pipeline.tables import feature_matrix, rows_in
+
+    id_col = params.columns.id
     X = pd.concat([feature_matrix(fit_table, id_col), feature_matrix(intent_table, id_col)], axis=1)
     y = fit_table["label"]
-    part = {name: rows_in(fit_table, name) for name in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST)}
+    part = {name: rows_in(fit_table, name) for name in (TRAIN, EARLY_STOPPING, CALIBRATION)}
     method = params.calibrate.method
-    lightgbm_all = train_all_features_lightgbm(
+    models: dict[str, Any] = {}
+    models["lightgbm_all"] = train_all_features_lightgbm(
         X[part[TRAIN]],
         y[part[TRAIN]],
         X[part[EARLY_STOPPING]],
@@ -54,25 +86,17 @@ def run(params: Params, *, fit_features: str, intent_features: str, scores_out: 
         seed=params.train.seed,
         calibration_method=method,
     )
-    logistic = train_logistic(
-        X[part[TRAIN]],
-        y[part[TRAIN]],
-        X[part[CALIBRATION]],
-        y[part[CALIBRATION]],
-        C=params.evaluate.logistic_c,
-        seed=params.train.seed,
-        calibration_method=method,
-    )
-    X_test = X[part[TEST]]
-    scores = pd.DataFrame(
-        {
-            id_col: fit_table.loc[part[TEST], id_col].to_numpy(),
-            "lightgbm_all_probability": lightgbm_all.predict_proba(X_test)[:, 1],
-            "logistic_probability": logistic.predict_proba(X_test)[:, 1],
-        }
-    )
-    write_table(scores, scores_out)
-    log.info("baselines scored %d test leads", len(scores))
+    if logistic:
+        models["logistic"] = train_logistic(
+            X[part[TRAIN]],
+            y[part[TRAIN]],
+            X[part[CALIBRATION]],
+            y[part[CALIBRATION]],
+            C=params.evaluate.logistic_c,
+            seed=params.train.seed,
+            calibration_method=method,
+        )
+    return models, X
 
 
 @friendly

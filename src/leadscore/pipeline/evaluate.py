@@ -62,7 +62,15 @@ def run(
     import os
     from pathlib import Path
 
-    from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, OPEN, TEST, TRAIN, split_words
+    from leadscore.data.outcomes import (
+        CALIBRATION,
+        CLOSED_AFTER_CUTOFF,
+        EARLY_STOPPING,
+        OPEN,
+        TEST,
+        TRAIN,
+        split_words,
+    )
     from leadscore.data.values import id_text
     from leadscore.errors import DataValidationError
     from leadscore.evaluation import figures, report
@@ -114,6 +122,8 @@ def run(
         capacity_leads_per_rep=ev.capacity.leads_per_rep,
     )
     metrics["split"] = {s: int((table["split"] == s).sum()) for s in (TRAIN, EARLY_STOPPING, CALIBRATION, TEST, OPEN)}
+    # Issue 11: with columns.closed_at, training-period leads closed after the cut-off (not trained on).
+    metrics["split"][CLOSED_AFTER_CUTOFF] = int((table["split"] == CLOSED_AFTER_CUTOFF).sum())
     words = split_words(params.split, params.columns)
     metrics["split"].update(
         method=words["description"], kind=words["kind"], test_leads=words["test_leads"], group=words["group"]

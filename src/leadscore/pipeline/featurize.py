@@ -3,41 +3,51 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
+import pandas as pd
 import typer
 
 from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, friendly, load, main, status
 
 if TYPE_CHECKING:
     from leadscore.config import Params
+    from leadscore.features.build import LeadFeaturizer
 
 log = logging.getLogger(__name__)
 
 
-def run(
-    params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str | None = None
-) -> dict:
-    """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
-    training leads, write both feature tables and the audit report. Returns the audit."""
-    import pandas as pd
+class Featurized(NamedTuple):
+    """What featurize learns from a lead table: labels, splits, the audit and the fitted featurizer."""
 
+    labels: pd.Series
+    splits: pd.Series
+    audit: dict
+    featurizer: LeadFeaturizer
+    fit_table: pd.DataFrame  # id, split, label + fit features
+    intent_table: pd.DataFrame  # id, split, label + intent features
+    stop_message: str | None  # the leak policy stopped the run (on_suspected_leak: fail, or a strong leak)
+
+
+def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels: pd.Series | None = None) -> Featurized:
+    """Label and split leads, check there is enough data, audit for leaks, learn the featurizer (and
+    the input contract) on training leads and build both feature tables (pure: the stage and the
+    backtest call it).
+
+    ``labels``: outcomes to use instead of the status column's (the backtest passes the outcomes
+    known at its cut-off).
+    """
     from leadscore.data.contract import learn_contract
     from leadscore.data.guards import check_minimum_data
     from leadscore.data.outcomes import TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
-    from leadscore.errors import DataValidationError
     from leadscore.features.build import LeadFeaturizer, check_monotone
     from leadscore.features.leakage import apply_leak_policy, feature_audit
-    from leadscore.io import write_json, write_table
-    from leadscore.models.persistence import save_featurizer
-    from leadscore.pipeline.tables import read_raw_leads
 
-    leads = read_raw_leads(params, raw)
-    labels = outcome_labels(leads, params.columns, source=raw)
-    data_check = check_minimum_data(labels, params.guards, source=raw)
+    labels = outcome_labels(leads, params.columns, source=source) if labels is None else labels
+    data_check = check_minimum_data(labels, params.guards, source=source)
     for warning in data_check["warnings"]:
         log.warning(warning)
-    splits = assign_splits(leads, labels, split=params.split, columns=params.columns, source=raw)
+    splits = assign_splits(leads, labels, split=params.split, columns=params.columns, source=source)
     split_description = effective_split(params.split, params.columns)
     log.info("split: %s", split_description)
     audit = feature_audit(
@@ -49,19 +59,20 @@ def run(
         seed=params.split.seed,
     )
     audit = {"data": data_check, "split_method": split_description, "split": TRAIN, **audit}
-    decision = apply_leak_policy(audit, params.features, source=raw)
+    decision = apply_leak_policy(audit, params.features, source=source)
     audit["dropped_leaks"] = list(decision.dropped)
+    featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
     if decision.stop:
-        if audit_out:
-            write_json(audit, audit_out)  # the report says which columns stopped the run
-        raise DataValidationError(str(decision.message))
+        empty = pd.DataFrame()
+        return Featurized(labels, splits, audit, featurizer, empty, empty, str(decision.message))
     if decision.message:
         log.warning(decision.message)
     training = splits.isin(TRAINING_SPLITS)
-    featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
-    featurizer.fit(leads[training], source=raw)
+    featurizer.fit(leads[training], source=source)
     for group in ("fit", "intent"):  # before LightGBM, which aborts the process on these
-        check_monotone(featurizer, group=group, increasing=getattr(params.train, group).monotone_increasing, source=raw)
+        check_monotone(
+            featurizer, group=group, increasing=getattr(params.train, group).monotone_increasing, source=source
+        )
     # The input contract, learned from the same training rows; calibrate stores it in the scorer.
     featurizer.contract_ = learn_contract(
         leads[training],
@@ -69,17 +80,38 @@ def run(
         featurizer=featurizer,
         bant=params.bant,
         missing_values=params.data.missing_values,
-        source=raw,
+        source=source,
     ).to_dict()
-    X_fit, X_intent = featurizer.transform(leads, source=raw)
+    X_fit, X_intent = featurizer.transform(leads, source=source)
     meta = pd.DataFrame({params.columns.id: leads[params.columns.id], "split": splits, "label": labels})
-    write_table(pd.concat([meta, X_fit], axis=1), fit_out)
-    write_table(pd.concat([meta, X_intent], axis=1), intent_out)
-    save_featurizer(featurizer, featurizer_out)
+    fit_table = pd.concat([meta, X_fit], axis=1)
+    intent_table = pd.concat([meta, X_intent], axis=1)
+    return Featurized(labels, splits, audit, featurizer, fit_table, intent_table, None)
+
+
+def run(
+    params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str | None = None
+) -> dict:
+    """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
+    training leads, write both feature tables and the audit report. Returns the audit."""
+    from leadscore.errors import DataValidationError
+    from leadscore.io import write_json, write_table
+    from leadscore.models.persistence import save_featurizer
+    from leadscore.pipeline.tables import read_raw_leads
+
+    leads = read_raw_leads(params, raw)
+    result = featurize_leads(params, leads, source=raw)
+    if result.stop_message is not None:
+        if audit_out:
+            write_json(result.audit, audit_out)  # the report says which columns stopped the run
+        raise DataValidationError(result.stop_message)
+    write_table(result.fit_table, fit_out)
+    write_table(result.intent_table, intent_out)
+    save_featurizer(result.featurizer, featurizer_out)
     if audit_out:
-        write_json(audit, audit_out)
-    log.info("split sizes: %s", splits.value_counts().to_dict())
-    return audit
+        write_json(result.audit, audit_out)
+    log.info("split sizes: %s", result.splits.value_counts().to_dict())
+    return result.audit
 
 
 @friendly

@@ -54,12 +54,18 @@ def run_stages(
     dvc_yaml: str | Path,
     through: str = "predict",
     skip: Iterable[str] = ("register",),
+    start: str | None = None,
 ) -> LocalRun:
-    """Run dvc.yaml's stages in order up to and including ``through``, every file under ``workdir``."""
+    """Run dvc.yaml's stages in order up to and including ``through``, every file under ``workdir``.
+
+    ``start``: begin at this stage (the earlier ones' files must already be under ``workdir``).
+    """
     commands = stage_commands(dvc_yaml)
-    if through not in commands:
-        raise ConfigError(f"{dvc_yaml}: no stage {through!r} (stages: {list(commands)})")
-    order = list(commands)[: list(commands).index(through) + 1]
+    for stage in (through, start):
+        if stage is not None and stage not in commands:
+            raise ConfigError(f"{dvc_yaml}: no stage {stage!r} (stages: {list(commands)})")
+    known = list(commands)[: list(commands).index(through) + 1]
+    order = known[known.index(start) :] if start in known else [] if start is not None else known
     workdir = Path(workdir)
     skipped = set(skip)
     for stage in order:
@@ -73,4 +79,4 @@ def run_stages(
         if "group" in command.options:
             kwargs["group"] = command.options["group"]
         importlib.import_module(command.module).run(params, **kwargs)
-    return LocalRun(workdir=workdir, commands={s: commands[s] for s in order})
+    return LocalRun(workdir=workdir, commands={s: commands[s] for s in known})

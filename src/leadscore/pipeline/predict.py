@@ -26,12 +26,16 @@ def run(
     out: list[str],
     display_out: str | None = None,
     explain: bool = False,
+    drift_out: str | None = None,
+    drift_chart: str | None = None,
 ) -> pd.DataFrame:
     """Score the open leads; write one file per path in ``out`` (.parquet / .csv).
 
     With ``explain``, each lead also gets its top reasons for and against in fit and in intent.
     Labels and actions come from params (explain.labels, quadrants.actions); ``display_out`` also
     writes them as display.json, which batch scoring and the MLflow model read beside the scorer.
+    ``drift_out`` / ``drift_chart``: the open leads' drift report against the model's reference
+    (JSON / PNG; params ``drift``).
     """
     from leadscore.data.outcomes import OPEN
     from leadscore.io import read_table, write_table
@@ -49,9 +53,26 @@ def run(
     model = load_scorer(scorer).with_display(display)
     # Open leads of the export featurize learned the contract from: checked there already.
     scored = model.predict(leads[open_rows], source=raw, explain=explain, contract_checked=True)
+    report = None
+    if drift_out or drift_chart:
+        from leadscore.monitoring.drift import drift_accumulator, drift_png
+
+        # Scores are row-aligned with the open leads until sorted below.
+        accumulator = drift_accumulator(model, model_description=scorer)
+        report = accumulator.update(leads[open_rows], scored, source=raw).report(params.drift)
+        report["input"] = f"{raw} (open leads)"
+        png = drift_png(report) if drift_chart else None
     scored = scored.sort_values("rank", kind="stable").reset_index(drop=True)
     for path in out:
         write_table(scored, path)
+    if report is not None:
+        from leadscore.io import write_bytes, write_json
+
+        if drift_out:
+            write_json(report, drift_out)
+        if drift_chart and png is not None:
+            write_bytes(png, drift_chart)
+        scored.attrs["drift_summary"] = report["summary"]
     return scored
 
 
@@ -63,14 +84,26 @@ def command(
     out: Annotated[list[str], typer.Option(help="output file(s), .parquet or .csv; repeat for several")],
     display_out: Annotated[str | None, typer.Option(help="labels and actions (display.json) to write")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="add each lead's top reasons for/against")] = False,
+    drift_out: Annotated[str | None, typer.Option(help="drift report of the open leads (.json) to write")] = None,
+    drift_chart: Annotated[str | None, typer.Option(help="drift chart (.png) to write")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Score the open leads: quadrant, calibrated conversion probability, action, BANT, rank."""
     with status("scoring open leads"):
         scored = run(
-            load(params), raw=raw, features=features, scorer=scorer, out=out, display_out=display_out, explain=explain
+            load(params),
+            raw=raw,
+            features=features,
+            scorer=scorer,
+            out=out,
+            display_out=display_out,
+            explain=explain,
+            drift_out=drift_out,
+            drift_chart=drift_chart,
         )
     console.print(f"scored {len(scored):,} open leads; quadrants: {scored['quadrant'].value_counts().to_dict()}")
+    if "drift_summary" in scored.attrs:
+        console.print(scored.attrs["drift_summary"], highlight=False)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Stage ``register``: one MLflow run per pipeline run, the composite model registered as @challenger."""
+"""Stage ``register``: one MLflow run per pipeline run, the composite model registered as @challenger,
+and @champion when it beats the current champion on the same leads (the new test split)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import typer
 from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, console, friendly, load, main, status
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from leadscore.config import Params
+    from leadscore.models.scorer import LeadScorer
 
 
 def example_rows(leads: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
@@ -33,27 +37,35 @@ def run(
     *,
     params_path: str,
     raw: str,
+    features: str,
     scorer: str,
     display: str | None = None,
     fit_model: str,
     intent_model: str,
     metrics: str,
     run_out: str,
+    promotion_out: str | None = None,
     artifact: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Log this pipeline run to MLflow and register the composite model (see :mod:`leadscore.tracking`)."""
+    """Decide champion vs challenger on the same leads, log this pipeline run to MLflow and register the
+    composite model (see :mod:`leadscore.tracking`); write the decision to ``promotion_out``."""
     import json
 
     from leadscore import tracking  # imports MLflow: only this stage pays for it
     from leadscore.errors import DataValidationError
-    from leadscore.io import sha256_file, write_json
+    from leadscore.io import read_table, sha256_file, write_json
+    from leadscore.models.persistence import load_scorer
     from leadscore.pipeline.tables import read_raw_leads
 
     # Every input is checked before anything is logged: a missing one is one error line, not a traceback.
     if not Path(metrics).is_file():
         raise DataValidationError(f"{metrics}: not found (run the evaluate stage first)")
     leads = read_raw_leads(params, raw)
+    table = read_table(features)
     example = example_rows(leads)
+    promotion = promotion_decision(
+        params, leads=leads, table=table, challenger=load_scorer(scorer), load_champion=tracking.load_champion
+    )
     summary = tracking.log_pipeline_run(
         params,
         params_path=params_path,
@@ -65,40 +77,111 @@ def run(
         input_example=example,
         data_fingerprint=sha256_file(raw),
         artifacts=[metrics, *(artifact or [])],
+        promotion=promotion,
     )
+    if promotion_out:
+        write_json(promotion, promotion_out)
     write_json(summary, run_out)
-    return summary
+    return {**summary, "promotion": promotion}
+
+
+def promotion_decision(
+    params: Params,
+    *,
+    leads: pd.DataFrame,
+    table: pd.DataFrame,
+    challenger: LeadScorer,
+    load_champion: Callable[[Params], tuple[LeadScorer, str] | None],
+) -> dict[str, Any]:
+    """Champion vs challenger on the challenger's test split (the same raw leads for both models).
+
+    ``table`` is a feature table (its ``split`` and ``label`` pick the test rows); ``load_champion``
+    returns the current champion and its version, or None when there is none (the first model is
+    promoted). A champion that cannot be loaded or cannot score these leads (columns changed) gives
+    ``"manual"``, with why. See :func:`leadscore.evaluation.promotion.compare_champion_challenger`.
+    """
+    from leadscore.data.outcomes import TEST
+    from leadscore.errors import DataValidationError, LeadscoreError
+    from leadscore.evaluation.promotion import compare_champion_challenger
+    from leadscore.pipeline.tables import rows_in
+
+    id_col = params.columns.id
+    if not leads[id_col].reset_index(drop=True).equals(table[id_col].reset_index(drop=True)):
+        raise DataValidationError(
+            f"register: the feature table's {id_col!r} does not match the raw leads' (rerun featurize)"
+        )
+    test = rows_in(table, TEST)
+    test_leads = leads[test].reset_index(drop=True)
+    y = table.loc[test, "label"].astype(int).to_numpy()
+    # The challenger's own export: featurize checked it against the contract it learned. The champion's
+    # contract is checked (a champion that cannot read the new export leaves the decision to people).
+    scored = challenger.predict(test_leads, source="test split (challenger)", contract_checked=True)
+    p_champion, champion_version, error = None, None, None
+    try:
+        champion = load_champion(params)
+    except LeadscoreError as err:
+        champion, error = None, f"the current champion could not be loaded ({err})"
+    if champion is not None:
+        champion_scorer, champion_version = champion
+        try:
+            p_champion = champion_scorer.predict(test_leads, source="test split (champion)")["conversion_probability"]
+        except LeadscoreError as err:
+            error = f"champion v{champion_version} cannot score the new data ({err})"
+    decision = compare_champion_challenger(
+        y,
+        scored["conversion_probability"].to_numpy(),
+        None if p_champion is None else p_champion.to_numpy(),
+        scored["bant_criteria_met"].to_numpy(),
+        scored["bant_qualified"].to_numpy(),
+        config=params.promotion,
+        champion_version=champion_version,
+        champion_error=error,
+    )
+    if champion is None and error is None:
+        c = decision["challenger"]
+        decision["decision"] = "promoted"
+        decision["reason"] = (
+            f"promoted: first model (no @champion registered yet); log loss {c['log_loss']:.4f}, "
+            f"AUC {c['auc']:.4f} on its {len(y):,} test leads"
+        )
+    return decision
 
 
 @friendly
 def command(
     raw: Annotated[str, typer.Option(help="raw lead table (fingerprint and input example)")],
+    features: Annotated[str, typer.Option(help="a feature table (its test split and labels: champion vs challenger)")],
     scorer: Annotated[str, typer.Option()],
     fit_model: Annotated[str, typer.Option()],
     intent_model: Annotated[str, typer.Option()],
     metrics: Annotated[str, typer.Option()],
     run_out: Annotated[str, typer.Option(help="run summary JSON to write")],
+    promotion_out: Annotated[str | None, typer.Option(help="champion vs challenger decision (JSON) to write")] = None,
     artifact: Annotated[list[str] | None, typer.Option(help="extra files to attach to the run")] = None,
     display: Annotated[str | None, typer.Option(help="display.json (labels, actions) written by predict")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
-    """Log the run to MLflow, register the composite model as challenger, promote it if better."""
+    """Log the run to MLflow, register the composite model as challenger, promote it if it beats the
+    champion on the same leads."""
     with status("logging to MLflow"):
         summary = run(
             load(params),
             params_path=str(params),
             raw=raw,
+            features=features,
             scorer=scorer,
             display=display,
             fit_model=fit_model,
             intent_model=intent_model,
             metrics=metrics,
             run_out=run_out,
+            promotion_out=promotion_out,
             artifact=artifact,
         )
     console.print(
         f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}"
     )
+    console.print(summary["promotion"]["reason"], highlight=False)
 
 
 if __name__ == "__main__":

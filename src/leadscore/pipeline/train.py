@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,6 +11,8 @@ from leadscore.errors import LeadscoreError
 from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, friendly, load, main, status
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from leadscore.config import Params
 
 log = logging.getLogger(__name__)
@@ -19,18 +21,26 @@ GROUPS = ("fit", "intent")
 
 def run(params: Params, *, group: str, features: str, model_out: str) -> None:
     """Train the ``group`` ("fit" or "intent") model with early stopping on the early-stopping split."""
-    from leadscore.data.outcomes import EARLY_STOPPING, TRAIN
     from leadscore.io import read_table
     from leadscore.models.persistence import save_booster
-    from leadscore.models.training import train_lightgbm
-    from leadscore.pipeline.tables import feature_matrix, rows_in
 
     if group not in GROUPS:
         raise LeadscoreError(f"--group must be 'fit' or 'intent', got {group!r}")
-    table = read_table(features)
+    model = train_group(params, group=group, table=read_table(features))
+    save_booster(model, model_out)  # LightGBM's own text format: data, not a pickle
+    log.info("%s model: %d trees (early stopping)", group, model.best_iteration_ or model.n_estimators)
+
+
+def train_group(params: Params, *, group: str, table: pd.DataFrame) -> Any:
+    """The ``group`` model on ``table``'s train split, early-stopped on its early-stopping split (pure:
+    the stage and the backtest call it)."""
+    from leadscore.data.outcomes import EARLY_STOPPING, TRAIN
+    from leadscore.models.training import train_lightgbm
+    from leadscore.pipeline.tables import feature_matrix, rows_in
+
     X = feature_matrix(table, params.columns.id)
     fit_rows, stop_rows = rows_in(table, TRAIN), rows_in(table, EARLY_STOPPING)
-    model = train_lightgbm(
+    return train_lightgbm(
         X[fit_rows],
         table.loc[fit_rows, "label"],
         X[stop_rows],
@@ -39,8 +49,6 @@ def run(params: Params, *, group: str, features: str, model_out: str) -> None:
         early_stopping_rounds=params.train.early_stopping_rounds,
         seed=params.train.seed,
     )
-    save_booster(model, model_out)  # LightGBM's own text format: data, not a pickle
-    log.info("%s model: %d trees (early stopping)", group, model.best_iteration_ or model.n_estimators)
 
 
 @friendly

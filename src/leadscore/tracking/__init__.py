@@ -28,8 +28,11 @@ from leadscore.errors import LeadscoreError
 from leadscore.models.persistence import load_booster, load_display, load_scorer
 
 CHAMPION, CHALLENGER = "champion", "challenger"
-# The metric that decides whether a new model replaces the champion (lower is better).
-CHAMPION_METRIC = "test_conversion_log_loss"
+# The champion before the current one (what `leadscore rollback` goes back to).
+PREVIOUS_CHAMPION = "previous-champion"
+# Registered-model tag: every version that has been champion, oldest first, comma-separated. Rollback
+# walks back along it; the aliases alone remember one step only.
+HISTORY_TAG = "leadscore.champion_history"
 _DVC_TEMP_MARKER = f"{os.sep}.dvc{os.sep}tmp{os.sep}exps{os.sep}"
 # The registered model is "models from code": this file plus the scorer's JSON files as artifacts.
 MODEL_CODE = Path(__file__).parent / "pyfunc_model.py"
@@ -152,12 +155,18 @@ def log_pipeline_run(
     data_fingerprint: str,
     artifacts: Sequence[str] = (),
     display_path: str | None = None,
+    promotion: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Log one pipeline run, register the composite model as challenger and maybe promote it.
+    """Log one pipeline run, register the composite model as challenger and promote it if ``promotion`` says so.
 
     The composite model is logged "from code" (:data:`MODEL_CODE`) with ``lead_scorer.json`` and
-    ``display.json`` as artifacts: loading it reads JSON and LightGBM text, never a pickle. Returns a
-    summary (run id, model version, aliases) that the register stage writes to disk.
+    ``display.json`` as artifacts: loading it reads JSON and LightGBM text, never a pickle.
+    ``promotion`` is the champion-vs-challenger decision made on the same leads beforehand
+    (:func:`leadscore.evaluation.promotion.compare_champion_challenger`): its decision and numbers are
+    logged to the run (tags ``promotion.*``, metrics ``promotion_*``), its ``challenger_version`` is
+    filled in, and the new version becomes ``@champion`` only when the decision is ``"promoted"``
+    (None: registered as challenger only). Returns a summary (run id, model version, aliases,
+    promotion) that the register stage writes to disk.
     """
     with using_store(store_uri(params)) as tracking_uri:
         mlflow.set_experiment(params.mlflow.experiment)
@@ -198,16 +207,18 @@ def log_pipeline_run(
                 pip_requirements=requirements,
                 registered_model_name=name,
             )
+            version = str(info.registered_model_version)
+            if promotion is not None:
+                promotion["challenger_version"] = version
+                mlflow.set_tags(_promotion_tags(promotion))
+                mlflow.log_metrics(_promotion_metrics(promotion))
         client = MlflowClient()
-        version = str(info.registered_model_version)
         for key, value in leak_tags(metrics).items():
             client.set_model_version_tag(name, version, key, value)
         client.set_registered_model_alias(name, CHALLENGER, version)
-        new_loss = _metric_items(metrics).get(CHAMPION_METRIC)
-        champion_loss = _champion_metric(client, name)
-        promoted = champion_loss is None or (new_loss is not None and new_loss < champion_loss)
+        promoted = promotion is not None and promotion.get("decision") == "promoted"
         if promoted:
-            client.set_registered_model_alias(name, CHAMPION, version)
+            _set_champion(client, name, version, by="register", reason=str(promotion["reason"]))  # type: ignore[index]
         return {
             "tracking_uri": tracking_uri,
             "experiment": params.mlflow.experiment,
@@ -215,9 +226,165 @@ def log_pipeline_run(
             "registered_model": name,
             "version": version,
             "aliases": [CHALLENGER] + ([CHAMPION] if promoted else []),
-            CHAMPION_METRIC: new_loss,
-            f"previous_champion_{CHAMPION_METRIC}": champion_loss,
+            "promotion": None if promotion is None else {k: promotion.get(k) for k in ("decision", "reason")},
         }
+
+
+def _promotion_tags(promotion: dict[str, Any]) -> dict[str, str]:
+    tags = {
+        "promotion.decision": str(promotion.get("decision")),
+        "promotion.reason": str(promotion.get("reason"))[:4900],  # MLflow caps tag values at 5000 chars
+        "promotion.rows_compared": str(promotion.get("rows_compared")),
+    }
+    if promotion.get("champion_version") is not None:
+        tags["promotion.champion_version"] = str(promotion["champion_version"])
+    return tags
+
+
+def _promotion_metrics(promotion: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for side in ("challenger", "champion"):
+        for key, value in (promotion.get(side) or {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[f"promotion_{side}_{key}"] = float(value)
+    return out
+
+
+def _history(client: MlflowClient, name: str) -> list[str]:
+    tag = client.get_registered_model(name).tags.get(HISTORY_TAG, "")
+    return [v for v in tag.split(",") if v]
+
+
+def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def _set_champion(client: MlflowClient, name: str, version: str, *, by: str, reason: str) -> str | None:
+    """Make ``version`` the champion, remember the one it replaces, tag the version with who and why.
+
+    Returns the previous champion's version (None when there was none).
+    """
+    import datetime
+
+    previous = _alias_version(client, name, CHAMPION)
+    history = _history(client, name)
+    if previous is not None and (not history or history[-1] != previous):
+        history.append(previous)  # a champion set before history was kept (or by hand in the UI)
+    if not history or history[-1] != version:
+        history.append(version)
+    client.set_registered_model_alias(name, CHAMPION, version)
+    if previous is not None and previous != version:
+        client.set_registered_model_alias(name, PREVIOUS_CHAMPION, previous)
+    client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    for key, value in {
+        "leadscore.champion_since": now,
+        "leadscore.champion_by": by,
+        "leadscore.champion_reason": reason[:4900],
+        "leadscore.replaced": previous or "",
+    }.items():
+        client.set_model_version_tag(name, version, key, value)
+    return previous
+
+
+def champion_version(params: Params) -> str | None:
+    """The version behind ``@champion`` of the registered model (None when there is none yet)."""
+    with using_store(store_uri(params)):
+        client = MlflowClient()
+        try:
+            client.get_registered_model(params.mlflow.registered_model)
+        except mlflow.exceptions.MlflowException:
+            return None
+        return _alias_version(client, params.mlflow.registered_model, CHAMPION)
+
+
+def load_champion(params: Params) -> tuple[Any, str] | None:
+    """``(scorer, version)`` of the current ``@champion``, read from its JSON artifacts; None when
+    there is no champion yet.
+
+    Raises
+    ------
+    LeadscoreError
+        If the champion exists but cannot be read (e.g. a pickled model from an older leadscore).
+    """
+    version = champion_version(params)
+    if version is None:
+        return None
+    uri = f"models:/{params.mlflow.registered_model}/{version}"
+    scorer, _, _ = load_scorer_from_uri(uri, store=store_uri(params))
+    return scorer, version
+
+
+def promote(params: Params, version: str, *, reason: str = "promoted by hand") -> dict[str, Any]:
+    """Make ``version`` the champion (``leadscore promote``), logged as tags on the version.
+
+    Raises
+    ------
+    LeadscoreError
+        If the registered model or the version does not exist.
+    """
+    name = params.mlflow.registered_model
+    with using_store(store_uri(params)) as uri:
+        client = MlflowClient()
+        try:
+            client.get_model_version(name, str(version))
+        except mlflow.exceptions.MlflowException:
+            raise LeadscoreError(
+                f"{uri}: registered model {name!r} has no version {version!r} (see `mlflow ui` or the register "
+                "stage's reports/mlflow_run.json)"
+            ) from None
+        previous = _set_champion(client, name, str(version), by="leadscore promote", reason=reason)
+        return {"registered_model": name, "champion": str(version), "previous_champion": previous}
+
+
+def rollback(params: Params, *, reason: str = "rolled back by hand") -> dict[str, Any]:
+    """Put the champion before the current one back (``leadscore rollback``), logged as tags on both versions.
+
+    Raises
+    ------
+    LeadscoreError
+        If there is no champion, or no earlier champion to go back to.
+    """
+    import datetime
+
+    name = params.mlflow.registered_model
+    with using_store(store_uri(params)) as uri:
+        client = MlflowClient()
+        current = _alias_version(client, name, CHAMPION) if _model_exists(client, name) else None
+        if current is None:
+            raise LeadscoreError(f"{uri}: registered model {name!r} has no @champion to roll back")
+        history = _history(client, name)
+        while history and history[-1] == current:
+            history.pop()
+        if not history:
+            raise LeadscoreError(
+                f"{uri}: {name!r} v{current} is the only champion there has been; nothing to roll back to"
+            )
+        target = history[-1]
+        client.set_registered_model_alias(name, CHAMPION, target)
+        client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
+        if len(history) >= 2:
+            client.set_registered_model_alias(name, PREVIOUS_CHAMPION, history[-2])
+        else:
+            client.delete_registered_model_alias(name, PREVIOUS_CHAMPION)
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        client.set_model_version_tag(name, current, "leadscore.rolled_back_at", now)
+        client.set_model_version_tag(name, current, "leadscore.rolled_back_reason", reason[:4900])
+        client.set_model_version_tag(name, target, "leadscore.champion_since", now)
+        client.set_model_version_tag(name, target, "leadscore.champion_by", "leadscore rollback")
+        client.set_model_version_tag(name, target, "leadscore.champion_reason", f"{reason} (from v{current})")
+        return {"registered_model": name, "champion": target, "rolled_back": current}
+
+
+def _model_exists(client: MlflowClient, name: str) -> bool:
+    try:
+        client.get_registered_model(name)
+    except mlflow.exceptions.MlflowException:
+        return False
+    return True
 
 
 def _signature(output: pd.DataFrame) -> ModelSignature:
@@ -232,14 +399,6 @@ def _signature(output: pd.DataFrame) -> ModelSignature:
     """
     inferred = infer_signature(None, output, params={"explain": True})
     return ModelSignature(inputs=None, outputs=inferred.outputs, params=inferred.params)
-
-
-def _champion_metric(client: MlflowClient, name: str) -> float | None:
-    try:
-        current = client.get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
-        return None
-    return client.get_run(str(current.run_id)).data.metrics.get(CHAMPION_METRIC)
 
 
 def latest_run(experiment: str) -> dict[str, Any]:
@@ -269,7 +428,9 @@ def latest_run(experiment: str) -> dict[str, Any]:
     }
 
 
-def load_scorer_from_uri(model_uri: str, *, trust_pickle: bool = False) -> tuple[Any, str, str]:
+def load_scorer_from_uri(
+    model_uri: str, *, trust_pickle: bool = False, store: str | None = None
+) -> tuple[Any, str, str]:
     """The LeadScorer of a logged leadscore model, with the name and version to stamp on scores.
 
     Reads the model's ``lead_scorer.json`` and ``display.json`` artifacts directly: no code from the
@@ -277,13 +438,13 @@ def load_scorer_from_uri(model_uri: str, *, trust_pickle: bool = False) -> tuple
     refused unless ``trust_pickle``. Tracking store: env MLFLOW_TRACKING_URI, else the repo's sqlite
     file. Returns ``(scorer, model_name, model_version)``: for ``models:/name@alias`` or
     ``models:/name/3`` the registered name and version; for any other URI (``runs:/...``) the URI and
-    the run id.
+    the run id. ``store``: read from this tracking URI instead.
     """
     import tempfile
 
     import yaml
 
-    with using_store(store_uri()) as uri, tempfile.TemporaryDirectory(prefix="leadscore-model-") as tmp:
+    with using_store(store or store_uri()) as uri, tempfile.TemporaryDirectory(prefix="leadscore-model-") as tmp:
         try:
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))
             meta = yaml.safe_load((local / "MLmodel").read_text())
