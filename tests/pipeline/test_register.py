@@ -204,7 +204,9 @@ def test_the_run_is_logged_and_the_model_registered_in_the_store(small_pipeline,
     assert json.loads((tmp_path / "mlflow_run.json").read_text()) == summary
     assert summary["tracking_uri"] == store and summary["registered_model"] == params.mlflow.registered_model
     assert summary["version"] == "1" and summary["aliases"] == ["challenger", "champion"]  # the first is champion
-    assert summary["test_conversion_log_loss"] == pytest.approx(metrics["test"]["conversion"]["log_loss"])
+    # No champion yet: promoted, judged on this run's own test leads.
+    assert summary["promotion"]["decision"] == "promoted"
+    assert summary["promotion"]["rows_compared"] == metrics["data"]["test_leads"]
 
     client = MlflowClient(tracking_uri=store, registry_uri=store)
     logged = client.get_run(summary["run_id"])

@@ -67,6 +67,8 @@ def registry(tmp_path_factory, params, loaded_model, sample_leads):
             input_example=sample_leads,
             data_fingerprint="test-fixture",
             artifacts=[],
+            # The register stage decides on the same leads first; here the first model is promoted.
+            promotion={"decision": "promoted", "reason": "first model (test fixture)", "rows_compared": 0},
         )
     assert "champion" in summary["aliases"]
     return uri, summary["version"]

@@ -163,6 +163,10 @@ def plot_tables(result: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
                 row["capacity_ratio"] = p["capacity_ratio"]
             rows.append(row)
         tables[name] = pd.DataFrame(rows)
+    if not tables:
+        # No period could be evaluated (too little history): an empty table keeps the declared output.
+        columns = ["period", "n", "base_rate", *(c for m in REPORTED for c in (m, f"{m}_low", f"{m}_high"))]
+        tables["conversion"] = pd.DataFrame(columns=[*columns, "capacity_ratio"])
     return tables
 
 
@@ -175,6 +179,10 @@ def backtest_figure(result: Mapping[str, Any]):
     from matplotlib.figure import Figure
 
     periods = result["periods"]
+    if not periods:
+        fig = Figure(figsize=(8, 2))
+        fig.text(0.5, 0.5, "Backtest: no period had enough closed leads of both outcomes", ha="center", va="center")
+        return fig
     labels = [p["label"] for p in periods]
     x = np.arange(len(periods))
     fig = Figure(figsize=(11, 7))

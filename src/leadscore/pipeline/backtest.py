@@ -223,12 +223,11 @@ def run(params: Params, *, raw: str, truth: str, out: str, plots_dir: str, chart
         "notes": [f"skipped (too few closed leads or one class): {', '.join(skipped)}"] if skipped else [],
     }
     report["seconds"] = round(time.perf_counter() - started, 1)
-    png = png_bytes(backtest_figure(report)) if results else b""
+    png = png_bytes(backtest_figure(report))  # says so when no period could be evaluated
     for name, frame in plot_tables(report).items():
         write_table(frame, Path(plots_dir) / f"{name}.csv")
     write_json(report, out)
-    if png:
-        write_bytes(png, chart)
+    write_bytes(png, chart)
     write_text(render_html(report, png=png), report_html)
     return report
 

@@ -81,8 +81,10 @@ def run(
     )
     if promotion_out:
         write_json(promotion, promotion_out)
+    # The run summary carries the whole decision too (promotion.json holds the same dict).
+    summary = {**summary, "promotion": promotion}
     write_json(summary, run_out)
-    return {**summary, "promotion": promotion}
+    return summary
 
 
 def promotion_decision(
