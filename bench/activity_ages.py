@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from leadscore.config import ColumnsConfig
+from leadscore.config import ColumnsConfig, load_params
 from leadscore.data.activities import ACTIVITY_TYPES
 from leadscore.data.outcomes import CALIBRATION, TEST, TRAIN
 from leadscore.data.synthetic import generate_crm
@@ -29,21 +30,10 @@ from leadscore.features.activity import ActivityFeatureSpec, naive_all_time_feat
 from leadscore.features.snapshots import snapshots_by_age
 from leadscore.models.decay import candidate_columns, choose_decay
 
-FIT = ["employees", "annual_revenue", "industry", "country", "job_title", "email_domain_type", "uses_crm"]
-TABLE_INTENT = [
-    "lead_source",
-    "web_visits_30d",
-    "pages_per_visit",
-    "pricing_page_views",
-    "demo_requested",
-    "trial_started",
-    "trial_active_days",
-    "emails_opened",
-    "emails_clicked",
-    "webinar_attended",
-    "content_downloads",
-    "days_since_last_activity",
-]
+# The default profile's fit and intent columns: the lead-table model this benchmark compares with.
+_DEFAULT = load_params(Path(__file__).resolve().parents[1] / "params.yaml").features
+FIT = list(_DEFAULT.fit)
+TABLE_INTENT = list(_DEFAULT.intent)
 
 
 def _model(seed: int) -> lgb.LGBMClassifier:

@@ -80,30 +80,15 @@ def store(tmp_path, monkeypatch):
     return uri
 
 
-ALL_FIT = ["employees", "annual_revenue", "industry", "country", "job_title", "email_domain_type", "uses_crm"]
-ALL_INTENT = [
-    "lead_source",
-    "web_visits_30d",
-    "pages_per_visit",
-    "pricing_page_views",
-    "demo_requested",
-    "trial_started",
-    "trial_active_days",
-    "emails_opened",
-    "emails_clicked",
-    "webinar_attended",
-    "content_downloads",
-    "days_since_last_activity",
-]
-
-
 def test_champion_vs_challenger_on_the_same_leads_then_rollback(params, tmp_path, store):
     from mlflow.tracking import MlflowClient
 
     from leadscore import tracking
 
     # v1: a fair champion (all fit columns, a few intent columns) on month-1 data.
-    medium = _variant(params, seed=1, fit=ALL_FIT, intent=["lead_source", "web_visits_30d", "demo_requested"])
+    medium = _variant(
+        params, seed=1, fit=list(params.features.fit), intent=["lead_source", "web_visits_30d", "demo_requested"]
+    )
     run1 = run_pipeline(medium, tmp_path / "one")
     first = _register(medium, run1, tmp_path / "one")
     assert first["promotion"]["decision"] == "promoted"
@@ -138,7 +123,9 @@ def test_champion_vs_challenger_on_the_same_leads_then_rollback(params, tmp_path
     assert run_data.metrics["promotion_champion_log_loss"] == pytest.approx(decision["champion"]["log_loss"])
 
     # v3: a good model on the next export: promoted, and the old champion is remembered.
-    good = _variant(params, seed=2, fit=ALL_FIT, intent=ALL_INTENT, n_estimators=200)
+    good = _variant(
+        params, seed=2, fit=list(params.features.fit), intent=list(params.features.intent), n_estimators=200
+    )
     third = _register(good, run_pipeline(good, tmp_path / "three"), tmp_path / "three")
     assert third["promotion"]["decision"] == "promoted", third["promotion"]["reason"]
     assert client.get_model_version_by_alias("leadscore", "champion").version == 3
@@ -161,11 +148,13 @@ def test_champion_vs_challenger_on_the_same_leads_then_rollback(params, tmp_path
 
 
 def test_a_champion_that_cannot_score_the_new_data_leaves_the_decision_to_people(params, tmp_path, store):
-    medium = _variant(params, seed=1, fit=ALL_FIT, intent=["lead_source", "web_visits_30d", "demo_requested"])
+    medium = _variant(
+        params, seed=1, fit=list(params.features.fit), intent=["lead_source", "web_visits_30d", "demo_requested"]
+    )
     run1 = run_pipeline(medium, tmp_path / "one")
     _register(medium, run1, tmp_path / "one")
     # The new export has lost a column the champion reads (and the challenger no longer uses).
-    other = _variant(params, seed=2, fit=["industry", "country"], intent=ALL_INTENT)
+    other = _variant(params, seed=2, fit=["industry", "country"], intent=list(params.features.intent))
     run2 = run_pipeline(other, tmp_path / "two", through="generate")
     raw = pd.read_parquet(run2.path("generate", "leads_out")).drop(columns=["employees"])
     raw.to_parquet(run2.path("generate", "leads_out"))
