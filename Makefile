@@ -41,14 +41,19 @@ run: install
 # The tests train many tiny LightGBM models: OpenMP's default busy-waiting makes each crawl when the cores are
 # shared (fast tier on a loaded 2-core machine: 100 s of CPU with the default, 43 s with PASSIVE).
 TEST_ENV := OMP_WAIT_POLICY=PASSIVE
+# pytest-xdist: one worker per core; loadfile keeps a module's tests on one worker (module fixtures are built
+# once, the repro'd project's tests never race: tests/conftest.py); session fixtures are built once and shared
+# between workers (tests/support.py built_once). `make test WORKERS=0` runs everything in one process.
+WORKERS ?= auto
+PYTEST := $(TEST_ENV) $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --durations=15
 
 ## Install and run every test (what CI runs), slowest 15 listed.
 test: install
-	$(TEST_ENV) $(BIN)/python -m pytest --durations=15
+	$(PYTEST)
 
 ## Unit tests only (no pipeline runs, no servers): under a minute.
 test-fast: install
-	$(TEST_ENV) $(BIN)/python -m pytest -m "not slow" --durations=15
+	$(PYTEST) -m "not slow"
 
 ## Static checks CI runs before the tests: lint, format, types, layer contracts.
 check: lint typecheck imports

@@ -4,13 +4,44 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from support import N_LEADS, REPO_ROOT, pipeline_env, run_command, run_pipeline, small_params
+from support import (
+    N_LEADS,
+    REPO_ROOT,
+    built_once,
+    local_run,
+    pipeline_env,
+    run_command,
+    run_pipeline,
+    run_pipeline_once,
+    small_params,
+)
 
-from leadscore.config import load_params
+from leadscore.config import Params, load_params
+
+# The repro'd project (fixture ``pipeline``) is built and edited by the tests of one module, so that
+# under pytest-xdist (`make test` runs `--dist loadfile`: a module's tests run on one worker) it is built
+# once and its tests that edit it (src edits, registry changes) never race each other.
+PIPELINE_PROJECT_TESTS = "test_pipeline_e2e.py"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark server tests slow, keep the project's tests in one module, and start the longest module first."""
+    for item in items:
+        # The fast tier is unit tests only: a test that starts a PostgreSQL server is in the full run.
+        callspec = getattr(item, "callspec", None)
+        if "postgres_url" in item.fixturenames or (callspec and callspec.params.get("db_url") == "postgresql"):
+            item.add_marker(pytest.mark.slow)
+        if "pipeline" in item.fixturenames and item.path.name != PIPELINE_PROJECT_TESTS:
+            raise pytest.UsageError(f"{item.nodeid}: tests of the repro'd project belong in {PIPELINE_PROJECT_TESTS}")
+    # The end-to-end module (a `dvc repro` of 100,000 leads, then its tests) is the longest one a worker
+    # runs: started first, the other worker takes everything else meanwhile. Stable: the order within
+    # each module is kept, and every worker computes the same order (xdist requires it).
+    items.sort(key=lambda item: item.path.name != PIPELINE_PROJECT_TESTS)
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +119,7 @@ def trained_scorer(tmp_path_factory, params):
     from leadscore.models.scorer import display_from_params
 
     small = small_params(params, n_leads=20_000)
-    run = run_pipeline(small, tmp_path_factory.mktemp("trained"), through="calibrate")
+    run = run_pipeline_once(small, tmp_path_factory, "trained", through="calibrate", skip=("baselines", "register"))
     scorer = load_scorer(run.path("calibrate", "scorer_out")).with_display(display_from_params(small))
     return scorer, pd.read_parquet(run.path("generate", "leads_out"))
 
@@ -119,7 +150,7 @@ def pipeline(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_pipeline(tmp_path_factory, params):
-    """generate -> ... -> evaluate on 4,000 synthetic leads, small training budget and bootstrap.
+    """generate -> ... -> evaluate -> predict on 4,000 synthetic leads, small training budget and bootstrap.
 
     Returns ``{"params", "run", "metrics"}`` (``run.path(stage, option)`` locates any file).
     """
@@ -131,7 +162,7 @@ def small_pipeline(tmp_path_factory, params):
             )
         }
     )
-    run = run_pipeline(small, tmp_path_factory.mktemp("benchmark"), through="evaluate")
+    run = run_pipeline_once(small, tmp_path_factory, "benchmark", through="predict")
     metrics = json.loads(run.path("evaluate", "metrics_out").read_text())
     return {"params": small, "run": run, "metrics": metrics}
 
@@ -146,31 +177,36 @@ def leaky_run(tmp_path_factory, params):
     from leadscore.data.synthetic import generate_leads
     from leadscore.io import write_table
 
-    root = tmp_path_factory.mktemp("leaky_run")
-    leads, _ = generate_leads(3000, seed=11)
-    leads["rep_note"] = leads["status"].map({"won": "signed", "lost": "went dark", "open": None})
-    export = root / "export.parquet"
-    write_table(leads, export)
-    small = small_params(params, n_leads=3000, n_estimators=60, learning_rate=0.2)
-    f = small.features
-    small = small.model_copy(
-        update={
-            "data": small.data.model_copy(update={"source": str(export)}),
-            "features": f.model_copy(
-                update={
-                    "intent": (*f.intent, "rep_note"),
-                    "allow_strong": ("rep_note",),
-                    "category_aliases": {**f.category_aliases, "industry": {"retail & e-commerce": "retail"}},
-                }
-            ),
-            "explain": small.explain.model_copy(
-                update={"labels": {**small.explain.labels, "web_visits_30d": "Sessions (90d)"}}
-            ),
-            "evaluate": small.evaluate.model_copy(
-                update={"bootstrap": small.evaluate.bootstrap.model_copy(update={"n": 20})}
-            ),
-        }
-    )
-    run = run_pipeline(small, root / "work", through="evaluate")
+    def leak_params(export: Path) -> Params:
+        small = small_params(params, n_leads=3000, n_estimators=60, learning_rate=0.2)
+        f = small.features
+        return small.model_copy(
+            update={
+                "data": small.data.model_copy(update={"source": str(export)}),
+                "features": f.model_copy(
+                    update={
+                        "intent": (*f.intent, "rep_note"),
+                        "allow_strong": ("rep_note",),
+                        "category_aliases": {**f.category_aliases, "industry": {"retail & e-commerce": "retail"}},
+                    }
+                ),
+                "explain": small.explain.model_copy(
+                    update={"labels": {**small.explain.labels, "web_visits_30d": "Sessions (90d)"}}
+                ),
+                "evaluate": small.evaluate.model_copy(
+                    update={"bootstrap": small.evaluate.bootstrap.model_copy(update={"n": 20})}
+                ),
+            }
+        )
+
+    def build(root: Path) -> None:
+        leads, _ = generate_leads(3000, seed=11)
+        leads["rep_note"] = leads["status"].map({"won": "signed", "lost": "went dark", "open": None})
+        write_table(leads, root / "export.parquet")
+        run_pipeline(leak_params(root / "export.parquet"), root / "work", through="evaluate")
+
+    root = built_once(tmp_path_factory, "leaky_run", build)
+    small = leak_params(root / "export.parquet")
+    run = local_run(root / "work", through="evaluate")
     metrics = json.loads(run.path("evaluate", "metrics_out").read_text())
     return {"params": small, "run": run, "metrics": metrics}

@@ -6,15 +6,26 @@ Fixtures live in conftest.py; plain functions and constants live here, so no tes
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from filelock import FileLock
 
 from leadscore.config import Params
 from leadscore.pipeline.local import LocalRun, run_stages
+from leadscore.pipeline.paths import stage_commands
+
+if TYPE_CHECKING:
+    import nbformat
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DVC_YAML = REPO_ROOT / "dvc.yaml"
+NOTEBOOKS = REPO_ROOT / "notebooks"
 # Real public datasets live beside the repo (../shared/datasets), never inside it; an env var lets a
 # checkout elsewhere (e.g. a git worktree) point at them.
 SHARED_DATASETS = Path(os.environ.get("LEADSCORE_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
@@ -60,6 +71,58 @@ def run_pipeline(
     return run_stages(params, workdir=workdir, dvc_yaml=DVC_YAML, through=through, skip=skip, start=start)
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """A directory ``build`` fills once per test session, even under pytest-xdist; returns it.
+
+    Each xdist worker has its own session: the first worker to need ``name`` builds it in a directory
+    all workers share (under a file lock), and the others wait and read the same files. What is built
+    there is read-only to the tests (they write their own outputs under ``tmp_path``).
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        path = tmp_path_factory.mktemp(name)
+        build(path)
+        return path
+    path = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    with FileLock(f"{path}.lock"):
+        if not (path / ".complete").exists():
+            shutil.rmtree(path, ignore_errors=True)  # what a failed attempt left
+            path.mkdir()
+            build(path)
+            (path / ".complete").touch()
+    return path
+
+
+def run_pipeline_once(
+    params: Params,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    *,
+    through: str,
+    skip: tuple[str, ...] = ("register",),
+    workdir: str = ".",
+    prepare: Callable[[Path], object] | None = None,
+) -> LocalRun:
+    """:func:`run_pipeline` for a session fixture: the stages run once per session (:func:`built_once`).
+
+    ``prepare(root)`` runs first (e.g. writes an export the params point at); the stages run in
+    ``root / workdir``.
+    """
+
+    def build(root: Path) -> None:
+        if prepare is not None:
+            prepare(root)
+        run_pipeline(params, root / workdir, through=through, skip=skip)
+
+    return local_run(built_once(tmp_path_factory, name, build) / workdir, through=through)
+
+
+def local_run(workdir: Path, *, through: str) -> LocalRun:
+    """The :class:`LocalRun` of stages already run under ``workdir`` (up to ``through``), to find their files."""
+    commands = stage_commands(DVC_YAML)
+    ran = list(commands)[: list(commands).index(through) + 1]
+    return LocalRun(workdir=workdir, commands={stage: commands[stage] for stage in ran})
+
+
 def pipeline_env(store: Path, src: Path | None = None) -> dict[str, str]:
     """Environment for subprocesses: the venv first on PATH, a private MLflow store, no telemetry.
 
@@ -84,7 +147,18 @@ def run_command(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Co
 
 def project_path(root: Path, stage: str, option: str) -> Path:
     """A file of the project at ``root``, where its dvc.yaml says ``stage``'s ``--option`` is."""
-    from leadscore.pipeline.paths import stage_commands
-
     value = stage_commands(root / "dvc.yaml")[stage].options[option]
     return root / (value[0] if isinstance(value, list) else str(value))
+
+
+def execute_notebook(name: str, parameters: str) -> nbformat.NotebookNode:
+    """Run notebooks/``name`` top to bottom with its ``parameters`` cell replaced; return it with outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{name} needs exactly one cell tagged 'parameters'"
+    tagged[0].source = parameters
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return nb

@@ -2,7 +2,8 @@
 
 The whole pipeline runs once on the default synthetic CRM (session fixture ``pipeline`` in conftest),
 then these tests check the outputs, that a second `dvc repro` reruns nothing, the MLflow run and aliases, and that the
-registered pyfunc model returns exactly what the predict stage wrote.
+registered pyfunc model returns exactly what the predict stage wrote, and notebook 02 runs on the project.
+Every test of that project lives here (tests/conftest.py enforces it): one worker builds and edits it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import N_LEADS, project_path, run_command
+from support import N_LEADS, execute_notebook, project_path, run_command
 
 from leadscore.pipeline.paths import stage_commands
 
@@ -206,3 +207,15 @@ def test_pyfunc_accepts_nulls_and_ints_in_numeric_columns(pipeline):
     with_null = model.predict(two.assign(web_visits_30d=[None, 5.0]))
     assert as_ints["conversion_probability"].between(0, 1).all()
     assert with_null["conversion_probability"].between(0, 1).all()
+
+
+def test_model_vs_bant_notebook_runs_on_the_pipeline_project(pipeline, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{pipeline['store']}")
+    nb = execute_notebook(
+        "02-model-vs-bant.ipynb",
+        f'PROJECT_DIR = "{pipeline["root"]}"\nMODEL_URI = "models:/leadscore@champion"\nN_EXAMPLES = 2',
+    )
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "model says fast-track, BANT says no" in text
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert images >= 2

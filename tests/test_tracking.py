@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from unittest import mock
 
+import pytest
+
 
 def test_using_store_restores_the_environment(tmp_path):
     import mlflow
@@ -32,6 +34,7 @@ def test_store_uri_prefers_the_environment(params, monkeypatch):
     assert tracking.store_uri(params).endswith("/mlflow.db")
 
 
+@pytest.mark.slow  # creates a real MLflow registry (schema migrations)
 def test_promote_and_rollback_on_an_empty_registry_say_why_in_one_line(tmp_path, monkeypatch):
     from support import REPO_ROOT
     from typer.testing import CliRunner
@@ -90,6 +93,7 @@ def test_safe_params_sanitises_keys_mlflow_refuses(params):
     assert all(tracking._UNSAFE_KEY.search(k) is None and len(v) <= 6000 for k, v in safe.items())
 
 
+@pytest.mark.slow  # logs and registers a model in a real MLflow store
 def test_register_tags_the_run_and_the_model_version_with_the_kept_leak(leaky_run, tmp_path, monkeypatch, caplog):
     """The leak run registers (no MLflow traceback on "&" or parentheses) and says what it kept. Its
     input example is the most complete leads, not the open ones (whose rep_note is always blank)."""

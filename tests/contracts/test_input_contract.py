@@ -343,6 +343,7 @@ def test_sqlite_input_and_output_table_untouched_on_refusal(tmp_path, model_dir,
     pd.testing.assert_frame_equal(pd.read_sql("SELECT * FROM scores", sa.create_engine(url)), before)
 
 
+@pytest.mark.slow  # starts a Dask cluster
 def test_dask_refuses_duplicates_across_partitions_before_writing(tmp_path, model_dir, leads):
     pytest.importorskip("dask.distributed", reason="Dask is an optional extra: pip install 'leadscore[dask]'")
     parts = tmp_path / "leads"

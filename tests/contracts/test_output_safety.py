@@ -367,6 +367,7 @@ def wait_for_temporaries(directory: Path, *procs: subprocess.Popen, timeout: flo
         time.sleep(0.05)
 
 
+@pytest.mark.slow  # real process, real SIGTERM mid-write
 @pytest.mark.parametrize("output_name", ["scores.parquet", "scored"])
 def test_sigterm_mid_run_keeps_the_previous_output_and_leaves_no_temporary(
     tmp_path, models_dir, big_input, score, ws, output_name
@@ -388,6 +389,7 @@ def test_sigterm_mid_run_keeps_the_previous_output_and_leaves_no_temporary(
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow  # two real scoring processes at once
 @pytest.mark.parametrize("output_name", ["scores.parquet", "scored"])
 def test_two_writers_give_one_complete_output(tmp_path, models_dir, big_input, output_name):
     output = tmp_path / output_name
@@ -406,6 +408,7 @@ def test_two_writers_give_one_complete_output(tmp_path, models_dir, big_input, o
     assert without(snapshot(tmp_path), output_name) == before
 
 
+@pytest.mark.slow  # real process, real SIGKILL mid-write
 def test_sigkill_leaves_a_temporary_that_the_next_run_sweeps(ws, models_dir, big_input, score):
     """SIGKILL cannot be handled: the dead writer's temporary stays until the next write to that output."""
     output = ws / "scores.parquet"

@@ -16,6 +16,7 @@ _spec.loader.exec_module(screenshot_report)
 @pytest.mark.skipif(
     screenshot_report.find_chromium() is None, reason="chromium is not installed (Debian: apt-get install -y chromium)"
 )
+@pytest.mark.slow  # starts headless Chromium
 def test_page_renders_with_charts(small_pipeline, tmp_path):
     from PIL import Image
 
@@ -44,6 +45,7 @@ def test_a_run_with_an_allowed_leak_has_the_banner_on_the_page(leaky_run):
 @pytest.mark.skipif(
     screenshot_report.find_chromium() is None, reason="chromium is not installed (Debian: apt-get install -y chromium)"
 )
+@pytest.mark.slow  # starts headless Chromium
 def test_the_leak_banner_is_red_at_the_top_of_the_rendered_page(leaky_run, tmp_path):
     from PIL import Image
 

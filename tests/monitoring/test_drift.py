@@ -92,10 +92,10 @@ def test_reference_is_json_able_and_round_trips(reference):
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 1000])
 def test_identical_at_any_chunk_size(reference, chunk_size):
-    batch = _frame(1_000, 2, visits_shift=1.0)
+    batch = _frame(300, 2, visits_shift=1.0)
     batch.loc[::13, "source"] = "webinar"  # unseen
     batch.loc[::17, "visits"] = np.nan
-    scores = pd.DataFrame(_scores(1_000, np.random.default_rng(2), shift=0.05))
+    scores = pd.DataFrame(_scores(300, np.random.default_rng(2), shift=0.05))
     whole = DriftAccumulator(reference).update(batch, scores).report()
     accumulator = DriftAccumulator(reference)
     for start in range(0, len(batch), chunk_size):

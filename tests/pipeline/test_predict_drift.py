@@ -6,13 +6,11 @@ import json
 
 import pandas as pd
 import pytest
-from support import run_pipeline, small_params
 
 
 @pytest.fixture(scope="module")
-def small_run(params, tmp_path_factory):
-    small = small_params(params, n_leads=3_000, n_estimators=60, learning_rate=0.15)
-    return small, run_pipeline(small, tmp_path_factory.mktemp("drift"), through="predict")
+def small_run(small_pipeline):
+    return small_pipeline["params"], small_pipeline["run"]
 
 
 def test_the_scorer_carries_a_reference_of_every_input_column_and_score(small_run):

@@ -80,6 +80,7 @@ def store(tmp_path, monkeypatch):
     return uri
 
 
+@pytest.mark.slow  # three pipeline runs and three MLflow registrations
 def test_champion_vs_challenger_on_the_same_leads_then_rollback(params, tmp_path, store):
     from mlflow.tracking import MlflowClient
 
@@ -147,6 +148,7 @@ def test_champion_vs_challenger_on_the_same_leads_then_rollback(params, tmp_path
         tracking.promote(good, "9")
 
 
+@pytest.mark.slow  # two pipeline runs and two MLflow registrations
 def test_a_champion_that_cannot_score_the_new_data_leaves_the_decision_to_people(params, tmp_path, store):
     medium = _variant(
         params, seed=1, fit=list(params.features.fit), intent=["lead_source", "web_visits_30d", "demo_requested"]
