@@ -308,8 +308,8 @@ def changes(
     from leadscore.console import print_changes
     from leadscore.io import write_json, write_table
     from leadscore.models.persistence import load_display
-    from leadscore.monitoring.changes import changes_json, changes_table
-    from leadscore.scoring.history import changes_since, open_history, parse_as_of
+    from leadscore.monitoring.changes import changes_json, changes_since, changes_table
+    from leadscore.scoring.history import open_history, parse_as_of
 
     if params is None and Path("params.yaml").is_file():
         params = Path("params.yaml")

@@ -5,8 +5,8 @@ at or before the date asked for, compared with the *latest* snapshot. Leads are 
 their quadrant changed, then by how far their conversion probability moved. For each, the reasons
 that changed are the stored TreeSHAP contributions (log-odds of the uncalibrated fit / intent model)
 before and after, biggest change first. A history stores only each lead's strongest contributions
-per group, so a column outside them at one snapshot counts as 0 there (shown as "-"): its change is
-then the stored value itself, a fair bound since it was weaker than every stored one.
+per group, so a column outside them at one snapshot (shown as "-") was weaker there than every
+stored one: its change is reported as a lower bound ("at least"), never overstated.
 
 The trend of a lead uses every snapshot from the baseline to the latest: the least-squares slope of
 its conversion probability over time, times the span of the window (the fitted change over it).
@@ -128,30 +128,48 @@ def reason_changes(
     min_delta: float = 0.0,
     limit: int | None = None,
 ) -> list[dict]:
-    """The reasons of one lead that changed, biggest |change| first.
+    """The reasons of one lead that changed, biggest change first.
 
     ``before`` / ``after``: group -> the stored JSON contributions (``fit_contributions`` text ...).
-    Each result: group, column, label, before, after (None when not stored), delta (missing = 0).
+    Each result: group, column, label, ``before``, ``after`` (None when not stored), ``delta`` (after -
+    before; None when one side is not stored) and ``change``: the change to rank by. When both sides
+    are stored it is ``delta``; when one is not, that side was weaker than every contribution stored
+    for the lead then, so the change is at least ``|known| - weakest stored`` (signed like the known
+    side's move): a lower bound, never an overstatement.
     """
     labels = dict(labels or {})
     out: list[dict[str, Any]] = []
     for group in GROUPS:
         old, new = _contributions(before.get(group)), _contributions(after.get(group))
+        # Every column not stored at a snapshot is at most this strong there.
+        weakest = {
+            "old": min((abs(v) for v in old.values()), default=0.0),
+            "new": min((abs(v) for v in new.values()), default=0.0),
+        }
         for column in dict.fromkeys([*old, *new]):
-            delta = new.get(column, 0.0) - old.get(column, 0.0)
-            if abs(delta) < max(min_delta, 1e-12):
+            b, a = old.get(column), new.get(column)
+            if b is not None and a is not None:
+                delta: float | None = a - b
+                change = a - b
+            elif a is not None:  # appeared among the strongest
+                delta, change = None, float(np.sign(a)) * max(0.0, abs(a) - weakest["old"])
+            else:  # dropped out of the strongest
+                assert b is not None
+                delta, change = None, -float(np.sign(b)) * max(0.0, abs(b) - weakest["new"])
+            if abs(change) < max(min_delta, 1e-12):
                 continue
             out.append(
                 {
                     "group": group,
                     "column": column,
                     "label": labels.get(column) or humanise(column),
-                    "before": old.get(column),
-                    "after": new.get(column),
-                    "delta": round(delta, 4),
+                    "before": b,
+                    "after": a,
+                    "delta": None if delta is None else round(delta, 4),
+                    "change": round(change, 4),
                 }
             )
-    out.sort(key=lambda r: (-abs(r["delta"]), r["group"], r["column"]))
+    out.sort(key=lambda r: (-abs(r["change"]), r["group"], r["column"]))
     return out[:limit] if limit is not None else out
 
 
@@ -208,17 +226,6 @@ def compare_snapshots(
     old = before.drop_duplicates("lead_id", keep="last").set_index("lead_id")
     new = after.drop_duplicates("lead_id", keep="last").set_index("lead_id")
     both = old.index.intersection(new.index, sort=False)
-    if leads is not None:
-        wanted = list(dict.fromkeys(str(x) for x in leads))
-        unknown = [x for x in wanted if x not in both]
-        if unknown:
-            shown = ", ".join(repr(x) for x in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-            example = str(both[0]) if len(both) else "42"
-            raise LeadscoreError(
-                f"--lead: {len(unknown)} id(s) not in both the {_day(window.baseline)} and {_day(window.latest)} "
-                f"snapshots of {source}: {shown} (ids are matched as text, e.g. {example!r})"
-            )
-        both = pd.Index(wanted)
     frame = pd.DataFrame(
         {
             "lead_id": both.astype(str),
@@ -230,10 +237,20 @@ def compare_snapshots(
     )
     frame["quadrant_changed"] = frame["quadrant_before"] != frame["quadrant_after"]
     frame["p_change"] = frame["p_after"] - frame["p_before"]
-    moved = frame["quadrant_changed"] | (frame["p_change"] != 0)
     compared, moved_quadrant = len(frame), int(frame["quadrant_changed"].sum())
-    if leads is None:
-        frame = frame[moved]
+    if leads is not None:
+        wanted = list(dict.fromkeys(str(x) for x in leads))
+        unknown = [x for x in wanted if x not in both]
+        if unknown:
+            shown = ", ".join(repr(x) for x in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+            example = str(both[0]) if len(both) else "42"
+            raise LeadscoreError(
+                f"--lead: {len(unknown)} id(s) not in both the {_day(window.baseline)} and {_day(window.latest)} "
+                f"snapshots of {source}: {shown} (ids are matched as text, e.g. {example!r})"
+            )
+        frame = frame[frame["lead_id"].isin(wanted)]
+    else:  # only leads that moved at all
+        frame = frame[frame["quadrant_changed"] | (frame["p_change"] != 0)]
     frame = frame.assign(_size=frame["p_change"].abs()).sort_values(
         ["quadrant_changed", "_size", "lead_id"], ascending=[False, False, True], kind="stable"
     )
@@ -292,14 +309,65 @@ def compare_snapshots(
     )
 
 
+def changes_since(
+    history,
+    *,
+    since: pd.Timestamp,
+    top: int = 20,
+    leads: Sequence[str] | None = None,
+    labels: dict[str, str] | None = None,
+    trend_tolerance: float = 0.02,
+    min_reason_delta: float = 0.05,
+    max_reasons: int = 3,
+) -> ChangesReport:
+    """:func:`compare_snapshots` on a stored history.
+
+    ``history``: a reader with ``description``, ``snapshots()`` and ``read(as_ofs, columns=None)``
+    (:func:`leadscore.scoring.history.open_history`). Reads the baseline and latest snapshots whole,
+    and only ids, times and conversion probabilities of the snapshots between them (for the trends).
+    """
+    window = pick_window(history.snapshots(), since, source=history.description)
+    before, after = history.read([window.baseline]), history.read([window.latest])
+    middle = [s for s in window.snapshots if s not in (window.baseline, window.latest)]
+    points = pd.concat(
+        [
+            before[["lead_id", "as_of", "conversion_probability"]],
+            history.read(middle, columns=["lead_id", "as_of", "conversion_probability"]) if middle else None,
+            after[["lead_id", "as_of", "conversion_probability"]],
+        ],
+        ignore_index=True,
+    )
+    # Trends only for leads present at both ends: the ones the report can show.
+    points = points[points["lead_id"].isin(before["lead_id"]) & points["lead_id"].isin(after["lead_id"])]
+    return compare_snapshots(
+        before,
+        after,
+        lead_trends(points, tolerance=trend_tolerance),
+        window=window,
+        top=top,
+        leads=leads,
+        labels=labels,
+        min_reason_delta=min_reason_delta,
+        max_reasons=max_reasons,
+        source=history.description,
+    )
+
+
 def reasons_text(reasons: list[dict]) -> str:
-    """``Label (intent): +0.12 -> +0.85 (+0.73)`` per reason, joined by ``"; "``; ``-`` = not stored."""
+    """``Label (intent): +0.12 -> +0.85 (+0.73)`` per reason, joined by ``"; "``.
+
+    ``-`` = not among the lead's strongest contributions then; the change is then a lower bound
+    (``at least +0.38``).
+    """
 
     def num(value) -> str:
         return "-" if value is None else f"{value:+.2f}"
 
+    def moved(r: dict) -> str:
+        return f"{r['delta']:+.2f}" if r["delta"] is not None else f"at least {r['change']:+.2f}"
+
     return "; ".join(
-        f"{r['label']} ({r['group']}): {num(r['before'])} -> {num(r['after'])} ({r['delta']:+.2f})" for r in reasons
+        f"{r['label']} ({r['group']}): {num(r['before'])} -> {num(r['after'])} ({moved(r)})" for r in reasons
     )
 
 
