@@ -18,6 +18,7 @@ import contextlib
 import json
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -69,16 +70,15 @@ SCHEMA = pa.schema(
 def parse_as_of(text: str, *, what: str = "--as-of") -> pd.Timestamp:
     """A date or date-time given by a person, as a timezone-naive UTC timestamp to the second.
 
-    ``2026-03-01`` and ``2026-03-01T09:30`` are accepted; an aware time is converted to UTC.
+    ISO 8601 only (``2026-03-01``, ``2026-03-01T09:30``), so a date is never guessed from loose text
+    ("March" would otherwise become March of this year); an aware time is converted to UTC.
     """
     try:
-        parsed = pd.Timestamp(str(text).strip())
-        valid = isinstance(parsed, pd.Timestamp) and not pd.isna(parsed)
+        stamp = pd.Timestamp(datetime.fromisoformat(str(text).strip()))
     except (ValueError, TypeError):
-        valid = False
-    if not valid:
-        raise LeadscoreError(f"{what}: expected a date such as 2026-03-01 (or 2026-03-01T09:30), got {text!r}")
-    stamp = parsed
+        raise LeadscoreError(
+            f"{what}: expected an ISO date such as 2026-03-01 (or 2026-03-01T09:30), got {text!r}"
+        ) from None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.floor("s").as_unit("us")
