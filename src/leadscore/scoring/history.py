@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -104,16 +105,21 @@ def top_contributions_json(effects: pd.DataFrame, *, top: int) -> np.ndarray:
     n = len(effects)
     if effects.shape[1] == 0 or top < 1:
         return np.full(n, "{}", dtype=object)
-    values = np.round(effects.to_numpy(dtype=float), 4)
+    values = effects.to_numpy(dtype=float)
     k = min(top, values.shape[1])
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
-    chosen = np.take_along_axis(values, order, axis=1)
-    # json.dumps of each name once; the numbers with repr, which round-trips a float exactly.
-    names = np.asarray([json.dumps(str(c)) for c in effects.columns], dtype=object)
-    out = np.empty(n, dtype=object)
-    for i in range(n):
-        out[i] = "{" + ", ".join(f"{names[j]}: {v!r}" for j, v in zip(order[i], chosen[i].tolist(), strict=True)) + "}"
-    return out
+    # Rounded to 4 decimals (log-odds); Arrow formats the numbers (shortest round-trip text) and joins
+    # names and numbers per lead in C++: no Python loop per lead.
+    chosen = np.round(np.take_along_axis(values, order, axis=1), 4) + 0.0  # + 0.0: no "-0"
+    names = pa.array([json.dumps(str(c)) for c in effects.columns], pa.string())
+    slots = [
+        pc.binary_join_element_wise(
+            names.take(pa.array(order[:, j])), pc.cast(pa.array(chosen[:, j]), pa.string()), ": "
+        )
+        for j in range(k)
+    ]
+    joined = pc.binary_join_element_wise("{", pc.binary_join_element_wise(*slots, ", "), "}", "")
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def contribution_columns(scorer, raw: pd.DataFrame, *, top: int, source: str = "lead table") -> pd.DataFrame:
