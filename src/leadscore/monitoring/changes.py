@@ -91,7 +91,7 @@ def lead_trends(points: pd.DataFrame, *, tolerance: float) -> pd.DataFrame:
         )
     t_all = (points["as_of"] - points["as_of"].min()) / pd.Timedelta(days=1)
     frame = pd.DataFrame(
-        {"lead_id": points["lead_id"].to_numpy(), "t": t_all.to_numpy(float), "p": points["conversion_probability"]}
+        {"lead_id": _ids(points), "t": t_all.to_numpy(float), "p": points["conversion_probability"].to_numpy(float)}
     )
     grouped = frame.groupby("lead_id", sort=True)
     centred_t = frame["t"] - grouped["t"].transform("mean")
@@ -108,6 +108,10 @@ def lead_trends(points: pd.DataFrame, *, tolerance: float) -> pd.DataFrame:
         {"snapshots": grouped.size().astype(np.int64), "fitted_change": change, "trend": trend},
         index=change.index.rename("lead_id"),
     )
+
+
+def _ids(frame: pd.DataFrame) -> np.ndarray:
+    return frame["lead_id"].astype(str).to_numpy(dtype=object)
 
 
 def _contributions(text) -> dict[str, float]:
@@ -223,12 +227,14 @@ def compare_snapshots(
     """
     if top < 1:
         raise LeadscoreError(f"--top: expected a positive number of leads, got {top}")
-    old = before.drop_duplicates("lead_id", keep="last").set_index("lead_id")
-    new = after.drop_duplicates("lead_id", keep="last").set_index("lead_id")
+    # Ids as plain Python strings: pandas' Arrow-backed "str" makes isin/loc on many ids far slower.
+    old = before.set_axis(pd.Index(_ids(before), dtype=object, name="lead_id"))
+    new = after.set_axis(pd.Index(_ids(after), dtype=object, name="lead_id"))
+    old, new = old[~old.index.duplicated(keep="last")], new[~new.index.duplicated(keep="last")]
     both = old.index.intersection(new.index, sort=False)
     frame = pd.DataFrame(
         {
-            "lead_id": both.astype(str),
+            "lead_id": pd.Series(both, dtype=object),
             "quadrant_before": old.loc[both, "quadrant"].to_numpy(),
             "quadrant_after": new.loc[both, "quadrant"].to_numpy(),
             "p_before": old.loc[both, "conversion_probability"].to_numpy(float),
@@ -248,7 +254,7 @@ def compare_snapshots(
                 f"--lead: {len(unknown)} id(s) not in both the {_day(window.baseline)} and {_day(window.latest)} "
                 f"snapshots of {source}: {shown} (ids are matched as text, e.g. {example!r})"
             )
-        frame = frame[frame["lead_id"].isin(wanted)]
+        frame = frame[pd.Index(frame["lead_id"], dtype=object).isin(pd.Index(wanted, dtype=object))]
     else:  # only leads that moved at all
         frame = frame[frame["quadrant_changed"] | (frame["p_change"] != 0)]
     frame = frame.assign(_size=frame["p_change"].abs()).sort_values(
@@ -338,7 +344,8 @@ def changes_since(
         ignore_index=True,
     )
     # Trends only for leads present at both ends: the ones the report can show.
-    points = points[points["lead_id"].isin(before["lead_id"]) & points["lead_id"].isin(after["lead_id"])]
+    both = pd.Index(_ids(before), dtype=object).intersection(pd.Index(_ids(after), dtype=object))
+    points = points[pd.Index(_ids(points), dtype=object).isin(both)]
     return compare_snapshots(
         before,
         after,

@@ -416,7 +416,8 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """The same types from either store: text ids, naive datetime as-of, float probabilities."""
     if "lead_id" in frame:
-        frame["lead_id"] = frame["lead_id"].astype(str)
+        # Plain Python strings: pandas' Arrow-backed "str" makes isin/loc on 1M ids ~50x slower.
+        frame["lead_id"] = frame["lead_id"].astype(str).astype(object)
     if "as_of" in frame:
         frame["as_of"] = pd.to_datetime(frame["as_of"]).astype("datetime64[us]")
     for column in ("fit_probability", "intent_probability", "conversion_probability"):
