@@ -290,7 +290,8 @@ def changes(
     out: Annotated[str | None, typer.Option(help="also write the result: .csv or .json")] = None,
     history_table: Annotated[str | None, typer.Option(help="history table (database history)")] = None,
     display: Annotated[
-        Path | None, typer.Option(help="labels for reasons (default: models/display.json when present)")
+        Path | None,
+        typer.Option(help="labels for reasons (default: the predict stage's display.json, from dvc.yaml, if present)"),
     ] = None,
     params: Annotated[
         Path | None, typer.Option(help="params.yaml with the `history` settings (default: ./params.yaml if present)")
@@ -317,8 +318,9 @@ def changes(
     if out is not None and Path(out).suffix.lower() not in (".csv", ".json"):
         raise LeadscoreError(f"--out {out}: expected a .csv or .json file")
     labels: dict[str, str] = {}
-    if display is None and Path("models/display.json").is_file():
-        display = Path("models/display.json")
+    if display is None and Path("dvc.yaml").is_file():
+        beside = _pipeline_path("predict", "display_out")
+        display = beside if beside.is_file() else None
     if display is not None:
         labels = dict(load_display(display).labels)
     report = changes_since(

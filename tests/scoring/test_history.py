@@ -181,3 +181,12 @@ def test_changes_since_reads_the_window_from_either_store(tmp_path, store):
     assert leads.loc["L1", "reasons"][0]["column"] == "web_visits_30d"
     assert np.isclose(leads.loc["L1", "reasons"][0]["delta"], 0.5)
     assert report.notes and "sha256:bbb" in report.notes[0]
+
+
+def test_a_model_change_inside_the_window_is_said(tmp_path):
+    location = str(tmp_path / "history")
+    _append(location, "2026-03-01", _rows("2026-03-01", [0.2, 0.4, 0.6]))
+    _append(location, "2026-03-08", _rows("2026-03-08", [0.3, 0.4, 0.5], model="sha256:bbb"))
+    _append(location, "2026-03-15", _rows("2026-03-15", [0.7, 0.4, 0.4]))
+    report = changes_since(open_history(location), since=D("2026-03-01"))
+    assert report.notes == ("the trends span 2 models (sha256:aaa, sha256:bbb): part of them is the model's",)

@@ -15,6 +15,7 @@ Rising / falling when that exceeds the tolerance (params ``history.trend_toleran
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -335,18 +336,14 @@ def changes_since(
     window = pick_window(history.snapshots(), since, source=history.description)
     before, after = history.read([window.baseline]), history.read([window.latest])
     middle = [s for s in window.snapshots if s not in (window.baseline, window.latest)]
+    wanted = ["lead_id", "as_of", "conversion_probability", "model_version"]
     points = pd.concat(
-        [
-            before[["lead_id", "as_of", "conversion_probability"]],
-            history.read(middle, columns=["lead_id", "as_of", "conversion_probability"]) if middle else None,
-            after[["lead_id", "as_of", "conversion_probability"]],
-        ],
-        ignore_index=True,
+        [before[wanted], history.read(middle, columns=wanted) if middle else None, after[wanted]], ignore_index=True
     )
     # Trends only for leads present at both ends: the ones the report can show.
     both = pd.Index(_ids(before), dtype=object).intersection(pd.Index(_ids(after), dtype=object))
     points = points[pd.Index(_ids(points), dtype=object).isin(both)]
-    return compare_snapshots(
+    report = compare_snapshots(
         before,
         after,
         lead_trends(points, tolerance=trend_tolerance),
@@ -358,6 +355,11 @@ def changes_since(
         max_reasons=max_reasons,
         source=history.description,
     )
+    versions = sorted(points["model_version"].dropna().astype(str).unique().tolist())
+    if not report.notes and len(versions) > 1:
+        note = f"the trends span {len(versions)} models ({', '.join(versions)}): part of them is the model's"
+        report = dataclasses.replace(report, notes=(*report.notes, note))
+    return report
 
 
 def reasons_text(reasons: list[dict]) -> str:
