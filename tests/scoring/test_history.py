@@ -190,3 +190,14 @@ def test_a_model_change_inside_the_window_is_said(tmp_path):
     _append(location, "2026-03-15", _rows("2026-03-15", [0.7, 0.4, 0.4]))
     report = changes_since(open_history(location), since=D("2026-03-01"))
     assert report.notes == ("the trends span 2 models (sha256:aaa, sha256:bbb): part of them is the model's",)
+
+
+def test_two_writers_creating_the_same_new_history_lose_no_snapshot(tmp_path):
+    location = str(tmp_path / "history")
+    with open_history_writer(location, as_of=D("2026-03-01")) as first:
+        first.write(_rows("2026-03-01", [0.2, 0.4, 0.6]))
+        # Meanwhile another run creates the history with its own snapshot.
+        _append(location, "2026-03-08", _rows("2026-03-08", [0.3, 0.4, 0.5]))
+    history = open_history(location)
+    assert history.snapshots() == [D("2026-03-01"), D("2026-03-08")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history"]  # no temporaries left

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -28,8 +30,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from leadscore.atomic import atomic_directory, atomic_file, is_leadscore_directory, marker_content
-from leadscore.errors import DataValidationError, LeadscoreError
+from leadscore.atomic import (
+    MARKER,
+    atomic_file,
+    check_directory_target,
+    is_leadscore_directory,
+    marker_content,
+    output_mode,
+    sweep_stale,
+    temp_sibling,
+)
+from leadscore.errors import DataValidationError, LeadscoreError, OutputError
 from leadscore.features.build import PLACEHOLDERS
 from leadscore.models.explain import feature_sources, shap_contributions, source_contributions
 from leadscore.scoring.sql import check_identifier, create_engine, describe, is_database_url
@@ -194,8 +205,7 @@ class ParquetHistoryWriter:
                     "give a new directory (e.g. reports/score_history) or a database URL"
                 )
             # A new history appears whole, marker and first snapshot together.
-            directory = self._stack.enter_context(atomic_directory(self.path, marker=marker_content(kind=HISTORY_KIND)))
-            tmp = directory / name
+            tmp = self._stack.enter_context(_new_history_directory(self.path, name)) / name
         try:
             self._writer = pq.ParquetWriter(tmp, SCHEMA)
         except (OSError, pa.ArrowException) as err:
@@ -214,6 +224,39 @@ class ParquetHistoryWriter:
                 self._writer.close()  # an empty snapshot still gets the schema
         finally:
             self._stack.__exit__(exc_type, exc, tb)
+
+
+@contextlib.contextmanager
+def _new_history_directory(path: Path, name: str) -> Iterator[Path]:
+    """Yield a temporary directory beside ``path`` (marker written) that becomes the new history.
+
+    On success it is renamed to ``path``. A rename never replaces a non-empty directory, so when
+    another writer created the history meanwhile, this snapshot file joins that history instead
+    (``os.replace``, atomic): no writer's snapshot is ever lost. On failure nothing is left; a
+    temporary of a killed writer is swept by the next write (:func:`leadscore.atomic.sweep_stale`).
+    """
+    check_directory_target(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_stale(path)
+        tmp = temp_sibling(path)
+        tmp.mkdir(mode=0o700)
+    except OSError as err:
+        raise OutputError(f"{path}: cannot create the history ({err.strerror or err})") from None
+    try:
+        (tmp / MARKER).write_text(json.dumps(marker_content(kind=HISTORY_KIND), indent=2) + "\n", encoding="utf-8")
+        yield tmp
+        os.chmod(tmp, output_mode(path, directory=True))
+        try:
+            os.rename(tmp, path)  # onto a new or empty directory only
+        except OSError:
+            if not (path.is_dir() and _is_history_directory(path)):
+                raise OutputError(
+                    f"{path}: appeared while the history was written, and is not a score history"
+                ) from None
+            os.replace(tmp / name, path / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _history_table(name: str) -> sa.Table:
@@ -321,8 +364,6 @@ def open_history_writer(location: str, *, as_of: pd.Timestamp, table: str | None
 def _is_history_directory(path: Path) -> bool:
     if not is_leadscore_directory(path):
         return False
-    from leadscore.atomic import MARKER
-
     try:
         return json.loads((path / MARKER).read_text(encoding="utf-8")).get("kind") == HISTORY_KIND
     except (OSError, ValueError):
