@@ -34,6 +34,7 @@ def test_as_of_stamps_the_scores_and_appends_the_open_leads_to_the_history(small
         stored["conversion_probability"].sort_index(),
         by_id["conversion_probability"].sort_index(),
         check_names=False,
+        check_index_type=False,  # the history reads ids as plain Python strings
     )
     assert (stored["quadrant"].sort_index() == by_id["quadrant"].sort_index()).all()
     top = params.history.top_contributions
