@@ -145,3 +145,48 @@ def test_a_missing_axis_is_said_in_the_summary(small_pipeline):
     m = copy.deepcopy(small_pipeline["metrics"])
     m["missing_axes"] = ["fit"]
     assert "No fit axis" in _summary(m)
+
+
+# --- issue 14, score history: `leadscore changes` ---------------------------------------------------
+def _changes_report(leads: pd.DataFrame, notes: tuple[str, ...] = ()):
+    from leadscore.monitoring.changes import ChangesReport, Window
+
+    days = (pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-15"))
+    return ChangesReport(Window(days[0], *days, days), leads, 10, 1, 2, 0, notes=notes)
+
+
+def test_changes_table_shows_quadrant_moves_probabilities_trends_and_reasons():
+    from leadscore.console import print_changes
+
+    reason = {"group": "intent", "column": "demo", "label": "Demo requested", "before": None, "after": 0.6}
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["L7"],
+            "quadrant_before": ["high_fit_low_intent"],
+            "quadrant_after": ["high_fit_high_intent"],
+            "quadrant_changed": [True],
+            "p_before": [0.1],
+            "p_after": [0.35],
+            "p_change": [0.25],
+            "trend": ["rising"],
+            "fitted_change": [0.25],
+            "snapshots": [2],
+            "reasons": [[{**reason, "delta": None, "change": 0.48}]],
+        }
+    )
+    out = Console(record=True, width=200)
+    print_changes(_changes_report(leads, notes=("different models: ...",)), out=out)
+    text = out.export_text()
+    assert "Changes from 2026-03-01 to 2026-03-15 (2 snapshots): 10 leads in both, 1 changed quadrant" in text
+    assert "note: different models" in text
+    assert "high fit, low intent" in text and "-> high fit, high intent" in text
+    assert "10.0% -> 35.0%" in text and "rising (+25.0 pts)" in text
+    assert "Demo requested (intent): - -> +0.60 (at least +0.48)" in text
+
+
+def test_changes_with_no_movement_says_so():
+    from leadscore.console import print_changes
+
+    out = Console(record=True, width=200)
+    print_changes(_changes_report(pd.DataFrame(columns=["lead_id"])), out=out)
+    assert "No lead moved." in out.export_text()

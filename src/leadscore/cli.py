@@ -176,17 +176,53 @@ def score(
             help="allow a legacy pickled model (.joblib, old MLflow model): it can run code; only for your own files",
         ),
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="the date the scores are as of (e.g. 2026-03-01), added as column as_of; with lead-table "
+            "data (intent columns pre-aggregated) it only stamps the date, the leads' columns are used as given"
+        ),
+    ] = None,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            help="score history to append to (needs --as-of): a directory (one Parquet file per as-of) or a "
+            "SQLAlchemy URL; the same as-of again replaces that snapshot. Read by `leadscore changes`"
+        ),
+    ] = None,
+    history_table: Annotated[str | None, typer.Option(help="history table (database history)")] = None,
+    history_reasons: Annotated[
+        int, typer.Option(help="strongest TreeSHAP contributions stored per lead and group (fit, intent)")
+    ] = 5,
 ) -> None:
     """Score a whole lead database in bounded chunks and write the scores atomically.
 
     Output: the predict stage's columns except the within-batch rank, plus model_name,
-    model_version and scored_at. An interrupted run leaves the previous output untouched.
+    model_version and scored_at (and as_of with --as-of). An interrupted run leaves the previous
+    output (and history) untouched.
     """
     from leadscore.scoring.batch import load_model
     from leadscore.scoring.sinks import check_output_is_not_input
 
     if engine not in ("single", "dask"):
         raise LeadscoreError(f"--engine: expected single or dask, got {engine!r}")
+    # --- issue 14, score history: --as-of stamps the scores; --history appends a snapshot ---
+    from leadscore.scoring.history import open_history_writer, parse_as_of
+
+    as_of_time = parse_as_of(as_of) if as_of is not None else None
+    if history is not None and as_of_time is None:
+        raise LeadscoreError("--history: needs --as-of DATE (the date this snapshot of scores is as of)")
+    if history is not None and engine == "dask":
+        raise LeadscoreError("--history: not with --engine dask yet; score with --engine single")
+    if history_reasons < 1:
+        raise LeadscoreError(f"--history-reasons: expected a positive number, got {history_reasons}")
+    history_writer = (
+        open_history_writer(history, as_of=as_of_time, table=history_table)
+        if history is not None and as_of_time is not None
+        else None
+    )
+    if history is None and history_table:
+        raise LeadscoreError("--history-table: needs --history (a database URL)")
     # output-safety: refuse an output that is (or contains, or lies inside) the input before any work.
     check_output_is_not_input(input=input, output=output, input_table=table, output_table=output_table)
     with console.status(f"loading model {model}"):
@@ -194,9 +230,9 @@ def score(
     if engine == "dask":
         from leadscore.scoring.dask_engine import score_with_dask
 
-        if table or query or output_table or mode != "replace":
+        if table or query or output_table or mode != "replace" or as_of_time is not None:
             raise LeadscoreError(
-                "--engine dask reads and writes Parquet only (no --table/--query/--output-table/--mode)"
+                "--engine dask reads and writes Parquet only (no --table/--query/--output-table/--mode/--as-of)"
             )
         result = score_with_dask(
             model=loaded,
@@ -226,6 +262,9 @@ def score(
             explain=explain,
             console=console,
             show_progress=progress,
+            as_of=as_of_time,
+            history=history_writer,
+            history_top=history_reasons,
         )
         target = sink.description
     console.print(
@@ -233,6 +272,74 @@ def score(
         f"({result.leads_per_second:,.0f} leads/s) -> {target}",
         highlight=False,
     )
+    if history_writer is not None:
+        console.print(f"history: {history_writer.rows:,} leads -> {history_writer.description}", highlight=False)
+
+
+@app.command()
+@_friendly
+def changes(
+    history: Annotated[
+        str, typer.Option(help="score history: a directory or a SQLAlchemy URL (written by score --history)")
+    ],
+    since: Annotated[
+        str, typer.Option(help="compare the latest snapshot with the latest one at/before this date (2026-03-01)")
+    ],
+    top: Annotated[int | None, typer.Option(help="leads to show (default: params history.top)")] = None,
+    lead: Annotated[list[str] | None, typer.Option(help="only this lead id (repeatable)")] = None,
+    out: Annotated[str | None, typer.Option(help="also write the result: .csv or .json")] = None,
+    history_table: Annotated[str | None, typer.Option(help="history table (database history)")] = None,
+    display: Annotated[
+        Path | None,
+        typer.Option(help="labels for reasons (default: the predict stage's display.json, from dvc.yaml, if present)"),
+    ] = None,
+    params: Annotated[
+        Path | None, typer.Option(help="params.yaml with the `history` settings (default: ./params.yaml if present)")
+    ] = None,
+) -> None:
+    """Leads whose quadrant or conversion probability moved most since a date, the reasons that changed, and trends.
+
+    Baseline: the latest snapshot at/before --since; compared with the latest snapshot. Reasons are the
+    TreeSHAP contributions (log-odds) stored with each snapshot, before -> after; "-" = not among the
+    lead's strongest then. Trend: the fitted change of p(conversion) over every snapshot since the
+    baseline (rising / steady / falling; tolerance params history.trend_tolerance).
+    """
+    # --- issue 14, score history ---
+    from leadscore.config import HistoryConfig
+    from leadscore.console import print_changes
+    from leadscore.io import write_json, write_table
+    from leadscore.models.persistence import load_display
+    from leadscore.monitoring.changes import changes_json, changes_since, changes_table
+    from leadscore.scoring.history import open_history, parse_as_of
+
+    if params is None and Path("params.yaml").is_file():
+        params = Path("params.yaml")
+    config = _load(params).history if params is not None else HistoryConfig()
+    if out is not None and Path(out).suffix.lower() not in (".csv", ".json"):
+        raise LeadscoreError(f"--out {out}: expected a .csv or .json file")
+    labels: dict[str, str] = {}
+    if display is None and Path("dvc.yaml").is_file():
+        beside = _pipeline_path("predict", "display_out")
+        display = beside if beside.is_file() else None
+    if display is not None:
+        labels = dict(load_display(display).labels)
+    report = changes_since(
+        open_history(history, table=history_table),
+        since=parse_as_of(since, what="--since"),
+        top=config.top if top is None else top,
+        leads=lead or None,
+        labels=labels,
+        trend_tolerance=config.trend_tolerance,
+        min_reason_delta=config.min_reason_delta,
+        max_reasons=config.max_reasons,
+    )
+    print_changes(report)
+    if out is not None:
+        if out.lower().endswith(".json"):
+            write_json(changes_json(report), out)
+        else:
+            write_table(changes_table(report), out)
+        console.print(f"wrote {out}", highlight=False)
 
 
 # --- monitoring (issue 11, monitoring lane): `leadscore drift` and `leadscore monitor` --------------

@@ -335,6 +335,16 @@ class ExplainConfig(_Frozen):
     labels: dict[str, str] = {}
 
 
+class HistoryConfig(_Frozen):
+    """Score history (``score --as-of --history``) and ``leadscore changes`` (issue 14)."""
+
+    top_contributions: int = Field(5, ge=1, le=50)  # strongest TreeSHAP contributions kept per lead and group
+    trend_tolerance: float = Field(0.02, ge=0, lt=1)  # |fitted change of p_conversion| up to this: steady
+    min_reason_delta: float = Field(0.05, ge=0)  # a reason whose contribution moved less (log-odds) is not shown
+    max_reasons: int = Field(3, ge=1, le=20)  # reasons shown per lead
+    top: int = Field(20, ge=1)  # leads shown by default
+
+
 # --- activity log (issue 14): intent from an event log, point in time ------------------------------
 class ActivityColumnsConfig(_Frozen):
     """Column roles in the activity log (one row per event)."""
@@ -471,6 +481,7 @@ class Params(_Frozen):
     bant: BantConfig
     evaluate: EvaluateConfig = EvaluateConfig()
     explain: ExplainConfig = ExplainConfig()
+    history: HistoryConfig = HistoryConfig()  # issue 14, score history
     activities: ActivitiesConfig = ActivitiesConfig()  # issue 14; optional
     contract: ContractConfig = ContractConfig()
     mlflow: MlflowConfig = MlflowConfig()

@@ -115,3 +115,55 @@ def explanation_panel(
         bant,
     )
     return Panel(body, title=f"Lead {lead_id}", title_align="left")
+
+
+# --- issue 14, score history: `leadscore changes` ---------------------------------------------------
+_TREND_STYLE = {"rising": "green", "falling": "red", "steady": "dim"}
+
+
+def _quadrant_words(name: str) -> str:
+    return str(name).replace("_fit_", " fit, ").replace("_", " ")
+
+
+def print_changes(report, *, out: Console | None = None) -> None:
+    """The leads that moved most since a date (a :class:`~leadscore.monitoring.changes.ChangesReport`)."""
+    from leadscore.monitoring.changes import reasons_text
+
+    out = out or Console()
+    w = report.window
+
+    def day(stamp: pd.Timestamp) -> str:
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+    out.print(
+        f"Changes from {day(w.baseline)} to {day(w.latest)} ({len(w.snapshots)} snapshots): "
+        f"{report.compared:,} leads in both, {report.moved_quadrant:,} changed quadrant; "
+        f"{report.new_leads:,} new, {report.gone_leads:,} no longer scored.",
+        highlight=False,
+    )
+    for note in report.notes:
+        out.print(f"[bold yellow]note:[/] {note}", highlight=False)
+    if report.leads.empty:
+        out.print("No lead moved.", highlight=False)
+        return
+    table = Table(title="Leads that moved most (reasons: contribution in log-odds, before -> after)")
+    table.add_column("lead")
+    table.add_column("quadrant")
+    table.add_column("p(conversion)", justify="right")
+    table.add_column("trend")
+    table.add_column("reasons that changed")
+    for row in report.leads.itertuples(index=False):
+        quadrant = (
+            f"{_quadrant_words(row.quadrant_before)}\n-> [bold]{_quadrant_words(row.quadrant_after)}[/]"
+            if row.quadrant_changed
+            else _quadrant_words(row.quadrant_after)
+        )
+        style = _TREND_STYLE.get(row.trend, "")
+        table.add_row(
+            str(row.lead_id),
+            quadrant,
+            f"{row.p_before:.1%} -> {row.p_after:.1%}\n({row.p_change * 100:+.1f} pts)",
+            f"[{style}]{row.trend}[/] ({row.fitted_change * 100:+.1f} pts)",
+            reasons_text(row.reasons).replace("; ", "\n") or "-",
+        )
+    out.print(table)

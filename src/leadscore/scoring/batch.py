@@ -9,6 +9,7 @@ Every other predict-stage column is kept, followed by ``model_name``, ``model_ve
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time
 from dataclasses import dataclass
@@ -156,8 +157,18 @@ def score_batches(
     scored_at: pd.Timestamp | None = None,
     console: Console | None = None,
     show_progress: bool = True,
+    as_of: pd.Timestamp | None = None,
+    history=None,
+    history_top: int = 5,
 ) -> ScoreSummary:
-    """Stream ``source`` through the scorer into ``sink``; the sink commits only if every chunk succeeds."""
+    """Stream ``source`` through the scorer into ``sink``; the sink commits only if every chunk succeeds.
+
+    ``as_of``: stamped on every output row (column ``as_of``); for a lead table it only labels the
+    scores, the lead's columns are what they are. ``history``: a score-history writer
+    (:func:`leadscore.scoring.history.open_history_writer`) that also gets each chunk's snapshot rows,
+    with the ``history_top`` strongest contributions per group; it commits after the sink, only if
+    every chunk succeeds.
+    """
     if chunk_size < 1:
         raise LeadscoreError(f"--chunk-size: expected a positive number of rows, got {chunk_size}")
     if explain:
@@ -179,7 +190,7 @@ def score_batches(
         speed_estimate_period=60,
     )
     check = input_check(model, source=source.description)
-    with progress, sink:
+    with progress, contextlib.nullcontext() if history is None else history, sink:
         task = progress.add_task("scoring", total=total)
         for chunk in source.iter_chunks(columns, chunk_size):
             # The verdict is taken over the whole input (the same at any chunk size): once a refusing
@@ -195,10 +206,30 @@ def score_batches(
                     source=source.description,
                     contract_checked=True,
                 )
+                if as_of is not None:
+                    scored["as_of"] = pd.Series(as_of, index=scored.index, dtype="datetime64[us]")
                 sink.write(scored)
+                if history is not None:
+                    rows = _history_rows(model, chunk, scored, history, source=source.description, top=history_top)
+                    history.write(rows)
             progress.advance(task, len(chunk))
         check.finish()
         if sink.rows == 0:
             sink.write(empty_output(model))
         seconds = time.perf_counter() - start
     return ScoreSummary(rows=sink.rows, seconds=seconds)
+
+
+def _history_rows(model: LoadedModel, chunk: pd.DataFrame, scored: pd.DataFrame, history, *, source: str, top: int):
+    """The history rows of one scored chunk (TreeSHAP contributions computed here, once per chunk)."""
+    from leadscore.scoring.history import contribution_columns, snapshot_rows
+
+    contributions = contribution_columns(model.scorer, chunk, top=top, source=source)
+    return snapshot_rows(
+        scored,
+        contributions,
+        id_column=model.scorer.id_column,
+        as_of=history.as_of,
+        model_name=model.name,
+        model_version=model.version,
+    )
