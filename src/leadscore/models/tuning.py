@@ -215,6 +215,7 @@ def tune_lightgbm(
                 params=config,
                 early_stopping_rounds=early_stopping_rounds,
                 seed=seed,
+                n_jobs=1,  # many small fits: one thread each is faster than sharing two (see train_lightgbm)
             )
             p = np.asarray(model.predict_proba(X_period.loc[fold.valid]))[:, 1]
             losses.append(float(log_loss(y_period.loc[fold.valid], p, labels=[0, 1])))
