@@ -57,7 +57,7 @@ def train_lightgbm(
         deterministic=True,
         force_row_wise=True,
         verbose=-1,
-        **({} if n_jobs is None else {"n_jobs": n_jobs}),
+        n_jobs=n_jobs,
     )
     model.fit(
         X_train,
