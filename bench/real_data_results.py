@@ -52,9 +52,23 @@ def _features(params: Params, **changes) -> Params:
     return params.model_copy(update={"features": params.features.model_copy(update=changes)})
 
 
+def _tuned(params: Params, profile: str) -> Params:
+    """``params`` with the ``train.tune`` of ``profiles/<profile>.yaml`` (issue 15: an overlay profile)."""
+    import yaml
+
+    tune = yaml.safe_load((REPO_ROOT / "profiles" / f"{profile}.yaml").read_text())["train"]["tune"]
+    train = params.train.model_copy(update={"tune": params.train.tune.model_copy(update=tune)})
+    return params.model_copy(update={"train": train})
+
+
 # name -> (profile, how the variant differs from it, description)
 VARIANTS = {
     "x_education": ("x_education", lambda p: p, "profile as shipped (leaky columns and Last Activity excluded)"),
+    "x_education_tuned": (
+        "x_education",
+        lambda p: _tuned(p, "x_education_tuned"),
+        "profile as shipped, LightGBM parameters tuned (profiles/x_education_tuned.yaml: train.tune on)",
+    ),
     "x_education_with_last_activity": (
         "x_education",
         lambda p: _features(p, intent=(*p.features.intent, "Last Activity")),

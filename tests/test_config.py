@@ -188,3 +188,23 @@ def test_monotone_constraint_on_a_declared_categorical_column_is_refused_at_load
     raw_params["features"]["categorical"] = ["demo_requested"]
     with pytest.raises(ConfigError, match=r"train\.intent\.monotone_increasing lists \['demo_requested'\]"):
         params_from_dict(raw_params)
+
+
+# --- tuning (issue 15): off by default, each setting validated ------------------------------------------
+def test_tuning_is_off_by_default_and_validated(raw_params):
+    tune = params_from_dict(copy.deepcopy(raw_params)).train.tune
+    assert not tune.enabled and tune.timeout_seconds is None
+    raw_params["train"].pop("tune")
+    assert not params_from_dict(copy.deepcopy(raw_params)).train.tune.enabled  # optional section
+    for key, value, message in (
+        ("n_trials", 0, r"train\.tune\.n_trials: Input should be greater than or equal to 1 \(got 0\)"),
+        ("n_folds", 0, r"train\.tune\.n_folds: Input should be greater than or equal to 1"),
+        ("n_folds", 11, r"train\.tune\.n_folds: Input should be less than or equal to 10"),
+        ("timeout_seconds", -5, r"train\.tune\.timeout_seconds: Input should be greater than 0"),
+        ("enabled", "maybe", r"train\.tune\.enabled: .*'maybe'"),
+        ("n_trails", 3, r"train\.tune\.n_trails: unknown key"),
+    ):
+        bad = copy.deepcopy(raw_params)
+        bad["train"]["tune"] = {"enabled": True, key: value}
+        with pytest.raises(ConfigError, match=message):
+            params_from_dict(bad)

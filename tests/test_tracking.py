@@ -128,3 +128,63 @@ def test_register_tags_the_run_and_the_model_version_with_the_kept_leak(leaky_ru
     assert version.tags["suspected_leaks"] == "rep_note (AUC 1.000)"
     assert "params.yaml" in [a.path for a in client.list_artifacts(summary["run_id"])]
     assert "entirely missing" not in caplog.text
+
+
+def _tuning_report(group: str, n: int) -> dict:
+    trials = [
+        {
+            "number": k,
+            "log_loss": 0.5 - 0.01 * k,
+            "params": {"num_leaves": 4 + k, "learning_rate": 0.1},
+            "fold_log_losses": [0.5 - 0.01 * k, 0.52 - 0.01 * k],
+            "fold_trees": [10 + k, 12 + k],
+            "seconds": 0.1,
+        }
+        for k in range(n)
+    ]
+    return {
+        "group": group,
+        "enabled": True,
+        "n_trials_completed": n,
+        "seconds": 1.5,
+        "best_trial": n - 1,
+        "best_log_loss": trials[-1]["log_loss"],
+        "configured_log_loss": trials[0]["log_loss"],
+        "best_params": trials[-1]["params"],
+        "trials": trials,
+    }
+
+
+@pytest.mark.slow  # a fresh sqlite store migrates its schema (~10 s)
+def test_tuning_trials_are_child_runs_of_the_pipeline_run(params, tmp_path, monkeypatch):
+    """A real sqlite store: one parent run, one nested run per trial, the best params on the parent."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from leadscore import tracking
+    from leadscore.errors import LeadscoreError
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    with tracking.using_store(store):
+        mlflow.set_experiment(params.mlflow.experiment)
+        with mlflow.start_run() as run:
+            mlflow.log_param("train.fit.num_leaves", 15)
+    off = {"group": "intent", "enabled": False, "params": {}}
+    children = tracking.log_tuning(params, parent_run_id=run.info.run_id, reports=[_tuning_report("fit", 3), off])
+    assert set(children) == {"fit"} and len(children["fit"]) == 3
+    client = MlflowClient(tracking_uri=store)
+    parent = client.get_run(run.info.run_id)
+    assert parent.info.status == "FINISHED"
+    assert parent.data.params["tuned.fit.num_leaves"] == "6"
+    assert parent.data.metrics["tuning_fit_best_log_loss"] == pytest.approx(0.48)
+    found = client.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    assert sorted(r.info.run_id for r in found) == sorted(children["fit"])
+    best = [r for r in found if r.data.tags.get("leadscore.tuning.best") == "true"]
+    assert len(best) == 1 and best[0].data.params["num_leaves"] == "6"
+    assert best[0].data.metrics["fold_2_log_loss"] == pytest.approx(0.50)
+    assert best[0].info.run_name == "tune fit #2"
+    with pytest.raises(LeadscoreError, match=r"no MLflow run 'nope' to log the tuning trials under"):
+        tracking.log_tuning(params, parent_run_id="nope", reports=[_tuning_report("fit", 1)])

@@ -182,11 +182,28 @@ class LightGBMConfig(_Frozen):
     monotone_increasing: tuple[str, ...] = ()
 
 
+class TuneConfig(_Frozen):
+    """Hyperparameter search (issue 15, params train.tune): off by default.
+
+    Optuna's TPE sampler (seeded by ``seed``) searches each group's LightGBM parameters on
+    ``n_folds`` time-ordered folds inside the train split (never calibration or test), minimising
+    log loss. ``n_trials`` trials at most; ``timeout_seconds`` (null: none) stops the search early,
+    and a search cut short by it can differ between machines (the report says whether it was).
+    """
+
+    enabled: bool = False
+    n_trials: int = Field(30, ge=1)
+    timeout_seconds: float | None = Field(None, gt=0)
+    seed: int = 42
+    n_folds: int = Field(3, ge=1, le=10)
+
+
 class TrainConfig(_Frozen):
     seed: int = 42
     early_stopping_rounds: int = Field(50, gt=0)
     fit: LightGBMConfig = LightGBMConfig()
     intent: LightGBMConfig = LightGBMConfig()
+    tune: TuneConfig = TuneConfig()  # issue 15
 
 
 class CalibrateWindowConfig(_Frozen):

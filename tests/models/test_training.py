@@ -67,3 +67,12 @@ def test_training_is_deterministic_for_a_seed():
     a = train_lightgbm(X, y, X_stop, y_stop, params=TINY, early_stopping_rounds=10, seed=7)
     b = train_lightgbm(X, y, X_stop, y_stop, params=TINY, early_stopping_rounds=10, seed=7)
     np.testing.assert_array_equal(a.predict_proba(X_stop), b.predict_proba(X_stop))
+
+
+def test_one_thread_gives_the_same_model_as_the_default():
+    """The tuning search fits with n_jobs=1: its fold scores must be those of the default-thread model."""
+    X, y = _data(600, 2)
+    default = train_lightgbm(X[:400], y[:400], X[400:], y[400:], params=TINY, early_stopping_rounds=10, seed=1)
+    single = train_lightgbm(X[:400], y[:400], X[400:], y[400:], params=TINY, early_stopping_rounds=10, seed=1, n_jobs=1)
+    assert single.get_params()["n_jobs"] == 1
+    np.testing.assert_array_equal(default.predict_proba(X), single.predict_proba(X))

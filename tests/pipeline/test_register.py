@@ -217,4 +217,43 @@ def test_a_missing_input_is_named_and_nothing_is_logged(small_pipeline, tmp_path
         register.run(params, **_options(run, tmp_path, metrics=str(tmp_path / "no_metrics.json")))
     with pytest.raises(DataValidationError, match=r"no_leads\.parquet: file not found"):
         register.run(params, **_options(run, tmp_path, raw=str(tmp_path / "no_leads.parquet")))
+    with pytest.raises(DataValidationError, match=r"no_tuning\.json: not found \(run the train stages first\)"):
+        register.run(params, **_options(run, tmp_path, tuning=[str(tmp_path / "no_tuning.json")]))
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no store, no summary
+
+
+@pytest.mark.slow  # MLflow logs the models as above, plus one child run per trial
+def test_tuning_trials_nest_under_the_pipeline_run(small_pipeline, tmp_path, monkeypatch):
+    """Issue 15: a search that ran (train.tune) is logged under the register run; one that did not, isn't."""
+    from mlflow.tracking import MlflowClient
+
+    from leadscore.pipeline import train
+
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    t = params.train
+    tuned = params.model_copy(
+        update={"train": t.model_copy(update={"tune": t.tune.model_copy(update={"enabled": True, "n_trials": 2})})}
+    )
+    report = tmp_path / "tuning_fit.json"
+    train.run(
+        tuned,
+        group="fit",
+        features=str(run.path("featurize", "fit_out")),
+        model_out=str(tmp_path / "fit_model.txt"),
+        raw=str(run.path("generate", "leads_out")),
+        tuning_out=str(report),
+    )
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    monkeypatch.chdir(tmp_path)
+    off = str(run.path("train_intent", "tuning_out"))  # the pipeline's own: tuning off
+    summary = register.run(params, **_options(run, tmp_path, tuning=[str(report), off]))
+    assert summary["tuning_child_runs"] == {"fit": 2}
+    client = MlflowClient(tracking_uri=store)
+    parent = client.get_run(summary["run_id"])
+    children = client.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{summary['run_id']}'"
+    )
+    assert sorted(c.info.run_name for c in children) == ["tune fit #0", "tune fit #1"]
+    assert "tuned.fit.num_leaves" in parent.data.params and "tuned.intent.num_leaves" not in parent.data.params
+    assert {"tuning_fit.json", "tuning_intent.json"} <= {a.path for a in client.list_artifacts(summary["run_id"])}

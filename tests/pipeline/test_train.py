@@ -97,3 +97,89 @@ def test_a_training_split_without_wins_is_refused_and_nothing_written(tiny, tmp_
     with pytest.raises(DataValidationError, match="the training split has only one outcome class"):
         train.run(tiny, group="fit", features=_write(no_wins, tmp_path / "fit.parquet"), model_out=str(out))
     assert not out.exists()
+
+
+def _tuned(params, **tune):
+    t = params.train
+    return params.model_copy(
+        update={"train": t.model_copy(update={"tune": t.tune.model_copy(update={"enabled": True, **tune})})}
+    )
+
+
+def _raw(table: pd.DataFrame, path) -> str:
+    """Raw leads as generate writes them: ids in the feature table's order, created in that order."""
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(len(table)), unit="h")
+    return _write(pd.DataFrame({"lead_id": table["lead_id"], "created_at": created}), path)
+
+
+def test_tuning_off_writes_the_configured_params_and_reads_no_raw_leads(tiny, tmp_path):
+    import json
+
+    report = tmp_path / "tuning_fit.json"
+    features = _write(_feature_table(), tmp_path / "fit.parquet")
+    train.run(
+        tiny,
+        group="fit",
+        features=features,
+        model_out=str(tmp_path / "m.txt"),
+        raw=str(tmp_path / "absent.parquet"),
+        tuning_out=str(report),
+    )
+    written = json.loads(report.read_text())
+    assert written["enabled"] is False
+    assert written["params"]["num_leaves"] == tiny.train.fit.num_leaves
+
+
+def test_tuning_on_trains_the_final_model_with_the_best_trials_params(tiny, tmp_path):
+    import json
+
+    params = _tuned(tiny, n_trials=3, n_folds=2, seed=3)
+    table = _feature_table()
+    report = tmp_path / "tuning_fit.json"
+    out = tmp_path / "fit_model.txt"
+    messages: list[str] = []
+    train.run(
+        params,
+        group="fit",
+        features=_write(table, tmp_path / "fit.parquet"),
+        model_out=str(out),
+        raw=_raw(table, tmp_path / "leads.parquet"),
+        tuning_out=str(report),
+        progress=messages.append,
+    )
+    written = json.loads(report.read_text())
+    assert written["group"] == "fit" and written["enabled"] is True
+    assert written["n_trials_completed"] == 3
+    assert messages[-1].startswith("tuning the fit model: trial 3/3")
+    # The folds hold the 400 train + early-stopping leads only (150 of them validated on, 2 blocks).
+    assert sum(f["validation"] for f in written["folds"]) == 200
+    assert written["folds"][-1]["train"] + written["folds"][-1]["early_stopping"] == 300
+    best = written["best_params"]
+    model = load_booster(out)
+    assert f"[num_leaves: {best['num_leaves']}]" in model.model_to_string()
+    assert f"[min_data_in_leaf: {best['min_child_samples']}]" in model.model_to_string()
+
+
+def test_tuning_without_raw_leads_is_refused(tiny, tmp_path):
+    params = _tuned(tiny, n_trials=1)
+    with pytest.raises(LeadscoreError, match=r"train.tune is enabled: the train stage needs --raw"):
+        train.run(
+            params,
+            group="fit",
+            features=_write(_feature_table(), tmp_path / "fit.parquet"),
+            model_out=str(tmp_path / "m.txt"),
+        )
+
+
+def test_tuning_refuses_raw_leads_of_another_run(tiny, tmp_path):
+    params = _tuned(tiny, n_trials=1)
+    table = _feature_table()
+    other = table.assign(lead_id=table["lead_id"].iloc[::-1].to_numpy())
+    with pytest.raises(DataValidationError, match=r"feature table's 'lead_id' does not match the raw leads'"):
+        train.run(
+            params,
+            group="fit",
+            features=_write(table, tmp_path / "fit.parquet"),
+            model_out=str(tmp_path / "m.txt"),
+            raw=_raw(other, tmp_path / "leads.parquet"),
+        )

@@ -30,11 +30,14 @@ def train_lightgbm(
     params: LightGBMConfig,
     early_stopping_rounds: int,
     seed: int,
+    n_jobs: int | None = None,
 ) -> lgb.LGBMClassifier:
     """Fit a LightGBM classifier with early stopping on a held-out slice of the training period.
 
     The early-stopping slice must come from the training period: stopping on calibration or test
-    leads would leak them into model selection.
+    leads would leak them into model selection. ``n_jobs``: LightGBM threads (None: its default, all
+    cores); the tuning search fits many small models with one thread each, which on a busy 2-core
+    machine was 2-15x faster than two.
     """
     for name, y in (("training", y_train), ("early-stopping", y_early_stopping)):
         if y.nunique() < 2:
@@ -54,6 +57,7 @@ def train_lightgbm(
         deterministic=True,
         force_row_wise=True,
         verbose=-1,
+        n_jobs=n_jobs,
     )
     model.fit(
         X_train,

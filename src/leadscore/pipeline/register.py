@@ -46,9 +46,13 @@ def run(
     run_out: str,
     promotion_out: str | None = None,
     artifact: list[str] | None = None,
+    tuning: list[str] | None = None,
 ) -> dict[str, Any]:
     """Decide champion vs challenger on the same leads, log this pipeline run to MLflow and register the
-    composite model (see :mod:`leadscore.tracking`); write the decision to ``promotion_out``."""
+    composite model (see :mod:`leadscore.tracking`); write the decision to ``promotion_out``.
+
+    ``tuning``: the train stages' tuning reports; searches that ran (params ``train.tune``) are logged
+    under this run, one child run per trial, and attached to it."""
     import json
 
     from leadscore import tracking  # imports MLflow: only this stage pays for it
@@ -60,6 +64,10 @@ def run(
     # Every input is checked before anything is logged: a missing one is one error line, not a traceback.
     if not Path(metrics).is_file():
         raise DataValidationError(f"{metrics}: not found (run the evaluate stage first)")
+    for path in tuning or []:
+        if not Path(path).is_file():
+            raise DataValidationError(f"{path}: not found (run the train stages first)")
+    searches = [json.loads(Path(path).read_text()) for path in tuning or []]
     leads = read_raw_leads(params, raw)
     table = read_table(features)
     example = example_rows(leads)
@@ -76,9 +84,12 @@ def run(
         intent_model_path=intent_model,
         input_example=example,
         data_fingerprint=sha256_file(raw),
-        artifacts=[metrics, *(artifact or [])],
+        artifacts=[metrics, *(artifact or []), *(tuning or [])],
         promotion=promotion,
     )
+    if any(s.get("enabled") for s in searches):
+        children = tracking.log_tuning(params, parent_run_id=summary["run_id"], reports=searches)
+        summary = {**summary, "tuning_child_runs": {group: len(ids) for group, ids in children.items()}}
     if promotion_out:
         write_json(promotion, promotion_out)
     # The run summary carries the whole decision too (promotion.json holds the same dict).
@@ -161,6 +172,7 @@ def command(
     promotion_out: Annotated[str | None, typer.Option(help="champion vs challenger decision (JSON) to write")] = None,
     artifact: Annotated[list[str] | None, typer.Option(help="extra files to attach to the run")] = None,
     display: Annotated[str | None, typer.Option(help="display.json (labels, actions) written by predict")] = None,
+    tuning: Annotated[list[str] | None, typer.Option(help="tuning reports of the train stages (train.tune)")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Log the run to MLflow, register the composite model as challenger, promote it if it beats the
@@ -179,6 +191,7 @@ def command(
             run_out=run_out,
             promotion_out=promotion_out,
             artifact=artifact,
+            tuning=tuning,
         )
     console.print(
         f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}"

@@ -8,32 +8,120 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from leadscore.errors import LeadscoreError
-from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, friendly, load, main, status
+from leadscore.pipeline.common import DEFAULT_PARAMS, ParamsOpt, console, friendly, load, main
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
-    from leadscore.config import Params
+    from leadscore.config import LightGBMConfig, Params
+    from leadscore.models.tuning import TuningResult
 
 log = logging.getLogger(__name__)
 GROUPS = ("fit", "intent")
 
 
-def run(params: Params, *, group: str, features: str, model_out: str) -> None:
-    """Train the ``group`` ("fit" or "intent") model with early stopping on the early-stopping split."""
-    from leadscore.io import read_table
+def run(
+    params: Params,
+    *,
+    group: str,
+    features: str,
+    model_out: str,
+    raw: str | None = None,
+    tuning_out: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Train the ``group`` ("fit" or "intent") model with early stopping on the early-stopping split.
+
+    With params ``train.tune.enabled`` its LightGBM parameters are searched first on time-ordered folds
+    of the train split (``raw``: the raw leads, for their time order) and the best ones train the model;
+    ``tuning_out`` gets the search (or, tuning off, the parameters used as configured).
+    """
+    from leadscore.io import read_table, write_json
     from leadscore.models.persistence import save_booster
 
     if group not in GROUPS:
         raise LeadscoreError(f"--group must be 'fit' or 'intent', got {group!r}")
-    model = train_group(params, group=group, table=read_table(features))
+    table = read_table(features)
+    report: dict[str, Any] = {
+        "group": group,
+        "enabled": False,
+        "params": getattr(params.train, group).model_dump(mode="json"),
+        "note": "params train.tune.enabled is false: the configured parameters were used as they are",
+    }
+    lightgbm = None
+    if params.train.tune.enabled:
+        from leadscore.pipeline.tables import read_raw_leads
+
+        if raw is None:
+            raise LeadscoreError(
+                "params train.tune is enabled: the train stage needs --raw (the raw leads' time order)"
+            )
+        result = tune_group(params, group=group, table=table, leads=read_raw_leads(params, raw), progress=progress)
+        lightgbm = result.config
+        report = {"group": group, **result.to_dict()}
+        log.info(
+            "%s model tuned: %d trials, fold log loss %.4f (configured %.4f), best %s",
+            group,
+            len(result.trials),
+            result.best_value,
+            result.configured_value,
+            result.best_params,
+        )
+    model = train_group(params, group=group, table=table, lightgbm=lightgbm)
     save_booster(model, model_out)  # LightGBM's own text format: data, not a pickle
+    if tuning_out:
+        write_json(report, tuning_out)
     log.info("%s model: %d trees (early stopping)", group, model.best_iteration_ or model.n_estimators)
 
 
-def train_group(params: Params, *, group: str, table: pd.DataFrame) -> Any:
+def tune_group(
+    params: Params,
+    *,
+    group: str,
+    table: pd.DataFrame,
+    leads: pd.DataFrame,
+    progress: Callable[[str], None] | None = None,
+) -> TuningResult:
+    """Search the ``group`` model's LightGBM parameters on time-ordered folds of ``table``'s train split
+    (pure: ``leads`` are the raw leads, row-aligned with ``table``, for their time order)."""
+    import pandas as pd
+
+    from leadscore.data.outcomes import lead_order
+    from leadscore.errors import DataValidationError
+    from leadscore.models.tuning import tune_lightgbm
+    from leadscore.pipeline.tables import feature_matrix
+
+    id_col = params.columns.id
+    if not leads[id_col].reset_index(drop=True).equals(table[id_col].reset_index(drop=True)):
+        raise DataValidationError(
+            f"train: the feature table's {id_col!r} does not match the raw leads' (rerun featurize)"
+        )
+    order = lead_order(leads, split=params.split, columns=params.columns, source="raw leads")
+    tune = params.train.tune
+
+    def on_trial(number: int, value: float, best: float) -> None:
+        if progress is not None:
+            progress(f"tuning the {group} model: trial {number + 1}/{tune.n_trials}, best fold log loss {best:.4f}")
+
+    return tune_lightgbm(
+        feature_matrix(table, id_col),
+        table["label"],
+        splits=table["split"],
+        order=pd.Series(order.to_numpy(), index=table.index),
+        base=getattr(params.train, group),
+        tune=tune,
+        early_stopping_rounds=params.train.early_stopping_rounds,
+        early_stopping_share=params.split.early_stopping,
+        seed=params.train.seed,
+        on_trial=on_trial,
+    )
+
+
+def train_group(params: Params, *, group: str, table: pd.DataFrame, lightgbm: LightGBMConfig | None = None) -> Any:
     """The ``group`` model on ``table``'s train split, early-stopped on its early-stopping split (pure:
-    the stage and the backtest call it)."""
+    the stage and the backtest call it). ``lightgbm``: these parameters instead of params' (tuned)."""
     from leadscore.data.outcomes import EARLY_STOPPING, TRAIN
     from leadscore.models.training import train_lightgbm
     from leadscore.pipeline.tables import feature_matrix, rows_in
@@ -45,7 +133,7 @@ def train_group(params: Params, *, group: str, table: pd.DataFrame) -> Any:
         table.loc[fit_rows, "label"],
         X[stop_rows],
         table.loc[stop_rows, "label"],
-        params=getattr(params.train, group),
+        params=lightgbm or getattr(params.train, group),
         early_stopping_rounds=params.train.early_stopping_rounds,
         seed=params.train.seed,
     )
@@ -56,11 +144,21 @@ def command(
     group: Annotated[str, typer.Option(help="fit or intent")],
     features: Annotated[str, typer.Option(help="that group's feature table")],
     model_out: Annotated[str, typer.Option(help="model file to write")],
+    raw: Annotated[str | None, typer.Option(help="raw leads: their time order, for train.tune's folds")] = None,
+    tuning_out: Annotated[str | None, typer.Option(help="tuning report to write (JSON)")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
-    """Train the fit or the intent LightGBM model on the train split."""
-    with status(f"training the {group} model"):
-        run(load(params), group=group, features=features, model_out=model_out)
+    """Train the fit or the intent LightGBM model on the train split (tuned first with train.tune)."""
+    with console.status(f"training the {group} model") as spinner:
+        run(
+            load(params),
+            group=group,
+            features=features,
+            model_out=model_out,
+            raw=raw,
+            tuning_out=tuning_out,
+            progress=spinner.update,
+        )
 
 
 if __name__ == "__main__":

@@ -230,6 +230,63 @@ def log_pipeline_run(
         }
 
 
+def log_tuning(params: Params, *, parent_run_id: str, reports: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """Log hyperparameter searches (``train.tune``) under the pipeline run ``parent_run_id``: one child
+    run per trial (its parameters, mean and per-fold log loss, trees per fold), and on the parent the
+    best parameters (``tuned.<group>.<name>``) and the best and configured fold log losses.
+
+    ``reports`` are the train stage's tuning reports (``reports/tuning_<group>.json``); a report with
+    tuning off logs nothing. Returns the child run ids per group.
+
+    Raises
+    ------
+    LeadscoreError
+        If the parent run does not exist in the store.
+    """
+    children: dict[str, list[str]] = {}
+    with using_store(store_uri(params)) as uri:
+        try:
+            parent = MlflowClient().get_run(parent_run_id)
+        except mlflow.exceptions.MlflowException:
+            raise LeadscoreError(f"{uri}: no MLflow run {parent_run_id!r} to log the tuning trials under") from None
+        experiment_id = parent.info.experiment_id
+        # Resume the (finished) pipeline run so the trials nest under it; it is finished again on exit.
+        with mlflow.start_run(run_id=parent_run_id):
+            for report in reports:
+                if not report.get("enabled"):
+                    continue
+                group = str(report["group"])
+                mlflow.log_params({f"tuned.{group}.{k}": v for k, v in report["best_params"].items()})
+                mlflow.log_metrics(
+                    {
+                        f"tuning_{group}_best_log_loss": float(report["best_log_loss"]),
+                        f"tuning_{group}_configured_log_loss": float(report["configured_log_loss"]),
+                        f"tuning_{group}_trials": float(report["n_trials_completed"]),
+                        f"tuning_{group}_seconds": float(report["seconds"]),
+                    }
+                )
+                mlflow.set_tag(f"tuning.{group}.best_trial", str(report["best_trial"]))
+                ids = children.setdefault(group, [])
+                for trial in report["trials"]:
+                    tags = {"leadscore.tuning.group": group, "leadscore.tuning.trial": str(trial["number"])}
+                    if trial["number"] == report["best_trial"]:
+                        tags["leadscore.tuning.best"] = "true"
+                    with mlflow.start_run(
+                        run_name=f"tune {group} #{trial['number']}", experiment_id=experiment_id, nested=True, tags=tags
+                    ) as child:
+                        mlflow.log_params(trial["params"])
+                        metrics = {"log_loss": float(trial["log_loss"])}
+                        for k, (loss, trees) in enumerate(
+                            zip(trial["fold_log_losses"], trial["fold_trees"], strict=True), start=1
+                        ):
+                            metrics[f"fold_{k}_log_loss"], metrics[f"fold_{k}_trees"] = float(loss), float(trees)
+                        if trial.get("seconds") is not None:
+                            metrics["seconds"] = float(trial["seconds"])
+                        mlflow.log_metrics(metrics)
+                        ids.append(child.info.run_id)
+    return children
+
+
 def _promotion_tags(promotion: dict[str, Any]) -> dict[str, str]:
     tags = {
         "promotion.decision": str(promotion.get("decision")),
