@@ -30,11 +30,14 @@ def train_lightgbm(
     params: LightGBMConfig,
     early_stopping_rounds: int,
     seed: int,
+    sample_weight: np.ndarray | None = None,
+    eval_sample_weight: np.ndarray | None = None,
 ) -> lgb.LGBMClassifier:
     """Fit a LightGBM classifier with early stopping on a held-out slice of the training period.
 
     The early-stopping slice must come from the training period: stopping on calibration or test
-    leads would leak them into model selection.
+    leads would leak them into model selection. ``sample_weight`` / ``eval_sample_weight``: per-row
+    weights (activity snapshots: each lead's rows sum to one); None weighs every row one.
     """
     for name, y in (("training", y_train), ("early-stopping", y_early_stopping)):
         if y.nunique() < 2:
@@ -60,6 +63,8 @@ def train_lightgbm(
         y_train.astype(np.int8),
         eval_X=X_early_stopping,
         eval_y=y_early_stopping.astype(np.int8),
+        sample_weight=sample_weight,
+        eval_sample_weight=None if eval_sample_weight is None else [eval_sample_weight],
         eval_metric="binary_logloss",
         callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
     )

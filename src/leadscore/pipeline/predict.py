@@ -28,6 +28,8 @@ def run(
     explain: bool = False,
     drift_out: str | None = None,
     drift_chart: str | None = None,
+    activities: str | None = None,
+    as_of: str | None = None,
 ) -> pd.DataFrame:
     """Score the open leads; write one file per path in ``out`` (.parquet / .csv).
 
@@ -36,6 +38,10 @@ def run(
     writes them as display.json, which batch scoring and the MLflow model read beside the scorer.
     ``drift_out`` / ``drift_chart``: the open leads' drift report against the model's reference
     (JSON / PNG; params ``drift``).
+
+    Issue 14: a scorer trained on an activity log scores the open leads as of the reference date, or
+    ``as_of``, at their current age, with features from ``activities`` (events strictly before then);
+    the output gains ``as_of`` and ``age_days``.
     """
     from leadscore.data.outcomes import OPEN
     from leadscore.io import read_table, write_table
@@ -43,23 +49,40 @@ def run(
     from leadscore.models.scorer import display_from_params
     from leadscore.pipeline.tables import read_raw_leads, rows_in
 
-    leads = read_raw_leads(params, raw)
-    open_rows = rows_in(read_table(features), OPEN)
-    if not open_rows.any():
-        log.warning("%s: no open leads to score", raw)
+    from leadscore.errors import DataValidationError
+
     display = display_from_params(params)
     if display_out:
         save_display(display, display_out)
     model = load_scorer(scorer).with_display(display)
+    if getattr(model.featurizer, "activity_", None) is not None:
+        from leadscore.pipeline.activity import open_leads_as_of
+
+        if activities is None:
+            raise DataValidationError(f"{scorer}: the model reads an activity log; pass --activities")
+        open_leads = open_leads_as_of(params, raw=raw, activities=activities, featurizer=model.featurizer, as_of=as_of)
+    else:
+        if as_of is not None:
+            raise DataValidationError(
+                f"--as-of {as_of}: this model reads the lead table's snapshot columns, which hold one moment only; "
+                "scoring as of a date needs an activity log (params activities.source)"
+            )
+        leads = read_raw_leads(params, raw)
+        open_leads = leads[rows_in(read_table(features), OPEN)]
+    if not len(open_leads):
+        log.warning("%s: no open leads to score", raw)
     # Open leads of the export featurize learned the contract from: checked there already.
-    scored = model.predict(leads[open_rows], source=raw, explain=explain, contract_checked=True)
+    scored = model.predict(open_leads, source=raw, explain=explain, contract_checked=True)
+    if "as_of" in open_leads.columns:
+        scored["as_of"] = open_leads["as_of"].to_numpy()
+        scored["age_days"] = open_leads["age_days"].to_numpy()
     report = None
     if drift_out or drift_chart:
         from leadscore.monitoring.drift import drift_accumulator, drift_png
 
         # Scores are row-aligned with the open leads until sorted below.
         accumulator = drift_accumulator(model, model_description=scorer)
-        report = accumulator.update(leads[open_rows], scored, source=raw).report(params.drift)
+        report = accumulator.update(open_leads, scored, source=raw).report(params.drift)
         report["input"] = f"{raw} (open leads)"
         png = drift_png(report) if drift_chart else None
     scored = scored.sort_values("rank", kind="stable").reset_index(drop=True)
@@ -86,6 +109,10 @@ def command(
     explain: Annotated[bool, typer.Option("--explain", help="add each lead's top reasons for/against")] = False,
     drift_out: Annotated[str | None, typer.Option(help="drift report of the open leads (.json) to write")] = None,
     drift_chart: Annotated[str | None, typer.Option(help="drift chart (.png) to write")] = None,
+    activities: Annotated[str | None, typer.Option(help="activity log (models trained on one)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="score as of this date (activity log only), e.g. 2026-06-15")
+    ] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Score the open leads: quadrant, calibrated conversion probability, action, BANT, rank."""
@@ -100,6 +127,8 @@ def command(
             explain=explain,
             drift_out=drift_out,
             drift_chart=drift_chart,
+            activities=activities,
+            as_of=as_of,
         )
     console.print(f"scored {len(scored):,} open leads; quadrants: {scored['quadrant'].value_counts().to_dict()}")
     if "drift_summary" in scored.attrs:

@@ -46,6 +46,7 @@ def run(
     run_out: str,
     promotion_out: str | None = None,
     artifact: list[str] | None = None,
+    activities: str | None = None,
 ) -> dict[str, Any]:
     """Decide champion vs challenger on the same leads, log this pipeline run to MLflow and register the
     composite model (see :mod:`leadscore.tracking`); write the decision to ``promotion_out``."""
@@ -62,6 +63,11 @@ def run(
         raise DataValidationError(f"{metrics}: not found (run the evaluate stage first)")
     leads = read_raw_leads(params, raw)
     table = read_table(features)
+    from leadscore.pipeline.activity import is_activity_table, table_rows
+
+    if is_activity_table(table):  # issue 14: rows are leads at one age, read with their log features
+        featurizer = load_scorer(scorer).featurizer
+        leads = table_rows(params, leads=leads, table=table, activities=activities, featurizer=featurizer)
     example = example_rows(leads)
     promotion = promotion_decision(
         params, leads=leads, table=table, challenger=load_scorer(scorer), load_champion=tracking.load_champion
@@ -160,6 +166,7 @@ def command(
     run_out: Annotated[str, typer.Option(help="run summary JSON to write")],
     promotion_out: Annotated[str | None, typer.Option(help="champion vs challenger decision (JSON) to write")] = None,
     artifact: Annotated[list[str] | None, typer.Option(help="extra files to attach to the run")] = None,
+    activities: Annotated[str | None, typer.Option(help="activity log (activity snapshot tables only)")] = None,
     display: Annotated[str | None, typer.Option(help="display.json (labels, actions) written by predict")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
@@ -179,6 +186,7 @@ def command(
             run_out=run_out,
             promotion_out=promotion_out,
             artifact=artifact,
+            activities=activities,
         )
     console.print(
         f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}"
