@@ -49,7 +49,9 @@ def add_row_id(leads: pd.DataFrame, id_column: str, *, source: str) -> pd.DataFr
     return pd.concat([pd.DataFrame({id_column: np.arange(1, len(leads) + 1)}, index=leads.index), leads], axis=1)
 
 
-def load_activity_log(params: Params, *, leads_out: str | Path | None = None, base_dir: str | Path = ".") -> pd.DataFrame:
+def load_activity_log(
+    params: Params, *, leads_out: str | Path | None = None, base_dir: str | Path = "."
+) -> pd.DataFrame:
     """The activity log params ``activities.source`` names (a .csv/.parquet file or a directory of them),
     or an empty log with the default columns when it is null (intent from the lead table).
 
@@ -91,6 +93,6 @@ def load_activity_log(params: Params, *, leads_out: str | Path | None = None, ba
             f"{path}: activity log not found (params activities.source: a .parquet/.csv file or a directory of them)"
         )
     try:
-        return duckdb.sql(sql).df()
+        return duckdb.execute(sql).df()
     except duckdb.Error as err:
         raise DataValidationError(f"{path}: cannot read the activity log: {str(err).splitlines()[0]}") from None

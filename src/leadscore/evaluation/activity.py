@@ -104,7 +104,8 @@ def naive_leak_demo(
         verbose=-1,
     )
     model.fit(train_all_time, np.asarray(train_labels).astype(int))
-    backtest = _auc(np.asarray(test_labels).astype(int), model.predict_proba(test_all_time[train_all_time.columns])[:, 1])
+    p_test = np.asarray(model.predict_proba(test_all_time[train_all_time.columns]))[:, 1]
+    backtest = _auc(np.asarray(test_labels).astype(int), p_test)
     at_age = np.asarray(model.predict_proba(test_at_age[train_all_time.columns]))[:, 1]
     return backtest, at_age
 

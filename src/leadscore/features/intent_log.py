@@ -196,9 +196,7 @@ def naive_rows(events: EventSource, snapshots: pd.DataFrame, *, params: Params, 
     return out[naive_columns(types)]
 
 
-def naive_at_age(
-    events: EventSource, snapshots: pd.DataFrame, *, params: Params, types: Sequence[str]
-) -> pd.DataFrame:
+def naive_at_age(events: EventSource, snapshots: pd.DataFrame, *, params: Params, types: Sequence[str]) -> pd.DataFrame:
     """What the naive all-time counts hold when an open lead is scored at ``as_of``: every event so far.
 
     Named like :func:`naive_columns`, so a model trained on the all-time counts scores these rows.

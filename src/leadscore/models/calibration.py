@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lightgbm as lgb
@@ -96,9 +97,13 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         if self.method not in ("sigmoid", "isotonic"):
             raise ValueError(f"method must be 'sigmoid' or 'isotonic', got {self.method!r}")
         frozen = FrozenEstimator(_MarginClassifier(self.booster).fit(X, y))
-        fitted = CalibratedClassifierCV(frozen, method=self.method).fit(
-            X, np.asarray(y).astype(int), sample_weight=sample_weight
-        )
+        with warnings.catch_warnings():
+            # The booster is already trained (frozen): weights are meant for the calibration map only,
+            # which is what scikit-learn does and warns about.
+            warnings.filterwarnings("ignore", message="Since FrozenEstimator does not appear to accept sample_weight")
+            fitted = CalibratedClassifierCV(frozen, method=self.method).fit(
+                X, np.asarray(y).astype(int), sample_weight=sample_weight
+            )
         calibrator = fitted.calibrated_classifiers_[0].calibrators[0]
         if self.method == "sigmoid":
             mapping = {"a": float(calibrator.a_), "b": float(calibrator.b_)}

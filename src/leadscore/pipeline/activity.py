@@ -83,7 +83,9 @@ def snapshot_training_rows(
     snap_split = pd.Series(lead_split.reindex(snaps[id_col]).to_numpy(), name="split")
     snap_split[snaps["is_open"].to_numpy()] = OPEN
     union = candidate_spec(cfg, types)
-    rows = activity_rows(leads, activities, snaps[[id_col, AS_OF, AGE, WEIGHT]], params=params, spec=union, source=source)
+    rows = activity_rows(
+        leads, activities, snaps[[id_col, AS_OF, AGE, WEIGHT]], params=params, spec=union, source=source
+    )
     y = pd.Series(snaps["label"].to_numpy(), name="label")
     choice = choose_decay(
         rows,
@@ -114,7 +116,9 @@ def snapshot_training_rows(
         "/".join(f"{w:g}" for w in choice.windows_days),
         "/".join(f"{h:g}" for h in choice.half_lives_days),
     )
-    features = activity_features_config(params.features, intent=intent_cols, static_intent=cfg.static_intent, exclude=naive)
+    features = activity_features_config(
+        params.features, intent=intent_cols, static_intent=cfg.static_intent, exclude=naive
+    )
     table = choice.table.assign(
         windows_days=choice.table["windows_days"].map(list), half_lives_days=choice.table["half_lives_days"].map(list)
     )
@@ -132,7 +136,8 @@ def snapshot_training_rows(
         "decay_table": table.to_dict(orient="records"),
         "snapshot_ages_days": list(cfg.snapshot_ages_days),
         "snapshots": [
-            {"age_days": float(a), "split": str(s), "rows": int(n)} for (a, s), n in counts.items()
+            {"age_days": float(age), "split": str(split), "rows": int(n)}
+            for age, split, n in counts.reset_index(name="n").itertuples(index=False)
         ],
         "open_leads": int(snaps["is_open"].sum()),
         "naive": naive,

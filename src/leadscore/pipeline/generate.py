@@ -29,7 +29,8 @@ def run(params: Params, *, leads_out: str, truth_out: str, activities_out: str |
     from leadscore.data.loading import load_raw_leads
     from leadscore.io import write_table
 
-    events = None
+    events: pd.DataFrame | None = None
+    truth: pd.DataFrame | None
     if params.data.is_synthetic and params.data.synthetic.activities:
         from leadscore.data.synthetic import generate_crm
 

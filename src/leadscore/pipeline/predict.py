@@ -44,12 +44,11 @@ def run(
     the output gains ``as_of`` and ``age_days``.
     """
     from leadscore.data.outcomes import OPEN
+    from leadscore.errors import DataValidationError
     from leadscore.io import read_table, write_table
     from leadscore.models.persistence import load_scorer, save_display
     from leadscore.models.scorer import display_from_params
     from leadscore.pipeline.tables import read_raw_leads, rows_in
-
-    from leadscore.errors import DataValidationError
 
     display = display_from_params(params)
     if display_out:
