@@ -88,7 +88,7 @@ def test_unknown_profile_lists_the_available_ones():
     with pytest.raises(
         ConfigError,
         match=r"profile 'hubspot' not found .* available profiles: "
-        r"\['bank_marketing', 'synthetic', 'synthetic_drift', 'x_education'\]",
+        r"\['bank_marketing', 'synthetic', 'synthetic_activity', 'synthetic_drift', 'x_education'\]",
     ):
         profile_path("hubspot", root=REPO_ROOT)
 
@@ -311,7 +311,9 @@ def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
     assert len(head.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("profile", ["synthetic", "synthetic_drift", "x_education", "bank_marketing"])
+@pytest.mark.parametrize(
+    "profile", ["synthetic", "synthetic_drift", "synthetic_activity", "x_education", "bank_marketing"]
+)
 def test_profile_has_every_params_key_dvc_tracks(profile):
     """DVC refuses to run a stage whose params key is absent from params.yaml, defaults or not: every
     key dvc.yaml lists is in profiles/base.yaml, so every profile's params.yaml has it."""

@@ -193,7 +193,7 @@ def _activity_section(
     from pathlib import Path
 
     from leadscore.data.outcomes import TEST, TRAIN
-    from leadscore.evaluation.activity import age_figure, age_table, naive_leak_demo
+    from leadscore.evaluation.ages import age_figure, age_table, naive_leak_demo
     from leadscore.evaluation.figures import png_bytes
     from leadscore.features.intent_log import naive_at_age, naive_rows
 
