@@ -113,7 +113,7 @@ def naive_leak_demo(
 def age_figure(rows: Sequence[dict], *, naive_backtest_auc: float | None = None) -> Figure:
     """AUC by lead age (model, BANT, oracle, naive at age; the naive backtest as a dashed line) and the
     model's conversions at BANT's volume relative to BANT's."""
-    fig = Figure(figsize=(10, 4.2))
+    fig = Figure(figsize=(10, 5.0))
     ax, ax2 = fig.subplots(1, 2)
     ages = [r["age_days"] for r in rows]
 
@@ -131,9 +131,9 @@ def age_figure(rows: Sequence[dict], *, naive_backtest_auc: float | None = None)
     ax.set_xlabel("lead age at scoring (days)")
     ax.set_ylabel("AUC (test split)")
     ax.set_xticks(ages)
-    ax.set_ylim(0.45, 1.0)
+    ax.set_ylim(0.45, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax.set_title("AUC by lead age", fontsize=11)
     ratios = [np.nan if r["capacity_ratio"] is None else r["capacity_ratio"] for r in rows]
     ax2.bar([str(int(a)) if float(a).is_integer() else str(a) for a in ages], ratios, color="#1f4e9c")
