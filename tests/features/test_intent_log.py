@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from support import REPO_ROOT
 
 from leadscore.config import load_params
 from leadscore.errors import DataValidationError
@@ -18,7 +19,6 @@ from leadscore.features.intent_log import (
     spec_from_dict,
     spec_to_dict,
 )
-from support import REPO_ROOT
 
 DAY = pd.Timedelta(days=1)
 T0 = pd.Timestamp("2026-03-01")

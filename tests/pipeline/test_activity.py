@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from support import REPO_ROOT, run_pipeline, small_params
 
 from leadscore.data.outcomes import CALIBRATION, OPEN, TEST, TRAIN, assign_splits, outcome_labels
 from leadscore.data.synthetic import generate_crm
@@ -13,7 +14,6 @@ from leadscore.models.persistence import save_featurizer
 from leadscore.pipeline import generate
 from leadscore.pipeline.activity import open_leads_as_of, snapshot_training_rows
 from leadscore.profiles import load_profile
-from support import REPO_ROOT, run_pipeline, small_params
 
 
 @pytest.fixture(scope="module")
