@@ -65,3 +65,12 @@ def test_a_missing_scorer_is_named_and_nothing_written(small_pipeline, tmp_path)
     with pytest.raises(LeadscoreError, match=r"no_scorer\.json"):
         predict.run(params, **{**_inputs(run), "scorer": str(tmp_path / "no_scorer.json")}, out=[str(out)])
     assert not out.exists()
+
+
+def test_as_of_needs_a_model_trained_on_an_activity_log(small_pipeline, tmp_path):
+    # Issue 14: the lead table's snapshot columns hold one moment; only a log can be read as of a date.
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    out = tmp_path / "scored.parquet"
+    with pytest.raises(LeadscoreError, match=r"--as-of 2026-06-01: .*activity log"):
+        predict.run(params, **_inputs(run), out=[str(out)], as_of="2026-06-01")
+    assert not out.exists()
