@@ -68,6 +68,9 @@ def run(
     if is_activity_table(table):  # issue 14: rows are leads at one age, read with their log features
         featurizer = load_scorer(scorer).featurizer
         leads = table_rows(params, leads=leads, table=table, activities=activities, featurizer=featurizer)
+        # Scorers read one row per lead (ids are unique in any input): each lead at its latest snapshot.
+        last = ~table[params.columns.id].duplicated(keep="last").to_numpy()
+        leads, table = leads[last].reset_index(drop=True), table[last].reset_index(drop=True)
     example = example_rows(leads)
     promotion = promotion_decision(
         params, leads=leads, table=table, challenger=load_scorer(scorer), load_champion=tracking.load_champion
