@@ -161,3 +161,10 @@ def test_activity_profile_end_to_end(tmp_path):
     kwargs = {k: str(run.path("predict", k)) for k in ("raw", "features", "scorer", "activities")}
     earlier = predict.run(p, **kwargs, out=[str(tmp_path / "earlier.parquet")], as_of="2026-06-01")
     assert (earlier["as_of"] == pd.Timestamp("2026-06-01")).all() and len(earlier) < len(scored)
+    # register: champion vs challenger on the test leads (each at its latest snapshot), a real MLflow store.
+    tracked = p.model_copy(
+        update={"mlflow": p.mlflow.model_copy(update={"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"})}
+    )
+    (tmp_path / "params.yaml").write_text("{}\n")
+    run = run_pipeline(tracked, tmp_path, through="register", skip=(), start="register")
+    assert json.loads(run.path("register", "promotion_out").read_text())["decision"] == "promoted"
