@@ -16,6 +16,7 @@ from leadscore.features.intent_log import (
     naive_columns,
     naive_rows,
     reference_date,
+    row_columns,
     spec_from_dict,
     spec_to_dict,
 )
@@ -63,6 +64,15 @@ def test_rows_carry_the_lead_columns_and_count_only_earlier_events(params, leads
     assert list(rows["n_web_visit_7d"]) == [1, 0, 1]
     assert rows["lead_age_days"].tolist() == [2.0, 30.0, 8.0]
     assert rows["days_since_web_visit"].iloc[1] == pytest.approx(10.0)
+
+
+def test_rows_can_carry_only_the_columns_a_scorer_reads(params, leads, events):
+    snaps = pd.DataFrame({"lead_id": ["B"], "as_of": [T0 + 10 * DAY]})
+    rows = activity_rows(leads, events, snaps, params=params, spec=SPEC, lead_columns=["created_at", "nope"])
+    assert set(list(rows.columns)[:3]) == {"lead_id", "created_at", "as_of"} and "employees" not in rows
+    needed = row_columns(params)
+    assert {"lead_id", "created_at", "closed_at", "status", "employees", "annual_revenue", "bant_budget"} <= set(needed)
+    assert "web_visits_30d" not in needed  # a pre-aggregated intent column of the lead table
 
 
 def test_a_snapshot_of_an_unknown_lead_is_refused(params, leads, events):

@@ -123,6 +123,7 @@ def activity_rows(
     params: Params,
     spec: ActivityFeatureSpec,
     source: str = "activity log",
+    lead_columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One scorer input row per snapshot: the lead's raw columns plus its point-in-time log features.
 
@@ -137,6 +138,9 @@ def activity_rows(
         through); the lead's ``columns.created_at`` gives ``lead_age_days``.
     spec : ActivityFeatureSpec
         Which features.
+    lead_columns : sequence of str, optional
+        The lead-table columns to carry (those present; default all): a lead appears once per
+        snapshot, so carrying only what the scorer reads keeps memory down (:func:`row_columns`).
 
     Returns
     -------
@@ -150,6 +154,9 @@ def activity_rows(
     if (at < 0).any():
         missing = snapshots[id_col][at < 0].iloc[0]
         raise DataValidationError(f"{source}: snapshot of lead {missing!r}, which is not in the lead table")
+    if lead_columns is not None:
+        keep = [id_col, *(c for c in dict.fromkeys(lead_columns) if c in leads.columns and c != id_col)]
+        leads = leads[keep]
     base = leads.iloc[at].reset_index(drop=True)
     snap = snapshots.reset_index(drop=True)
     frame = pd.concat([base.drop(columns=[c for c in snap.columns if c in base.columns]), snap], axis=1)
@@ -172,6 +179,17 @@ def activity_rows(
     names = spec.feature_names(with_lead_age=created_col is not None)
     frame = frame.drop(columns=[c for c in [created_col, *names] if c is not None and c in frame.columns])
     return pd.concat([frame, features[names]], axis=1)
+
+
+def row_columns(params: Params) -> list[str]:
+    """The lead-table columns a snapshot row needs: id, time and outcome columns, fit, static intent,
+    ratio inputs, BANT criteria, excluded columns (audited) and the split group."""
+    c, f = params.columns, params.features
+    names = [c.id, c.created_at, c.closed_at, c.status, params.split.group]
+    names += [*f.fit, *params.activities.static_intent, *(x for pair in f.ratios.values() for x in pair)]
+    names += [criterion.column for criterion in params.bant.criteria.values()]
+    names += list(f.exclude)
+    return [n for n in dict.fromkeys(names) if n is not None]
 
 
 def naive_columns(types: Sequence[str]) -> list[str]:
@@ -275,6 +293,7 @@ __all__ = [
     "naive_columns",
     "naive_rows",
     "reference_date",
+    "row_columns",
     "spec_from_dict",
     "spec_to_dict",
 ]

@@ -62,6 +62,7 @@ def snapshot_training_rows(
         naive_columns,
         naive_rows,
         reference_date,
+        row_columns,
         spec_to_dict,
     )
     from leadscore.features.snapshots import snapshots_by_age
@@ -84,7 +85,13 @@ def snapshot_training_rows(
     snap_split[snaps["is_open"].to_numpy()] = OPEN
     union = candidate_spec(cfg, types)
     rows = activity_rows(
-        leads, activities, snaps[[id_col, AS_OF, AGE, WEIGHT]], params=params, spec=union, source=source
+        leads,
+        activities,
+        snaps[[id_col, AS_OF, AGE, WEIGHT]],
+        params=params,
+        spec=union,
+        source=source,
+        lead_columns=row_columns(params),
     )
     y = pd.Series(snaps["label"].to_numpy(), name="label")
     choice = choose_decay(
@@ -164,7 +171,7 @@ def table_rows(
         If the featurizer was not fitted on an activity log (rerun featurize) or no log was passed.
     """
     from leadscore.errors import DataValidationError
-    from leadscore.features.intent_log import AGE, AS_OF, WEIGHT, activity_rows, spec_from_dict
+    from leadscore.features.intent_log import AGE, AS_OF, WEIGHT, activity_rows, row_columns, spec_from_dict
 
     spec = getattr(featurizer, "activity_", None)
     if spec is None or activities is None:
@@ -173,7 +180,9 @@ def table_rows(
             "(rerun featurize; pass --activities)"
         )
     snaps = table[[params.columns.id, AS_OF, AGE, WEIGHT]]
-    return activity_rows(leads, activities, snaps, params=params, spec=spec_from_dict(spec))
+    return activity_rows(
+        leads, activities, snaps, params=params, spec=spec_from_dict(spec), lead_columns=row_columns(params)
+    )
 
 
 def open_leads_as_of(
