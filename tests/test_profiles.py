@@ -88,7 +88,8 @@ def test_unknown_profile_lists_the_available_ones():
     with pytest.raises(
         ConfigError,
         match=r"profile 'hubspot' not found .* available profiles: "
-        r"\['bank_marketing', 'synthetic', 'synthetic_drift', 'tuned', 'x_education', 'x_education_tuned'\]",
+        r"\['bank_marketing', 'synthetic', 'synthetic_activity', 'synthetic_drift', 'tuned', 'x_education', "
+        r"'x_education_tuned'\]",
     ):
         profile_path("hubspot", root=REPO_ROOT)
 
@@ -312,7 +313,7 @@ def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "profile", ["synthetic", "synthetic_drift", "x_education", "bank_marketing", "tuned", "x_education_tuned"]
+    "profile", sorted(p.stem for p in (REPO_ROOT / "profiles").glob("*.yaml") if p.stem != "base")
 )
 def test_profile_has_every_params_key_dvc_tracks(profile):
     """DVC refuses to run a stage whose params key is absent from params.yaml, defaults or not: every

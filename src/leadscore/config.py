@@ -392,6 +392,12 @@ class ActivitiesConfig(_Frozen):
     # Closed leads become one training example per age (days after creation) at which they were open.
     snapshot_ages_days: tuple[Annotated[float, Field(ge=0)], ...] = (1, 7, 14, 30)
     label_horizon_days: float | None = Field(None, gt=0)  # null: label = won eventually
+    # Lead-table intent columns known at creation and never updated (e.g. lead_source) kept beside
+    # the log's features; every other intent column of the lead table is a pre-aggregated snapshot.
+    static_intent: tuple[str, ...] = ()
+    # When open leads are scored (and the log was exported): null means the synthetic CRM's
+    # reference date, or for a real log the day after its last event.
+    reference_date: str | None = None
     # DuckDB limits for featurizing (it spills to disk beyond memory_limit).
     threads: int = Field(2, ge=1)
     memory_limit: str = "1GB"

@@ -65,3 +65,13 @@ def test_a_missing_scorer_is_named_and_nothing_written(small_pipeline, tmp_path)
     with pytest.raises(LeadscoreError, match=r"no_scorer\.json"):
         predict.run(params, **{**_inputs(run), "scorer": str(tmp_path / "no_scorer.json")}, out=[str(out)])
     assert not out.exists()
+
+
+def test_as_of_only_stamps_the_date_on_a_lead_table_model(small_pipeline, tmp_path):
+    # The lead table's snapshot columns hold one moment: the as-of date labels the scores, nothing more
+    # (a model trained on an activity log scores as of the date: tests/pipeline/test_activity.py).
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    plain = predict.run(params, **_inputs(run), out=[str(tmp_path / "plain.parquet")])
+    stamped = predict.run(params, **_inputs(run), out=[str(tmp_path / "scored.parquet")], as_of="2026-06-01")
+    assert (stamped["as_of"] == pd.Timestamp("2026-06-01")).all() and "age_days" not in stamped.columns
+    pd.testing.assert_frame_equal(stamped.drop(columns="as_of"), plain)

@@ -47,3 +47,52 @@ def add_row_id(leads: pd.DataFrame, id_column: str, *, source: str) -> pd.DataFr
             f"{source}: params data.add_row_id is true but column {id_column!r} already exists; set it to false"
         )
     return pd.concat([pd.DataFrame({id_column: np.arange(1, len(leads) + 1)}, index=leads.index), leads], axis=1)
+
+
+def load_activity_log(
+    params: Params, *, leads_out: str | Path | None = None, base_dir: str | Path = "."
+) -> pd.DataFrame:
+    """The activity log params ``activities.source`` names (a .csv/.parquet file or a directory of them),
+    or an empty log with the default columns when it is null (intent from the lead table).
+
+    ``leads_out``: the path generate writes the log to; a source naming that same file (the synthetic
+    CRM's log with ``data.synthetic.activities`` off) is refused with one line rather than read.
+    """
+    import duckdb
+
+    source = params.activities.source
+    if source is None:
+        return pd.DataFrame(
+            {
+                "lead_id": pd.Series([], dtype="str"),
+                "timestamp": pd.Series([], dtype="datetime64[ns]"),
+                "activity_type": pd.Series([], dtype="str"),
+                "channel": pd.Series([], dtype="str"),
+                "value": pd.Series([], dtype="float64"),
+            }
+        )
+    path = Path(base_dir) / source
+    if leads_out is not None and path.resolve() == Path(leads_out).resolve():
+        raise DataValidationError(
+            f"params activities.source names {source!r}, the log generate writes; with the synthetic CRM set "
+            "data.synthetic.activities: true, or point activities.source at your own log, e.g. exports/events.csv"
+        )
+    if path.is_dir():
+        parquet, csv = sorted(path.rglob("*.parquet")), sorted(path.rglob("*.csv"))
+        files = parquet or csv
+        if not files:
+            raise DataValidationError(f"{path}: activity log directory holds no .parquet or .csv files")
+        reader = "read_parquet" if parquet else "read_csv"
+        pattern = str(path / "**" / ("*.parquet" if parquet else "*.csv"))
+        sql = f"SELECT * FROM {reader}('{pattern}', union_by_name=true)"
+    elif path.is_file() and path.suffix.lower() in (".parquet", ".csv"):
+        reader = "read_parquet" if path.suffix.lower() == ".parquet" else "read_csv"
+        sql = f"SELECT * FROM {reader}('{path}')"
+    else:
+        raise DataValidationError(
+            f"{path}: activity log not found (params activities.source: a .parquet/.csv file or a directory of them)"
+        )
+    try:
+        return duckdb.execute(sql).df()
+    except duckdb.Error as err:
+        raise DataValidationError(f"{path}: cannot read the activity log: {str(err).splitlines()[0]}") from None

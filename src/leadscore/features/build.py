@@ -140,9 +140,14 @@ class LeadFeaturizer:
     contract_ : dict
         The input contract learned from the same training rows (``InputContract.to_dict()``); set by
         the featurize stage, absent on a featurizer fitted without one.
+    activity_ : dict
+        With an activity log (params ``activities.source``): the point-in-time features' spec
+        (:func:`leadscore.features.intent_log.spec_to_dict`) its intent columns come from.
     """
 
     contract_: dict[str, Any]  # declared only: getattr(featurizer, "contract_", None) stays None until set
+    # Issue 14: set by featurize when intent comes from an activity log (the features' spec, JSON-able).
+    activity_: dict[str, Any]
 
     def __init__(self, *, features: FeaturesConfig, missing_values: tuple[str, ...] = ()):
         self.features = features

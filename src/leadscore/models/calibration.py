@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lightgbm as lgb
@@ -92,11 +93,17 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         self.booster = booster
         self.method = method
 
-    def fit(self, X, y) -> CalibratedBooster:
+    def fit(self, X, y, sample_weight=None) -> CalibratedBooster:
         if self.method not in ("sigmoid", "isotonic"):
             raise ValueError(f"method must be 'sigmoid' or 'isotonic', got {self.method!r}")
         frozen = FrozenEstimator(_MarginClassifier(self.booster).fit(X, y))
-        fitted = CalibratedClassifierCV(frozen, method=self.method).fit(X, np.asarray(y).astype(int))
+        with warnings.catch_warnings():
+            # The booster is already trained (frozen): weights are meant for the calibration map only,
+            # which is what scikit-learn does and warns about.
+            warnings.filterwarnings("ignore", message="Since FrozenEstimator does not appear to accept sample_weight")
+            fitted = CalibratedClassifierCV(frozen, method=self.method).fit(
+                X, np.asarray(y).astype(int), sample_weight=sample_weight
+            )
         calibrator = fitted.calibrated_classifiers_[0].calibrators[0]
         if self.method == "sigmoid":
             mapping = {"a": float(calibrator.a_), "b": float(calibrator.b_)}
@@ -161,9 +168,13 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         return proba
 
 
-def calibrate_booster(booster: lgb.Booster, X_cal: pd.DataFrame, y_cal: pd.Series, *, method: str) -> CalibratedBooster:
-    """Calibrate a trained booster on the calibration split (disjoint from its training data)."""
-    return CalibratedBooster(booster, method=method).fit(X_cal, y_cal)
+def calibrate_booster(
+    booster: lgb.Booster, X_cal: pd.DataFrame, y_cal: pd.Series, *, method: str, sample_weight: np.ndarray | None = None
+) -> CalibratedBooster:
+    """Calibrate a trained booster on the calibration split (disjoint from its training data).
+
+    ``sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one)."""
+    return CalibratedBooster(booster, method=method).fit(X_cal, y_cal, sample_weight=sample_weight)
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -193,8 +204,10 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
         lf, li = logit(X[:, 0]), logit(X[:, 1])
         return np.column_stack([lf, li, lf * li])
 
-    def fit(self, X, y) -> ConversionModel:
-        self.logistic_ = LogisticRegression(C=self.C, max_iter=1000).fit(self._design(X), np.asarray(y).astype(int))
+    def fit(self, X, y, sample_weight=None) -> ConversionModel:
+        self.logistic_ = LogisticRegression(C=self.C, max_iter=1000).fit(
+            self._design(X), np.asarray(y).astype(int), sample_weight=sample_weight
+        )
         self.classes_ = self.logistic_.classes_
         self.coef_ = self.logistic_.coef_
         self.intercept_ = self.logistic_.intercept_

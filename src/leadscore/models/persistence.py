@@ -135,6 +135,8 @@ def featurizer_to_dict(featurizer: LeadFeaturizer) -> dict[str, Any]:
         # The input contract featurize learned from the same training rows (calibrate moves it into
         # the scorer's extras); a plain JSON dict.
         "contract": getattr(featurizer, "contract_", None),
+        # Issue 14: the activity-log features it reads (types, chosen windows and half-lives), or None.
+        "activity": getattr(featurizer, "activity_", None),
     }
 
 
@@ -151,6 +153,8 @@ def featurizer_from_dict(data: dict[str, Any]) -> LeadFeaturizer:
     featurizer.intent_features_ = [str(c) for c in data["intent_features"]]
     if data.get("contract") is not None:
         featurizer.contract_ = data["contract"]
+    if data.get("activity") is not None:
+        featurizer.activity_ = data["activity"]
     return featurizer
 
 

@@ -46,6 +46,8 @@ def run(params: Params, *, fit_features: str, intent_features: str, scores_out: 
             "logistic_probability": logistic.predict_proba(X_test)[:, 1],
         }
     )
+    if "as_of" in fit_table.columns:  # issue 14: activity snapshots; a lead has one row per age
+        scores["as_of"] = fit_table.loc[part[TEST], "as_of"].to_numpy()
     write_table(scores, scores_out)
     log.info("baselines scored %d test leads", len(scores))
 

@@ -31,8 +31,12 @@ def run(
     scorer_out: str,
     raw: str | None = None,
     audit: str | None = None,
+    activities: str | None = None,
 ) -> None:
     """Calibrate both models and fit the conversion model on the calibration split.
+
+    ``activities`` (issue 14): the activity log, read when the tables hold activity snapshots (the
+    drift reference is then taken on the calibration snapshots' rows).
 
     With ``raw`` (the raw lead table), the scorer also stores the drift reference of every input column
     and of its three probabilities on the calibration leads (``extras["drift_reference"]``).
@@ -57,6 +61,12 @@ def run(
         from leadscore.pipeline.tables import read_raw_leads
 
         leads = read_raw_leads(params, raw)
+        from leadscore.pipeline.activity import is_activity_table, table_rows
+
+        if is_activity_table(fit_table):
+            leads = table_rows(
+                params, leads=leads, table=fit_table, activities=activities, featurizer=load_featurizer(featurizer)
+            )
         if not leads[id_col].reset_index(drop=True).equals(fit_table[id_col].reset_index(drop=True)):
             raise DataValidationError(f"{raw}: its {id_col!r} column does not match {fit_features}'s (rerun featurize)")
     order = None
@@ -125,7 +135,7 @@ def build_scorer(
     from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
     from leadscore.models.explain import feature_sources, mean_abs_effects
     from leadscore.models.scorer import LeadScorer
-    from leadscore.pipeline.tables import feature_matrix, rows_in
+    from leadscore.pipeline.tables import feature_matrix, row_weights, rows_in
 
     cal = rows_in(fit_table, CALIBRATION)
     window = params.calibrate.window
@@ -150,11 +160,13 @@ def build_scorer(
     id_col, method = params.columns.id, params.calibrate.method
     X_fit = feature_matrix(fit_table, id_col)[cal]
     X_intent = feature_matrix(intent_table, id_col)[cal]
-    fit_cal = calibrate_booster(fit_model, X_fit, y_cal, method=method)
-    intent_cal = calibrate_booster(intent_model, X_intent, y_cal, method=method)
+    weights = row_weights(fit_table)  # activity snapshots: each lead weighs one in total
+    w_cal = None if weights is None else weights[np.asarray(cal)]
+    fit_cal = calibrate_booster(fit_model, X_fit, y_cal, method=method, sample_weight=w_cal)
+    intent_cal = calibrate_booster(intent_model, X_intent, y_cal, method=method, sample_weight=w_cal)
     p_fit = fit_cal.predict_proba(X_fit)[:, 1]
     p_intent = intent_cal.predict_proba(X_intent)[:, 1]
-    conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal)
+    conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal, sample_weight=w_cal)
     thresholds = {
         "fit": score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
         "intent": score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
@@ -198,6 +210,7 @@ def command(
     scorer_out: Annotated[str, typer.Option(help="composite lead scorer to write")],
     raw: Annotated[str | None, typer.Option(help="raw lead table: drift reference of the calibration leads")] = None,
     audit: Annotated[str | None, typer.Option(help="featurize's leak audit (uninformative columns)")] = None,
+    activities: Annotated[str | None, typer.Option(help="activity log (activity snapshot tables only)")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Calibrate both models, fit the conversion model and set quadrant thresholds."""
@@ -212,6 +225,7 @@ def command(
             scorer_out=scorer_out,
             raw=raw,
             audit=audit,
+            activities=activities,
         )
 
 

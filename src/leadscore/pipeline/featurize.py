@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import pandas as pd
 import typer
@@ -29,13 +29,24 @@ class Featurized(NamedTuple):
     stop_message: str | None  # the leak policy stopped the run (on_suspected_leak: fail, or a strong leak)
 
 
-def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels: pd.Series | None = None) -> Featurized:
+def featurize_leads(
+    params: Params,
+    leads: pd.DataFrame,
+    *,
+    source: str,
+    labels: pd.Series | None = None,
+    activities: Any = None,
+) -> Featurized:
     """Label and split leads, check there is enough data, audit for leaks, learn the featurizer (and
     the input contract) on training leads and build both feature tables (pure: the stage and the
     backtest call it).
 
     ``labels``: outcomes to use instead of the status column's (the backtest passes the outcomes
     known at its cut-off).
+
+    ``activities`` (issue 14; a log path or table, used when params ``activities.source`` is set):
+    the rows become snapshots by lead age (:mod:`leadscore.features.intent_log`) and intent comes
+    from the log as of each snapshot; each lead's rows stay in its split and weigh one in total.
     """
     from leadscore.data.contract import learn_contract
     from leadscore.data.guards import check_minimum_data
@@ -50,16 +61,29 @@ def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels:
     splits = assign_splits(leads, labels, split=params.split, columns=params.columns, source=source)
     split_description = effective_split(params.split, params.columns)
     log.info("split: %s", split_description)
+    features, activity_report, meta_extra = params.features, None, None
+    if activities is not None and params.activities.source is not None:
+        from leadscore.pipeline.activity import snapshot_training_rows
+
+        built = snapshot_training_rows(params, leads, labels, splits, activities=activities, source=source)
+        leads, labels, splits = built.rows, built.labels, built.splits
+        features, activity_report, meta_extra = built.features, built.report, built.meta
     audit = feature_audit(
         leads,
         labels,
         (splits == TRAIN).to_numpy(),
-        features=params.features,
+        features=features,
         missing_values=params.data.missing_values,
         seed=params.split.seed,
     )
     audit = {"data": data_check, "split_method": split_description, "split": TRAIN, **audit}
-    decision = apply_leak_policy(audit, params.features, source=source)
+    if activity_report is not None:
+        audit["activity"] = activity_report | {
+            "naive_flagged": [
+                a["column"] for a in audit["columns"] if a["suspected_leak"] and a["column"] in activity_report["naive"]
+            ]
+        }
+    decision = apply_leak_policy(audit, features, source=source)
     audit["dropped_leaks"] = list(decision.dropped)
     featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
     if decision.stop:
@@ -69,6 +93,8 @@ def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels:
         log.warning(decision.message)
     training = splits.isin(TRAINING_SPLITS)
     featurizer.fit(leads[training], source=source)
+    if activity_report is not None:
+        featurizer.activity_ = activity_report["spec"]
     for group in ("fit", "intent"):  # before LightGBM, which aborts the process on these
         check_monotone(
             featurizer, group=group, increasing=getattr(params.train, group).monotone_increasing, source=source
@@ -84,23 +110,38 @@ def featurize_leads(params: Params, leads: pd.DataFrame, *, source: str, labels:
     ).to_dict()
     X_fit, X_intent = featurizer.transform(leads, source=source)
     meta = pd.DataFrame({params.columns.id: leads[params.columns.id], "split": splits, "label": labels})
+    if meta_extra is not None:  # activity rows: as_of, age_days, weight (pipeline.tables drops them)
+        meta = pd.concat([meta, meta_extra], axis=1)
     fit_table = pd.concat([meta, X_fit], axis=1)
     intent_table = pd.concat([meta, X_intent], axis=1)
     return Featurized(labels, splits, audit, featurizer, fit_table, intent_table, None)
 
 
 def run(
-    params: Params, *, raw: str, fit_out: str, intent_out: str, featurizer_out: str, audit_out: str | None = None
+    params: Params,
+    *,
+    raw: str,
+    fit_out: str,
+    intent_out: str,
+    featurizer_out: str,
+    audit_out: str | None = None,
+    activities: str | None = None,
 ) -> dict:
     """Label and split leads, check there is enough data, audit for leaks, learn the featurizer on
-    training leads, write both feature tables and the audit report. Returns the audit."""
+    training leads, write both feature tables and the audit report. Returns the audit.
+
+    ``activities``: the activity log generate wrote; read only when params ``activities.source`` is set
+    (then a row is a lead at one age, see :func:`featurize_leads`)."""
     from leadscore.errors import DataValidationError
     from leadscore.io import write_json, write_table
     from leadscore.models.persistence import save_featurizer
     from leadscore.pipeline.tables import read_raw_leads
 
     leads = read_raw_leads(params, raw)
-    result = featurize_leads(params, leads, source=raw)
+    log_path = activities if params.activities.source is not None else None
+    if params.activities.source is not None and activities is None:
+        raise DataValidationError("params activities.source is set: pass --activities (the log generate wrote)")
+    result = featurize_leads(params, leads, source=raw, activities=log_path)
     if result.stop_message is not None:
         if audit_out:
             write_json(result.audit, audit_out)  # the report says which columns stopped the run
@@ -123,6 +164,7 @@ def command(
     audit_out: Annotated[
         str | None, typer.Option(help="feature audit (single-column AUCs, data checks) to write")
     ] = None,
+    activities: Annotated[str | None, typer.Option(help="activity log (read when activities.source is set)")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Validate raw leads, check there is enough, split them in time, audit for leaks, derive features."""
@@ -134,6 +176,7 @@ def command(
             intent_out=intent_out,
             featurizer_out=featurizer_out,
             audit_out=audit_out,
+            activities=activities,
         )
 
 

@@ -29,6 +29,7 @@ def run(
     explain: bool = False,
     drift_out: str | None = None,
     drift_chart: str | None = None,
+    activities: str | None = None,
     as_of: str | None = None,
     history: str | None = None,
     history_table: str | None = None,
@@ -39,13 +40,17 @@ def run(
     Labels and actions come from params (explain.labels, quadrants.actions); ``display_out`` also
     writes them as display.json, which batch scoring and the MLflow model read beside the scorer.
     ``drift_out`` / ``drift_chart``: the open leads' drift report against the model's reference
-    (JSON / PNG; params ``drift``). ``as_of`` (a date) adds column ``as_of``; with ``history`` (a
-    directory or SQLAlchemy URL, table ``history_table``) the scores are also appended to the score
-    history as of that date (:mod:`leadscore.scoring.history`; params ``history``). With lead-table
-    data the as-of date only labels the scores: the leads' columns are used as given.
+    (JSON / PNG; params ``drift``).
+
+    ``as_of`` (a date) adds column ``as_of``. A scorer trained on an activity log scores the open
+    leads as of that date (default: the reference date) at their current age, with features from
+    ``activities`` (events strictly before then), and the output gains ``age_days``; with lead-table
+    data the as-of date only labels the scores (the leads' columns hold one moment). With ``history``
+    (a directory or SQLAlchemy URL, table ``history_table``) the scores are also appended to the score
+    history as of that date (:mod:`leadscore.scoring.history`; params ``history``).
     """
     from leadscore.data.outcomes import OPEN
-    from leadscore.errors import LeadscoreError
+    from leadscore.errors import DataValidationError, LeadscoreError
     from leadscore.io import read_table, write_table
     from leadscore.models.persistence import load_scorer, save_display
     from leadscore.models.scorer import display_from_params
@@ -54,30 +59,40 @@ def run(
     if history is not None and as_of is None:
         raise LeadscoreError("--history: needs --as-of DATE (the date this snapshot of scores is as of)")
 
-    leads = read_raw_leads(params, raw)
-    open_rows = rows_in(read_table(features), OPEN)
-    if not open_rows.any():
-        log.warning("%s: no open leads to score", raw)
     display = display_from_params(params)
     if display_out:
         save_display(display, display_out)
     model = load_scorer(scorer).with_display(display)
+    if getattr(model.featurizer, "activity_", None) is not None:
+        from leadscore.pipeline.activity import open_leads_as_of
+
+        if activities is None:
+            raise DataValidationError(f"{scorer}: the model reads an activity log; pass --activities")
+        open_leads = open_leads_as_of(params, raw=raw, activities=activities, featurizer=model.featurizer, as_of=as_of)
+    else:
+        leads = read_raw_leads(params, raw)
+        open_leads = leads[rows_in(read_table(features), OPEN)]
+    if not len(open_leads):
+        log.warning("%s: no open leads to score", raw)
     # Open leads of the export featurize learned the contract from: checked there already.
-    scored = model.predict(leads[open_rows], source=raw, explain=explain, contract_checked=True)
+    scored = model.predict(open_leads, source=raw, explain=explain, contract_checked=True)
+    if "as_of" in open_leads.columns:
+        scored["as_of"] = open_leads["as_of"].to_numpy()
+        scored["age_days"] = open_leads["age_days"].to_numpy()
     report = None
     if drift_out or drift_chart:
         from leadscore.monitoring.drift import drift_accumulator, drift_png
 
         # Scores are row-aligned with the open leads until sorted below.
         accumulator = drift_accumulator(model, model_description=scorer)
-        report = accumulator.update(leads[open_rows], scored, source=raw).report(params.drift)
+        report = accumulator.update(open_leads, scored, source=raw).report(params.drift)
         report["input"] = f"{raw} (open leads)"
         png = drift_png(report) if drift_chart else None
     # --- issue 14, score history (contributions row-aligned with the open leads, so before the sort) ---
     as_of_time = history_rows = None
     if as_of is not None:
         as_of_time, history_rows = _stamp_as_of(
-            params, scored, leads[open_rows], model, as_of=as_of, history=history, scorer=scorer
+            params, scored, open_leads, model, as_of=as_of, history=history, scorer=scorer
         )
     scored = scored.sort_values("rank", kind="stable").reset_index(drop=True)
     for path in out:
@@ -131,9 +146,13 @@ def command(
     explain: Annotated[bool, typer.Option("--explain", help="add each lead's top reasons for/against")] = False,
     drift_out: Annotated[str | None, typer.Option(help="drift report of the open leads (.json) to write")] = None,
     drift_chart: Annotated[str | None, typer.Option(help="drift chart (.png) to write")] = None,
+    activities: Annotated[str | None, typer.Option(help="activity log (models trained on one)")] = None,
     as_of: Annotated[
         str | None,
-        typer.Option(help="date the scores are as of (column as_of); with lead-table data it only stamps the date"),
+        typer.Option(
+            help="date the scores are as of, e.g. 2026-06-15 (column as_of): a model trained on an activity log "
+            "scores the leads as of then; with lead-table data it only stamps the date"
+        ),
     ] = None,
     history: Annotated[
         str | None, typer.Option(help="score history to append to (needs --as-of): a directory or a SQLAlchemy URL")
@@ -153,6 +172,7 @@ def command(
             explain=explain,
             drift_out=drift_out,
             drift_chart=drift_chart,
+            activities=activities,
             as_of=as_of,
             history=history,
             history_table=history_table,

@@ -47,6 +47,7 @@ def run(
     promotion_out: str | None = None,
     artifact: list[str] | None = None,
     tuning: list[str] | None = None,
+    activities: str | None = None,
 ) -> dict[str, Any]:
     """Decide champion vs challenger on the same leads, log this pipeline run to MLflow and register the
     composite model (see :mod:`leadscore.tracking`); write the decision to ``promotion_out``.
@@ -70,6 +71,14 @@ def run(
     searches = [json.loads(Path(path).read_text()) for path in tuning or []]
     leads = read_raw_leads(params, raw)
     table = read_table(features)
+    from leadscore.pipeline.activity import is_activity_table, table_rows
+
+    if is_activity_table(table):  # issue 14: rows are leads at one age, read with their log features
+        featurizer = load_scorer(scorer).featurizer
+        leads = table_rows(params, leads=leads, table=table, activities=activities, featurizer=featurizer)
+        # Scorers read one row per lead (ids are unique in any input): each lead at its latest snapshot.
+        last = ~table[params.columns.id].duplicated(keep="last").to_numpy()
+        leads, table = leads[last].reset_index(drop=True), table[last].reset_index(drop=True)
     example = example_rows(leads)
     promotion = promotion_decision(
         params, leads=leads, table=table, challenger=load_scorer(scorer), load_champion=tracking.load_champion
@@ -171,6 +180,7 @@ def command(
     run_out: Annotated[str, typer.Option(help="run summary JSON to write")],
     promotion_out: Annotated[str | None, typer.Option(help="champion vs challenger decision (JSON) to write")] = None,
     artifact: Annotated[list[str] | None, typer.Option(help="extra files to attach to the run")] = None,
+    activities: Annotated[str | None, typer.Option(help="activity log (activity snapshot tables only)")] = None,
     display: Annotated[str | None, typer.Option(help="display.json (labels, actions) written by predict")] = None,
     tuning: Annotated[list[str] | None, typer.Option(help="tuning reports of the train stages (train.tune)")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
@@ -192,6 +202,7 @@ def command(
             promotion_out=promotion_out,
             artifact=artifact,
             tuning=tuning,
+            activities=activities,
         )
     console.print(
         f"MLflow run {summary['run_id']} -> {summary['registered_model']} v{summary['version']} {summary['aliases']}"

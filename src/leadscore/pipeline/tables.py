@@ -21,9 +21,19 @@ def read_raw_leads(params: Params, path: str | Path) -> pd.DataFrame:
     return raw
 
 
+# Issue 14: with an activity log a row is a lead at one moment; these columns say which and how much
+# it weighs (featurize writes them only then).
+SNAPSHOT_COLUMNS = ("as_of", "age_days", "weight")
+
+
 def feature_matrix(table: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    """A feature table without its id, split and label columns."""
-    return table.drop(columns=[id_column, *META_COLUMNS])
+    """A feature table without its id, split and label (and snapshot) columns."""
+    return table.drop(columns=[id_column, *META_COLUMNS, *(c for c in SNAPSHOT_COLUMNS if c in table.columns)])
+
+
+def row_weights(table: pd.DataFrame):
+    """Per-row sample weights (numpy) of a snapshot table (each lead's rows sum to one), else None."""
+    return table["weight"].to_numpy() if "weight" in table.columns else None
 
 
 def rows_in(table: pd.DataFrame, split: str):

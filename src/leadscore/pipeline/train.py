@@ -124,10 +124,11 @@ def train_group(params: Params, *, group: str, table: pd.DataFrame, lightgbm: Li
     the stage and the backtest call it). ``lightgbm``: these parameters instead of params' (tuned)."""
     from leadscore.data.outcomes import EARLY_STOPPING, TRAIN
     from leadscore.models.training import train_lightgbm
-    from leadscore.pipeline.tables import feature_matrix, rows_in
+    from leadscore.pipeline.tables import feature_matrix, row_weights, rows_in
 
     X = feature_matrix(table, params.columns.id)
     fit_rows, stop_rows = rows_in(table, TRAIN), rows_in(table, EARLY_STOPPING)
+    weights = row_weights(table)  # activity snapshots: each lead weighs one in total
     return train_lightgbm(
         X[fit_rows],
         table.loc[fit_rows, "label"],
@@ -136,6 +137,8 @@ def train_group(params: Params, *, group: str, table: pd.DataFrame, lightgbm: Li
         params=lightgbm or getattr(params.train, group),
         early_stopping_rounds=params.train.early_stopping_rounds,
         seed=params.train.seed,
+        sample_weight=None if weights is None else weights[fit_rows],
+        eval_sample_weight=None if weights is None else weights[stop_rows],
     )
 
 
