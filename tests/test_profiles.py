@@ -312,9 +312,7 @@ def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
     assert len(head.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize(
-    "profile", sorted(p.stem for p in (REPO_ROOT / "profiles").glob("*.yaml") if p.stem != "base")
-)
+@pytest.mark.parametrize("profile", sorted(p.stem for p in (REPO_ROOT / "profiles").glob("*.yaml") if p.stem != "base"))
 def test_profile_has_every_params_key_dvc_tracks(profile):
     """DVC refuses to run a stage whose params key is absent from params.yaml, defaults or not: every
     key dvc.yaml lists is in profiles/base.yaml, so every profile's params.yaml has it."""
