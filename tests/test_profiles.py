@@ -88,7 +88,7 @@ def test_unknown_profile_lists_the_available_ones():
     with pytest.raises(
         ConfigError,
         match=r"profile 'hubspot' not found .* available profiles: "
-        r"\['bank_marketing', 'synthetic', 'synthetic_drift', 'x_education'\]",
+        r"\['bank_marketing', 'synthetic', 'synthetic_drift', 'synthetic_world2', 'x_education'\]",
     ):
         profile_path("hubspot", root=REPO_ROOT)
 
@@ -171,7 +171,7 @@ def test_overlays_give_exactly_the_parameters_of_the_full_files_they_replace(nam
     assert load_profile(name, root=REPO_ROOT) == load_params(LEGACY / legacy)
 
 
-@pytest.mark.parametrize("name", ["x_education", "bank_marketing", "synthetic_drift"])
+@pytest.mark.parametrize("name", ["x_education", "bank_marketing", "synthetic_drift", "synthetic_world2"])
 def test_overlays_state_only_what_differs(name):
     """No hyperparameter is repeated: every leaf a profile states differs from what it overlays."""
     text = (REPO_ROOT / "profiles" / f"{name}.yaml").read_text()
@@ -311,7 +311,9 @@ def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
     assert len(head.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("profile", ["synthetic", "synthetic_drift", "x_education", "bank_marketing"])
+@pytest.mark.parametrize(
+    "profile", ["synthetic", "synthetic_drift", "synthetic_world2", "x_education", "bank_marketing"]
+)
 def test_profile_has_every_params_key_dvc_tracks(profile):
     """DVC refuses to run a stage whose params key is absent from params.yaml, defaults or not: every
     key dvc.yaml lists is in profiles/base.yaml, so every profile's params.yaml has it."""

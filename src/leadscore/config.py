@@ -48,6 +48,9 @@ class SyntheticConfig(_Frozen):
     # true: the generator also writes the leads' activity log (leadscore.data.activities).
     activities: bool = False
     drift: SyntheticDriftConfig = SyntheticDriftConfig()
+    # Issue 15: the truth function. "additive": the default smooth logit; "interactions": the second
+    # world (segment-dependent intent, thresholds, saturation, non-monotone effects; see data/synthetic.py).
+    world: Literal["additive", "interactions"] = "additive"
 
 
 # The embedded generator's module. data.source names it (rather than a keyword such as "synthetic")
