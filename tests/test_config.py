@@ -188,3 +188,20 @@ def test_monotone_constraint_on_a_declared_categorical_column_is_refused_at_load
     raw_params["features"]["categorical"] = ["demo_requested"]
     with pytest.raises(ConfigError, match=r"train\.intent\.monotone_increasing lists \['demo_requested'\]"):
         params_from_dict(raw_params)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "message"),
+    [([], "name at least one"), (["logistic", "logistic"], "repeats a name"), (["forest"], "forest")],
+)
+def test_conversion_candidates_are_checked(raw_params, candidates, message):
+    raw_params["calibrate"]["conversion_candidates"] = candidates
+    with pytest.raises(ConfigError, match=message):
+        params_from_dict(raw_params)
+
+
+def test_synthetic_world_is_additive_by_default_and_checked(params, raw_params):
+    assert params.data.synthetic.world == "additive" and params.calibrate.conversion_candidates == ("logistic",)
+    raw_params["data"]["synthetic"]["world"] = "quadratic"
+    with pytest.raises(ConfigError, match=r"data\.synthetic\.world"):
+        params_from_dict(raw_params)
