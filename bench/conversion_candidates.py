@@ -4,7 +4,8 @@ For each world (profiles/synthetic.yaml: "additive", the default data; profiles/
 "interactions") the pipeline runs in-process (generate -> featurize -> train -> calibrate, every file
 under a scratch directory) with ``calibrate.conversion_candidates`` set to all candidates, so the
 calibrate stage chooses one by out-of-fold log loss on the calibration split, as `make run` would.
-Then, for the table only, every candidate is also fitted on the calibration split (as calibrate fits
+The baselines stage runs too: one LightGBM on all features is the reference for what the fit /
+intent split itself costs. Then, for the table only, every candidate is also fitted on the calibration split (as calibrate fits
 the chosen one) and scored on the test split: AUC, log loss and ECE with paired percentile bootstrap
 intervals (params evaluate.bootstrap), and the AUC gap to the oracle (true probability) with its
 interval. The test split is only measured here, never used to choose.
@@ -23,13 +24,14 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from sklearn.linear_model import LogisticRegression
 
 from leadscore.data.outcomes import CALIBRATION, TEST
 from leadscore.data.values import id_text
 from leadscore.evaluation.bootstrap import bootstrap_metrics, percentile_interval
 from leadscore.evaluation.metrics import binary_metrics
 from leadscore.io import read_table
-from leadscore.models.calibration import CONVERSION_KINDS, new_conversion_model
+from leadscore.models.calibration import CONVERSION_KINDS, ConversionModel, new_conversion_model
 from leadscore.models.persistence import load_scorer
 from leadscore.pipeline.local import run_stages
 from leadscore.pipeline.tables import feature_matrix, rows_in
@@ -53,7 +55,7 @@ def world_params(world: str, *, n_leads: int, candidates: tuple[str, ...]):
 def measure(world: str, *, n_leads: int, candidates: tuple[str, ...], workdir: Path) -> dict:
     params = world_params(world, n_leads=n_leads, candidates=candidates)
     start = time.perf_counter()
-    run = run_stages(params, workdir=workdir, dvc_yaml=ROOT / "dvc.yaml", through="calibrate", skip=("baselines",))
+    run = run_stages(params, workdir=workdir, dvc_yaml=ROOT / "dvc.yaml", through="calibrate")
     pipeline_s = time.perf_counter() - start
     scorer = load_scorer(run.path("calibrate", "scorer_out"))
     id_col = params.columns.id
@@ -73,10 +75,22 @@ def measure(world: str, *, n_leads: int, candidates: tuple[str, ...], workdir: P
     true_p = truth.assign(**{id_col: id_text(truth[id_col])}).set_index(id_col).loc[ids, "true_p"].to_numpy()
 
     selection = scorer.extras["conversion_selection"]
-    scored = {"oracle": true_p}
+    # One LightGBM on all features (the baselines stage): what the fit / intent split is measured against.
+    baselines = read_table(run.path("baselines", "scores_out"))
+    all_features = (
+        baselines.assign(**{id_col: id_text(baselines[id_col])}).set_index(id_col).loc[ids, "lightgbm_all_probability"]
+    )
+    scored = {"oracle": true_p, "lightgbm_all_features": all_features.to_numpy()}
     for kind in candidates:
         model = new_conversion_model(kind).fit(X_cal, y_cal)
         scored[kind] = model.predict_proba(X_test)[:, 1]
+    # Today's logistic form before issue 15 (no monotone refit), to show what the refit costs or not.
+    design = ConversionModel._design(X_cal)
+    plain = LogisticRegression(max_iter=1000).fit(design, y_cal)
+    scored["logistic_unconstrained"] = plain.predict_proba(ConversionModel._design(X_test))[:, 1]
+    plain_monotone = ConversionModel.from_dict(
+        {"C": 1.0, "coef": plain.coef_.tolist(), "intercept": plain.intercept_.tolist(), "classes": [0, 1]}
+    ).is_monotone()
     # The saved scorer's own conversion model (the chosen one, as refitted by calibrate): same numbers.
     chosen = scorer.conversion_model.predict_proba(X_test)[:, 1]
     assert np.allclose(chosen, scored[selection["chosen"]]), "the chosen candidate differs from the scorer's model"
@@ -110,6 +124,7 @@ def measure(world: str, *, n_leads: int, candidates: tuple[str, ...], workdir: P
         "pipeline_seconds": round(pipeline_s, 1),
         "chosen": selection["chosen"],
         "selection": selection,
+        "unconstrained_logistic_is_monotone": plain_monotone,
         "scorers": rows,
     }
 
@@ -162,6 +177,10 @@ def main() -> None:
                 _cell(row["ece"]),
             )
         console.print(table)
+        console.print(
+            f"unconstrained logistic (before issue 15) monotone on the whole square: "
+            f"{result['unconstrained_logistic_is_monotone']}"
+        )
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=2))
 

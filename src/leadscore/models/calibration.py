@@ -183,8 +183,9 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
     if fit and intent carried independent evidence, the log-odds would simply add; the product term
     lets the data say how much intent is worth at each level of fit (engaged but poorly matched leads,
     the "danger zone", convert less than the sum suggests). It has four parameters, so it is fitted
-    reliably on the calibration split and stays calibrated, and it is monotone in each score wherever
-    the interaction is small.
+    reliably on the calibration split and stays calibrated. It is monotone in each score on the whole
+    input square (:meth:`is_monotone`): when the plain fit's product term would make conversion fall
+    somewhere as fit or intent rises, it is refitted with that term bounded (issue 15).
 
     Input ``X`` is an array of shape (n, 2): columns p_fit, p_intent.
     """
