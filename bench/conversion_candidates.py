@@ -5,10 +5,10 @@ For each world (profiles/synthetic.yaml: "additive", the default data; profiles/
 under a scratch directory) with ``calibrate.conversion_candidates`` set to all candidates, so the
 calibrate stage chooses one by out-of-fold log loss on the calibration split, as `make run` would.
 The baselines stage runs too: one LightGBM on all features is the reference for what the fit /
-intent split itself costs. Then, for the table only, every candidate is also fitted on the calibration split (as calibrate fits
-the chosen one) and scored on the test split: AUC, log loss and ECE with paired percentile bootstrap
-intervals (params evaluate.bootstrap), and the AUC gap to the oracle (true probability) with its
-interval. The test split is only measured here, never used to choose.
+intent split itself costs. Then, for the table only, every candidate is also fitted on the
+calibration split (as calibrate fits the chosen one) and scored on the test split: AUC, log loss and
+ECE with paired percentile bootstrap intervals (params evaluate.bootstrap), and the AUC gap to the
+oracle (true probability) with its interval. The test split is only measured here, never used to choose.
 
 Run: ``.venv/bin/python bench/conversion_candidates.py`` (100k leads per world, a few minutes).
 """
