@@ -233,14 +233,32 @@ def test_every_candidate_round_trips_through_json_and_is_calibrated_in_the_large
 
 def test_logistic_with_a_strong_interaction_is_refitted_monotone():
     """The plain fit's product term would make conversion fall at the extremes; the refit bounds it."""
-    X, y = _threshold_data(6000, 2)
-    design = ConversionModel._design(X)
-    plain = LogisticRegression(max_iter=1000).fit(design, y)
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0.01, 0.99, size=(6000, 2))
+    lf, li = logit(X[:, 0]), logit(X[:, 1])
+    z = -1.0 + 0.3 * lf + 0.3 * li + 0.15 * lf * li  # the product outweighs each score at the corners
+    y = (rng.random(6000) < 1 / (1 + np.exp(-z))).astype(int)
+    plain = LogisticRegression(max_iter=1000).fit(ConversionModel._design(X), y)
     c_fit, c_intent, c_product = plain.coef_[0]
-    assert min(c_fit, c_intent) < 9.2 * abs(c_product)  # the plain fit is not monotone on the square
+    assert min(c_fit, c_intent) < 4.6 * abs(c_product)  # falls somewhere inside the data's own range
     model = ConversionModel().fit(X, y)
-    assert model.is_monotone()
-    assert (np.diff(_surface(model), axis=0) >= 0).all()
+    assert model.is_monotone() and abs(model.coef_[0, 2]) < abs(c_product)
+    p = _surface(model)
+    assert (np.diff(p, axis=0) >= 0).all() and (np.diff(p, axis=1) >= 0).all()
+
+
+def test_logistic_clips_its_product_term_to_the_fitted_range_and_old_files_do_not():
+    X, y = _conversion_data(3000, 8)
+    model = ConversionModel().fit(X, y)
+    lf, li = logit(X[:, 0]), logit(X[:, 1])
+    assert model.box_ == (lf.min(), lf.max(), li.min(), li.max())
+    old = {k: v for k, v in model.to_dict().items() if k != "box"}  # a scorer saved before issue 15
+    outside = np.array([[1e-6, 1 - 1e-6], [0.5, 0.5]])
+    unclipped = ConversionModel.from_dict(old).predict_proba(outside)[:, 1]
+    c = model.coef_[0]
+    z = model.intercept_[0] + c[0] * logit(outside[:, 0]) + c[1] * logit(outside[:, 1])
+    np.testing.assert_allclose(unclipped, 1 / (1 + np.exp(-(z + c[2] * logit(outside[:, 0]) * logit(outside[:, 1])))))
+    assert model.predict_proba(outside)[1, 1] == pytest.approx(unclipped[1])  # inside the box: the same
 
 
 def test_logistic_that_is_already_monotone_is_the_plain_logistic_regression():

@@ -24,6 +24,7 @@ from leadscore.config import ThresholdConfig
 _EPS = 1e-4
 # |logit| never exceeds this (inputs are clipped to [_EPS, 1 - _EPS]): the box monotonicity is checked on.
 _LOGIT_BOUND = float(np.log((1 - _EPS) / _EPS))
+_FULL_BOX = (-_LOGIT_BOUND, _LOGIT_BOUND, -_LOGIT_BOUND, _LOGIT_BOUND)
 
 
 def calibrate_classifier(model, X_cal: pd.DataFrame, y_cal: pd.Series, *, method: str) -> CalibratedClassifierCV:
@@ -183,9 +184,13 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
     if fit and intent carried independent evidence, the log-odds would simply add; the product term
     lets the data say how much intent is worth at each level of fit (engaged but poorly matched leads,
     the "danger zone", convert less than the sum suggests). It has four parameters, so it is fitted
-    reliably on the calibration split and stays calibrated. It is monotone in each score on the whole
-    input square (:meth:`is_monotone`): when the plain fit's product term would make conversion fall
-    somewhere as fit or intent rises, it is refitted with that term bounded (issue 15).
+    reliably on the calibration split and stays calibrated.
+
+    Monotone in each score for every input (issue 15, :meth:`is_monotone`): the product term uses the
+    logits clipped to the box seen when fitting (``box_``: the calibration leads' range, where the
+    data says how strong the interaction is), so beyond it the effect of each score is its own
+    coefficient; and when the plain fit would still make conversion fall somewhere as fit or intent
+    rises, it is refitted with the product term bounded (same objective, linear constraints).
 
     Input ``X`` is an array of shape (n, 2): columns p_fit, p_intent.
     """
@@ -194,13 +199,17 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
         self.C = C
 
     @staticmethod
-    def _design(X) -> np.ndarray:
+    def _design(X, box: Sequence[float] | None = None) -> np.ndarray:
         X = np.asarray(X, dtype=float)
         lf, li = logit(X[:, 0]), logit(X[:, 1])
-        return np.column_stack([lf, li, lf * li])
+        lo_f, hi_f, lo_i, hi_i = box if box is not None else _FULL_BOX
+        return np.column_stack([lf, li, np.clip(lf, lo_f, hi_f) * np.clip(li, lo_i, hi_i)])
 
     def fit(self, X, y) -> ConversionModel:
-        D, y = self._design(X), np.asarray(y).astype(int)
+        X = np.asarray(X, dtype=float)
+        lf, li = logit(X[:, 0]), logit(X[:, 1])
+        self.box_ = (float(lf.min()), float(lf.max()), float(li.min()), float(li.max()))
+        D, y = self._design(X, self.box_), np.asarray(y).astype(int)
         self.logistic_ = LogisticRegression(C=self.C, max_iter=1000).fit(D, y)
         if not self.is_monotone():
             # Issue 15: the product term made p_conversion fall somewhere as p_fit or p_intent rises:
@@ -213,18 +222,25 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "logistic_")
-        return self.logistic_.predict_proba(self._design(X))
+        return self.logistic_.predict_proba(self._design(X, self.box_))
+
+    def _constraints(self) -> np.ndarray:
+        """Rows ``a`` with ``a @ [b, c_fit, c_intent, c_product] >= 0`` exactly when monotone.
+
+        Inside the box, d logit / d l_fit = c_fit + c_product * clip(l_intent), linear in it, so both
+        ends of the box suffice; outside it, it is c_fit alone (and the same for intent).
+        """
+        lo_f, hi_f, lo_i, hi_i = self.box_
+        return np.array(
+            [[0, 1, 0, 0], [0, 1, 0, lo_i], [0, 1, 0, hi_i], [0, 0, 1, 0], [0, 0, 1, lo_f], [0, 0, 1, hi_f]],
+            dtype=float,
+        )
 
     def is_monotone(self) -> bool:
-        """Non-decreasing in p_fit and in p_intent over all inputs (logits are clipped to +-L).
-
-        d logit / d l_fit = c_fit + c_product * l_intent is linear in l_intent, so checking both ends
-        of the clipped range is exact (and the same for intent).
-        """
+        """Non-decreasing in p_fit and in p_intent for every input."""
         check_is_fitted(self, "logistic_")
-        c_fit, c_intent, c_product = self.logistic_.coef_[0]
-        bound = _LOGIT_BOUND * abs(c_product)
-        return bool(c_fit >= bound and c_intent >= bound)
+        w = np.concatenate([self.logistic_.intercept_, self.logistic_.coef_[0]])
+        return bool((self._constraints() @ w >= 0).all())
 
     def _fit_monotone(self, D: np.ndarray, y: np.ndarray) -> None:
         from scipy.optimize import minimize
@@ -239,9 +255,7 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
             grad = np.concatenate([[self.C * r.sum()], self.C * np.einsum("ij,i->j", D, r) + w[1:]])
             return value, grad
 
-        L = _LOGIT_BOUND
-        # c_fit >= L |c_product| and c_intent >= L |c_product|, as four linear inequalities.
-        A = np.array([[0, 1, 0, -L], [0, 1, 0, L], [0, 0, 1, -L], [0, 0, 1, L]], dtype=float)
+        A = self._constraints()
         with threadpool_limits(limits=1):
             result = minimize(
                 objective,
@@ -251,9 +265,18 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
                 constraints=[{"type": "ineq", "fun": lambda w: A @ w, "jac": lambda w: A}],
                 options={"maxiter": 500, "ftol": 1e-10},
             )
-        w = result.x
-        # Rounding can leave a constraint a hair short: shrink the product term onto the boundary.
-        w[3] = np.sign(w[3]) * min(abs(w[3]), max(min(w[1], w[2]), 0.0) / L * (1 - 1e-9))
+        w = np.asarray(result.x, dtype=np.float64).copy()
+        # Rounding can leave a constraint a hair short: c_fit, c_intent >= 0, then the product term
+        # into the interval the constraints allow (it holds 0), a hair inside it.
+        w[1:3] = np.maximum(w[1:3], 0.0)
+        low, high = -np.inf, np.inf
+        for a in A:
+            k, base = a[3], a[1] * w[1] + a[2] * w[2]
+            if k > 0:
+                low = max(low, -base / k)
+            elif k < 0:
+                high = min(high, -base / k)
+        w[3] = float(np.clip(w[3], low, high)) * (1 - 1e-9)
         self.logistic_.intercept_ = np.array([w[0]])
         self.logistic_.coef_ = np.array([w[1:]])
 
@@ -265,11 +288,15 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
             "coef": self.coef_.tolist(),
             "intercept": self.intercept_.tolist(),
             "classes": self.classes_.tolist(),
+            "box": list(self.box_),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConversionModel:
-        """A fitted model from :meth:`to_dict`'s output (predictions identical to the original)."""
+        """A fitted model from :meth:`to_dict`'s output (predictions identical to the original).
+
+        A scorer saved before issue 15 has no "box": its product term was never clipped.
+        """
         model = cls(C=float(data["C"]))
         logistic = LogisticRegression(C=model.C, max_iter=1000)
         logistic.coef_ = np.asarray(data["coef"], dtype=np.float64).reshape(1, 3)
@@ -277,6 +304,7 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
         logistic.classes_ = np.asarray(data["classes"])
         logistic.n_features_in_ = 3
         model.logistic_ = logistic
+        model.box_ = tuple(float(v) for v in data.get("box", _FULL_BOX))
         model.classes_, model.coef_, model.intercept_ = logistic.classes_, logistic.coef_, logistic.intercept_
         return model
 
