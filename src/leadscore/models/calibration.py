@@ -304,7 +304,8 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
         logistic.classes_ = np.asarray(data["classes"])
         logistic.n_features_in_ = 3
         model.logistic_ = logistic
-        model.box_ = tuple(float(v) for v in data.get("box", _FULL_BOX))
+        lo_f, hi_f, lo_i, hi_i = (float(v) for v in data.get("box", _FULL_BOX))
+        model.box_ = (lo_f, hi_f, lo_i, hi_i)
         model.classes_, model.coef_, model.intercept_ = logistic.classes_, logistic.coef_, logistic.intercept_
         return model
 
