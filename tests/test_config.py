@@ -208,3 +208,20 @@ def test_tuning_is_off_by_default_and_validated(raw_params):
         bad["train"]["tune"] = {"enabled": True, key: value}
         with pytest.raises(ConfigError, match=message):
             params_from_dict(bad)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "message"),
+    [([], "name at least one"), (["logistic", "logistic"], "repeats a name"), (["forest"], "forest")],
+)
+def test_conversion_candidates_are_checked(raw_params, candidates, message):
+    raw_params["calibrate"]["conversion_candidates"] = candidates
+    with pytest.raises(ConfigError, match=message):
+        params_from_dict(raw_params)
+
+
+def test_synthetic_world_is_additive_by_default_and_checked(params, raw_params):
+    assert params.data.synthetic.world == "additive" and params.calibrate.conversion_candidates == ("logistic",)
+    raw_params["data"]["synthetic"]["world"] = "quadratic"
+    with pytest.raises(ConfigError, match=r"data\.synthetic\.world"):
+        params_from_dict(raw_params)

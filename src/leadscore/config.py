@@ -48,6 +48,9 @@ class SyntheticConfig(_Frozen):
     # true: the generator also writes the leads' activity log (leadscore.data.activities).
     activities: bool = False
     drift: SyntheticDriftConfig = SyntheticDriftConfig()
+    # Issue 15: the truth function. "additive": the default smooth logit; "interactions": the second
+    # world (segment-dependent intent, thresholds, saturation, non-monotone effects; see data/synthetic.py).
+    world: Literal["additive", "interactions"] = "additive"
 
 
 # The embedded generator's module. data.source names it (rather than a keyword such as "synthetic")
@@ -225,6 +228,18 @@ class CalibrateWindowConfig(_Frozen):
 class CalibrateConfig(_Frozen):
     method: Literal["isotonic", "sigmoid"] = "isotonic"
     window: CalibrateWindowConfig = CalibrateWindowConfig()
+    # Issue 15: the conversion models tried (leadscore.models.calibration.CONVERSION_KINDS); the one with
+    # the lowest out-of-fold log loss on the calibration split (conversion_folds contiguous blocks) is kept.
+    conversion_candidates: tuple[Literal["logistic", "spline", "monotone_gbm"], ...] = ("logistic",)
+    conversion_folds: int = Field(5, ge=2, le=20)
+
+    @model_validator(mode="after")
+    def _candidates(self) -> CalibrateConfig:
+        if not self.conversion_candidates:
+            raise ValueError("conversion_candidates: name at least one of logistic, spline, monotone_gbm")
+        if len(set(self.conversion_candidates)) != len(self.conversion_candidates):
+            raise ValueError(f"conversion_candidates: {list(self.conversion_candidates)} repeats a name")
+        return self
 
 
 class ThresholdConfig(_Frozen):

@@ -55,3 +55,13 @@ def test_add_row_id_keeps_the_index_and_refuses_an_existing_column():
     assert numbered.index.tolist() == [10, 20] and numbered["id"].tolist() == [1, 2]
     with pytest.raises(DataValidationError, match=r"x\.csv: .*add_row_id is true but column 'status' already exists"):
         add_row_id(leads, "status", source="x.csv")
+
+
+def test_synthetic_world_comes_from_params(params):
+    """Issue 15: data.synthetic.world picks the truth function; the leads but their outcomes are the same."""
+    synthetic = params.data.synthetic.model_copy(update={"world": "interactions"})
+    world2 = params.model_copy(update={"data": params.data.model_copy(update={"synthetic": synthetic})})
+    leads, truth = load_raw_leads(params, n_leads=3000)
+    leads2, truth2 = load_raw_leads(world2, n_leads=3000)
+    assert leads2.drop(columns="status").equals(leads.drop(columns="status"))
+    assert not truth2["true_p"].equals(truth["true_p"])

@@ -299,3 +299,91 @@ def test_drift_changes_the_columns_effect_halfway(generated, drifted):
     gain = extra - DRIFT.base_rate_logit_rise * t
     assert np.allclose(gain[after & (views == 0)], 0, atol=1e-4)
     assert gain[after & (views >= 2)].mean() > 0.3
+
+
+# -- the second world (issue 15: params data.synthetic.world) ----------------------------------------
+@pytest.fixture(scope="module")
+def world2():
+    return _generate(N, seed=42, world="interactions")
+
+
+def test_world_additive_is_the_default_data_bit_for_bit(generated):
+    leads, truth, latents = _generate(N, seed=42, world="additive")
+    pd.testing.assert_frame_equal(leads, generated[0])
+    pd.testing.assert_frame_equal(truth, generated[1])
+    pd.testing.assert_frame_equal(latents, generated[2])
+
+
+def test_world2_changes_only_the_outcomes_and_the_truth(generated, world2):
+    leads, truth, _ = world2
+    differ = [c for c in leads.columns if not leads[c].equals(generated[0][c])]
+    assert differ == ["status"]
+    assert (leads["status"].eq("open") == generated[0]["status"].eq("open")).all()  # same open leads
+    assert not np.allclose(truth["true_p"], generated[1]["true_p"])
+    assert ((truth["true_p"] > 0) & (truth["true_p"] < 1)).all()
+
+
+def test_world2_base_rate_and_signal(world2):
+    leads, truth, _ = world2
+    closed = (leads["status"] != "open").to_numpy()
+    won = (leads.loc[closed, "status"] == "won").to_numpy()
+    assert 0.12 <= won.mean() <= 0.18
+    assert 0.75 <= _auc(won, truth.loc[closed, "true_p"].to_numpy()) <= 0.86
+
+
+def _segment_logit(**overrides):
+    from leadscore.data.synthetic import _INDUSTRIES, _SENIORITIES, _interactions_logit
+
+    n = 1
+    arrays = {
+        "log10_emp": np.full(n, 2.6),
+        "industry_term": np.zeros(n),
+        "country_term": np.zeros(n),
+        "seniority": np.full(n, _SENIORITIES.index("vp")),
+        "department": np.full(n, 1),
+        "email_term": np.zeros(n),
+        "uses_crm": np.zeros(n, dtype=bool),
+        "industry": np.full(n, [row[0] for row in _INDUSTRIES].index("Software")),
+        "source": np.zeros(n, dtype=np.int64),
+        "pricing_views": np.zeros(n, dtype=np.int64),
+        "demo": np.zeros(n, dtype=bool),
+        "trial_days": np.zeros(n, dtype=np.int64),
+        "emails_clicked": np.zeros(n, dtype=np.int64),
+        "webinar": np.zeros(n, dtype=bool),
+        "downloads": np.zeros(n, dtype=np.int64),
+        "web_visits": np.full(n, 5),
+        "pages_per_visit": np.full(n, np.e),
+        "recency": np.full(n, 3),
+    }
+    arrays.update({k: np.full(n, v) for k, v in overrides.items()})
+    return float(_interactions_logit(**arrays)[0])
+
+
+def test_world2_intent_counts_by_segment_thresholds_and_non_monotone_effects():
+    from leadscore.data.synthetic import _INDUSTRIES, _SENIORITIES
+
+    government = [row[0] for row in _INDUSTRIES].index("Government")
+    student = _SENIORITIES.index("student")
+    # A demo from a VP in software is worth far more than the same demo from the public sector ...
+    vp_gain = _segment_logit(demo=True) - _segment_logit()
+    gov_gain = _segment_logit(demo=True, industry=government) - _segment_logit(industry=government)
+    assert vp_gain > 0.8 and 0 <= gov_gain < 0.3 * vp_gain
+    # ... and a student's demo counts for nothing (only people who can sign).
+    assert _segment_logit(demo=True, seniority=student) == _segment_logit(seniority=student)
+    # Thresholds: one pricing view is no signal, two are; a 6-day trial is nothing, 7 days are.
+    assert _segment_logit(pricing_views=1) == _segment_logit()
+    assert _segment_logit(pricing_views=2) > _segment_logit() + 0.5
+    assert _segment_logit(trial_days=6) == _segment_logit() < _segment_logit(trial_days=7)
+    # Non-monotone: size and pages per visit both peak inside their range.
+    sizes = [_segment_logit(log10_emp=x) for x in (1.0, 2.6, 4.5)]
+    assert sizes[1] > sizes[0] and sizes[1] > sizes[2]
+    pages = [_segment_logit(pages_per_visit=x) for x in (1.0, np.e, 12.0)]
+    assert pages[1] > pages[0] and pages[1] > pages[2]
+    # Saturation: the same intent step is worth less on an already very engaged lead.
+    busy = {"pricing_views": 6, "trial_days": 10, "emails_clicked": 6, "webinar": True}
+    assert _segment_logit(demo=True, **busy) - _segment_logit(**busy) < vp_gain
+
+
+def test_unknown_world_is_refused():
+    with pytest.raises(DataValidationError, match="world must be one of"):
+        generate_leads(100, world="quadratic")

@@ -16,14 +16,20 @@ from sklearn.linear_model import LogisticRegression
 
 from leadscore.config import ThresholdConfig
 from leadscore.models.calibration import (
+    CONVERSION_KINDS,
     QUADRANTS,
     CalibratedBooster,
     ConversionModel,
+    MonotoneGBMConversion,
+    SplineConversionModel,
     assign_quadrants,
     calibrate_booster,
     calibrate_classifier,
+    conversion_model_from_dict,
     logit,
+    new_conversion_model,
     score_threshold,
+    select_conversion_model,
 )
 from leadscore.models.persistence import booster_from_text, booster_text
 
@@ -186,3 +192,128 @@ def test_assign_quadrants_high_means_strictly_above_the_threshold():
     ]
     assert set(out) <= set(QUADRANTS) and out.dtype == object
     assert assign_quadrants(np.array([]), np.array([]), 0.5, 0.5).tolist() == []
+
+
+# -- conversion-model candidates (issue 15) -----------------------------------------------------------
+def _threshold_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Intent counts fully only above some fit (a monotone interaction the product term cannot draw)."""
+    rng = np.random.default_rng(seed)
+    p_fit, p_intent = rng.beta(2, 8, n), rng.beta(2, 6, n)
+    lf, li = logit(p_fit), logit(p_intent)
+    z = -0.5 + 0.9 * lf + np.where(lf > -1.5, 1.2, 0.1) * li
+    return np.column_stack([p_fit, p_intent]), (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+
+
+def _surface(model, *, points: int = 41) -> np.ndarray:
+    # The whole input square, extremes included (logits are clipped at 1e-4 / 1 - 1e-4).
+    grid = np.concatenate([[0.0, 1e-6, 1e-4], np.linspace(0.001, 0.999, points), [1 - 1e-4, 1 - 1e-6, 1.0]])
+    pf, pi = np.meshgrid(grid, grid, indexing="ij")
+    return model.predict_proba(np.column_stack([pf.ravel(), pi.ravel()]))[:, 1].reshape(len(grid), len(grid))
+
+
+@pytest.mark.parametrize("kind", CONVERSION_KINDS)
+def test_every_candidate_never_lowers_conversion_when_fit_or_intent_rises(kind):
+    X, y = _threshold_data(6000, 0)
+    p = _surface(new_conversion_model(kind).fit(X, y))
+    assert (np.diff(p, axis=0) >= 0).all()  # more fit, same intent: never lower
+    assert (np.diff(p, axis=1) >= 0).all()  # more intent, same fit: never lower
+    assert p[-1, -1] > p[0, 0] and ((p > 0) & (p < 1)).all()
+
+
+@pytest.mark.parametrize("kind", CONVERSION_KINDS)
+def test_every_candidate_round_trips_through_json_and_is_calibrated_in_the_large(kind):
+    X, y = _threshold_data(6000, 1)
+    model = new_conversion_model(kind).fit(X, y)
+    data = json.loads(json.dumps(model.to_dict()))
+    again = conversion_model_from_dict(data)
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+    assert type(again) is type(model)
+    assert model.predict_proba(X)[:, 1].mean() == pytest.approx(y.mean(), abs=0.015)
+
+
+def test_logistic_with_a_strong_interaction_is_refitted_monotone():
+    """The plain fit's product term would make conversion fall at the extremes; the refit bounds it."""
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0.01, 0.99, size=(6000, 2))
+    lf, li = logit(X[:, 0]), logit(X[:, 1])
+    z = -1.0 + 0.3 * lf + 0.3 * li + 0.15 * lf * li  # the product outweighs each score at the corners
+    y = (rng.random(6000) < 1 / (1 + np.exp(-z))).astype(int)
+    plain = LogisticRegression(max_iter=1000).fit(ConversionModel._design(X), y)
+    c_fit, c_intent, c_product = plain.coef_[0]
+    assert min(c_fit, c_intent) < 4.6 * abs(c_product)  # falls somewhere inside the data's own range
+    model = ConversionModel().fit(X, y)
+    assert model.is_monotone() and abs(model.coef_[0, 2]) < abs(c_product)
+    p = _surface(model)
+    assert (np.diff(p, axis=0) >= 0).all() and (np.diff(p, axis=1) >= 0).all()
+
+
+def test_logistic_clips_its_product_term_to_the_fitted_range_and_old_files_do_not():
+    X, y = _conversion_data(3000, 8)
+    model = ConversionModel().fit(X, y)
+    lf, li = logit(X[:, 0]), logit(X[:, 1])
+    assert model.box_ == (lf.min(), lf.max(), li.min(), li.max())
+    old = {k: v for k, v in model.to_dict().items() if k != "box"}  # a scorer saved before issue 15
+    outside = np.array([[1e-6, 1 - 1e-6], [0.5, 0.5]])
+    unclipped = ConversionModel.from_dict(old).predict_proba(outside)[:, 1]
+    c = model.coef_[0]
+    z = model.intercept_[0] + c[0] * logit(outside[:, 0]) + c[1] * logit(outside[:, 1])
+    np.testing.assert_allclose(unclipped, 1 / (1 + np.exp(-(z + c[2] * logit(outside[:, 0]) * logit(outside[:, 1])))))
+    assert model.predict_proba(outside)[1, 1] == pytest.approx(unclipped[1])  # inside the box: the same
+
+
+def test_logistic_that_is_already_monotone_is_the_plain_logistic_regression():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.01, 0.99, size=(4000, 2))
+    z = -1.0 + 0.8 * logit(X[:, 0]) + 0.6 * logit(X[:, 1])  # additive: no product term to bound
+    y = (rng.random(4000) < 1 / (1 + np.exp(-z))).astype(int)
+    model = ConversionModel().fit(X, y)
+    plain = LogisticRegression(max_iter=1000).fit(ConversionModel._design(X), y)
+    assert model.is_monotone()
+    np.testing.assert_array_equal(model.coef_, plain.coef_)
+    assert "kind" not in model.to_dict()  # unchanged scorer files for the default model
+
+
+def test_old_conversion_dicts_load_and_unknown_kinds_are_refused():
+    X, y = _conversion_data(2000, 3)
+    old = ConversionModel().fit(X, y).to_dict()
+    assert isinstance(conversion_model_from_dict(old), ConversionModel)
+    with pytest.raises(ValueError, match="unknown conversion model kind 'forest'"):
+        conversion_model_from_dict({**old, "kind": "forest"})
+    with pytest.raises(ValueError, match="must be one of"):
+        new_conversion_model("forest")
+    with pytest.raises(ValueError, match=r"\(n, 2\) array"):
+        SplineConversionModel().fit(X[:, :1], y)
+
+
+def test_selection_is_out_of_fold_and_picks_a_flexible_form_only_when_it_predicts_better():
+    X, y = _threshold_data(8000, 4)
+    model, report = select_conversion_model(X, y, candidates=["logistic", "spline", "monotone_gbm"], folds=3)
+    losses = {k: v["cv_log_loss"] for k, v in report["candidates"].items()}
+    assert report["folds"] == 3 and set(losses) == {"logistic", "spline", "monotone_gbm"}
+    assert report["chosen"] == min(losses, key=losses.get) != "logistic"
+    assert losses["logistic"] > min(losses.values())
+    assert all(0.5 < v["cv_auc"] < 1 for v in report["candidates"].values())
+    # The chosen form is refitted on every row: the same model as fitting it directly.
+    direct = new_conversion_model(report["chosen"]).fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(X), direct.predict_proba(X))
+    # Additive logits (what the four-parameter form draws): the logistic form is kept.
+    X2, y2 = _conversion_data(4000, 5)
+    _, report2 = select_conversion_model(X2, y2, candidates=["logistic", "spline"], folds=3)
+    assert report2["candidates"]["logistic"]["cv_log_loss"] <= report2["candidates"]["spline"]["cv_log_loss"] + 2e-4
+
+
+def test_a_single_candidate_is_fitted_without_cross_validation():
+    X, y = _conversion_data(2000, 6)
+    model, report = select_conversion_model(X, y, candidates=["logistic"])
+    assert report == {"chosen": "logistic", "folds": 0, "candidates": {}}
+    assert isinstance(model, ConversionModel)
+    with pytest.raises(ValueError, match="no conversion model candidates"):
+        select_conversion_model(X, y, candidates=[])
+
+
+def test_monotone_gbm_holds_out_the_last_rows_and_needs_enough_of_them():
+    X, y = _threshold_data(3000, 7)
+    model = MonotoneGBMConversion(holdout=0.3).fit(X, y)
+    assert model.a_ > 0 and model.booster_.num_trees() >= 1
+    with pytest.raises(ValueError, match="too few"):
+        MonotoneGBMConversion().fit(X[:120], y[:120])

@@ -91,3 +91,22 @@ def test_a_missing_model_file_is_named_and_no_scorer_written(small_pipeline, tmp
     with pytest.raises(LeadscoreError, match=r"no_fit_model\.txt"):
         calibrate.run(params, **_inputs(run, fit_model=tmp_path / "no_fit_model.txt"), scorer_out=str(out))
     assert not out.exists()
+
+
+def test_conversion_candidates_are_chosen_on_the_calibration_split_and_saved(small_pipeline, tmp_path, open_leads):
+    """Issue 15: every candidate's out-of-fold numbers travel with the scorer; the lowest log loss is kept."""
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    candidates = ("logistic", "spline", "monotone_gbm")
+    tuned = params.model_copy(
+        update={"calibrate": params.calibrate.model_copy(update={"conversion_candidates": candidates})}
+    )
+    scorer = _calibrated(tuned, run, tmp_path / "scorer.json")
+    selection = scorer.extras["conversion_selection"]
+    losses = {k: v["cv_log_loss"] for k, v in selection["candidates"].items()}
+    assert set(losses) == set(candidates) and selection["folds"] == params.calibrate.conversion_folds
+    assert selection["chosen"] == min(losses, key=losses.get)
+    scored = scorer.predict(open_leads)
+    assert scored["conversion_probability"].between(0, 1).all()
+    # The default (the logistic form alone) runs no cross-validation and says so.
+    default = _calibrated(params, run, tmp_path / "default.json")
+    assert default.extras["conversion_selection"] == {"chosen": "logistic", "folds": 0, "candidates": {}}

@@ -39,6 +39,8 @@ def test_every_output_comes_from_the_test_split(small_pipeline):
         metrics["test"]
     )
     assert json.loads(run.path("evaluate", "metrics_out").read_text()) == metrics
+    # Issue 15: which conversion model calibrate chose (the default: the logistic form, no cross-validation).
+    assert metrics["conversion_selection"] == {"chosen": "logistic", "folds": 0, "candidates": {}}
     figures = run.path("evaluate", "figures_dir")
     expected = {"gains", "reliability", "quadrant_map", "capacity", "importance_fit", "importance_intent"}
     assert {p.stem for p in figures.glob("*.png")} == expected

@@ -43,3 +43,33 @@ def test_a_bad_request_is_one_json_line_naming_the_column(served):
     body = json.loads(err.value.serialize_as_json())
     assert set(body) == {"error_code", "message"}
     assert "lead_id" in body["message"] and "\n" not in body["message"]
+
+
+@pytest.mark.parametrize("kind", ["spline", "monotone_gbm"])
+def test_served_scores_equal_the_scorer_s_with_every_conversion_model(served, trained_scorer, tmp_path, kind):
+    """Issue 15: whichever conversion model calibrate chose, the registered model scores as the scorer does."""
+    import dataclasses
+
+    import numpy as np
+
+    from leadscore.models.calibration import new_conversion_model
+    from leadscore.tracking.pyfunc_model import LeadScorerModel
+
+    _, scorer, leads = served
+    raw = trained_scorer[1]
+    closed = raw[raw["status"] != "open"].head(3000)
+    p_fit, p_intent, _ = scorer.component_probabilities(closed)
+    y = (closed["status"] == "won").to_numpy().astype(int)
+    conversion = new_conversion_model(kind).fit(np.column_stack([p_fit, p_intent]), y)
+    other = dataclasses.replace(scorer, conversion_model=conversion)
+    save_scorer(other, tmp_path / "lead_scorer.json")
+    save_display(other.display, tmp_path / "display.json")
+    model = LeadScorerModel()
+    model.load_context(
+        SimpleNamespace(
+            artifacts={"scorer": str(tmp_path / "lead_scorer.json"), "display": str(tmp_path / "display.json")}
+        )
+    )
+    served_scores = model.predict(None, leads)
+    pd.testing.assert_frame_equal(served_scores, other.predict(leads, explain=True))
+    assert not np.allclose(served_scores["conversion_probability"], scorer.predict(leads)["conversion_probability"])

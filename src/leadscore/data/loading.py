@@ -30,7 +30,12 @@ def load_raw_leads(
 
         s = params.data.synthetic
         return generate_leads(
-            n_leads or s.n_leads, seed=s.seed, reference_date=s.reference_date, months=s.months, drift=s.drift
+            n_leads or s.n_leads,
+            seed=s.seed,
+            reference_date=s.reference_date,
+            months=s.months,
+            drift=s.drift,
+            world=s.world,
         )
     source = Path(base_dir) / params.data.source
     leads = read_table(source, csv_separator=params.data.csv_separator, missing_values=params.data.missing_values)

@@ -291,6 +291,91 @@ _INTENT_CENTER, _INTENT_SCALE = 0.11, 1.0
 _B0 = -2.55
 _GAMMA = 0.25
 
+# --- the second world (issue 15): params data.synthetic.world "interactions" -----------------------
+# A truth that is NOT a smooth additive logit, designed and fixed before any model was scored on it,
+# so improvements to the models are measured on a world they were not designed on:
+#   * fit x intent interaction by segment: engagement is worth a lot from a commercial buyer and
+#     almost nothing from the public sector or a student (procurement decides there, not clicks);
+#   * thresholds: pricing-page views count from 2 (and more from 5), a trial only from 7 active days,
+#     a demo only when the contact can sign (C-level, VP, director), silence beyond 30 days is a cliff;
+#   * saturation: fit and intent each saturate (tanh), so the best leads do not run off to p = 1;
+#   * non-monotone effects: company size peaks at a few hundred employees and falls on both sides;
+#     pages per visit peak near e ~ 2.7 (more reads as confusion or research, not buying);
+#   * a CRM only matters when the contact is in sales or marketing.
+# The constants are fixed: the centres were measured once on a 1,000,000-lead sample (mean ~0), B0 puts
+# the closed-lead base rate near 15%, like the default world's.
+WORLDS = ("additive", "interactions")
+# Intent weight per industry (order of _INDUSTRIES) and per seniority (order of _SENIORITIES).
+_W2_INDUSTRY = np.array([1.30, 1.10, 0.60, 0.90, 0.90, 0.25, 0.20, 1.00, 1.00, 1.10, 0.90, 0.25])
+_W2_SENIORITY = np.array([1.30, 1.20, 1.00, 0.75, 0.45, 0.10])
+_W2_FIT_CENTER, _W2_INTENT_CENTER = 0.14, 0.26
+_W2_B0 = -2.31
+_W2_FIT_CAP, _W2_INTENT_CAP = 1.8, 2.4
+_W2_INTENT_SCALE = 1.6  # engagement matters more here than in the default world, where it counts
+
+
+def _interactions_logit(
+    *,
+    log10_emp: np.ndarray,
+    industry_term: np.ndarray,
+    country_term: np.ndarray,
+    seniority: np.ndarray,
+    department: np.ndarray,
+    email_term: np.ndarray,
+    uses_crm: np.ndarray,
+    industry: np.ndarray,
+    source: np.ndarray,
+    pricing_views: np.ndarray,
+    demo: np.ndarray,
+    trial_days: np.ndarray,
+    emails_clicked: np.ndarray,
+    webinar: np.ndarray,
+    downloads: np.ndarray,
+    web_visits: np.ndarray,
+    pages_per_visit: np.ndarray,
+    recency: np.ndarray,
+    drift_intent: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """True log-odds of the second world (see the comment above :data:`WORLDS`); no random draws."""
+    # Fit: a narrow size bump (peak ~400 employees), a CRM that matters for sales/marketing contacts only.
+    size_term = np.maximum(0.9 - 0.9 * (log10_emp - 2.6) ** 2, -1.5)
+    crm_term = 0.8 * uses_crm * np.isin(department, (1, 2))
+    raw_fit = (
+        size_term
+        + industry_term
+        + country_term
+        + _SENIORITY_FIT[seniority]
+        + _DEPARTMENT_FIT[department]
+        + email_term
+        + crm_term
+    )
+    # Intent: thresholds and steps rather than smooth log-counts.
+    signer = seniority <= _SENIORITIES.index("director")
+    log_ppv = np.log(np.where(web_visits > 0, np.maximum(pages_per_visit, 0.1), np.e))
+    raw_intent = (
+        np.array([row[2] for row in _LEAD_SOURCES])[source]
+        + 0.70 * (pricing_views >= 2)
+        + 0.40 * (pricing_views >= 5)
+        + 1.10 * (demo & signer)
+        + 0.90 * (trial_days >= 7)
+        + 0.30 * np.log1p(emails_clicked)
+        + 0.30 * webinar
+        + 0.15 * np.log1p(downloads)
+        + 0.15 * np.log1p(web_visits)
+        - 0.60 * (log_ppv - 1.0) ** 2
+        - 0.90 * (recency > 30)
+        + drift_intent
+    )
+    weight = _W2_INDUSTRY[industry] * _W2_SENIORITY[seniority]
+    return _combine_interactions(raw_fit, raw_intent, weight)
+
+
+def _combine_interactions(raw_fit: np.ndarray, raw_intent: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    # Each axis saturates; intent counts in proportion to the segment's weight.
+    fit = _W2_FIT_CAP * np.tanh((raw_fit - _W2_FIT_CENTER) / _W2_FIT_CAP)
+    intent = _W2_INTENT_CAP * np.tanh(_W2_INTENT_SCALE * (raw_intent - _W2_INTENT_CENTER) / _W2_INTENT_CAP)
+    return _W2_B0 + fit + weight * intent
+
 
 def _title_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat template table: (titles, offset per (seniority, department) cell, count per cell)."""
@@ -382,6 +467,7 @@ def _generate(
     reference_date: str = REFERENCE_DATE,
     months: int = 24,
     drift: SyntheticDriftConfig | None = None,
+    world: str = "additive",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Like :func:`generate_leads` but also return the hidden facts (for tests and diagnostics).
 
@@ -391,12 +477,20 @@ def _generate(
         ``latents`` has columns lead_id, seniority, department, industry, employees_true,
         intent_latent, s_fit and s_intent, row-aligned with ``leads``.
     """
-    leads, truth, latents, _ = _simulate(n, seed=seed, reference_date=reference_date, months=months, drift=drift)
+    leads, truth, latents, _ = _simulate(
+        n, seed=seed, reference_date=reference_date, months=months, drift=drift, world=world
+    )
     return leads, truth, latents
 
 
 def _simulate(
-    n: int, *, seed: int, reference_date: str, months: int, drift: SyntheticDriftConfig | None = None
+    n: int,
+    *,
+    seed: int,
+    reference_date: str,
+    months: int,
+    drift: SyntheticDriftConfig | None = None,
+    world: str = "additive",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     """The generator itself: :func:`_generate`'s frames plus the raw hidden arrays (row-aligned).
 
@@ -406,6 +500,8 @@ def _simulate(
     its own random stream leaves this function's draws, and so the lead table, unchanged.
     """
     reference = _validate(n, seed, reference_date, months)
+    if world not in WORLDS:
+        raise DataValidationError(f"generate_leads: world must be one of {list(WORLDS)}, got {world!r}")
     rng = np.random.default_rng(seed)
 
     # --- timeline ------------------------------------------------------------------------------
@@ -514,6 +610,31 @@ def _simulate(
     # a lead silent for over two months has gone cold whatever it did before.
     nonlinear = 0.30 * (demo & (trial_days >= 7)) - 0.25 * (recency > 60)
     logit = _B0 + s_fit + s_intent + _GAMMA * s_fit * s_intent + nonlinear
+    if world == "interactions":
+        # The second world (params data.synthetic.world): same leads, another truth. Computed after
+        # the default's, from the same arrays and without a random draw, so every column but the
+        # outcome is identical to the default world's for the same seed.
+        logit = _interactions_logit(
+            log10_emp=log10_emp,
+            industry_term=industry_term,
+            country_term=country_term,
+            seniority=seniority,
+            department=department,
+            email_term=email_term,
+            uses_crm=uses_crm,
+            industry=industry,
+            source=source,
+            pricing_views=pricing_views,
+            demo=demo,
+            trial_days=trial_days,
+            emails_clicked=emails_clicked,
+            webinar=webinar,
+            downloads=downloads,
+            web_visits=web_visits,
+            pages_per_visit=pages_per_visit,
+            recency=recency,
+            drift_intent=drift_intent if drift_on else 0.0,
+        )
     if drift_on:
         logit = logit + drift_logit
     true_p = _sigmoid(logit)
@@ -683,6 +804,7 @@ def generate_leads(
     reference_date: str = REFERENCE_DATE,
     months: int = 24,
     drift: SyntheticDriftConfig | None = None,
+    world: str = "additive",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate a B2B SaaS CRM export with a known conversion probability per lead.
 
@@ -700,6 +822,11 @@ def generate_leads(
     drift : SyntheticDriftConfig, optional
         A moving CRM (rising base rate, one intent column whose effect changes halfway and whose
         distribution shifts late); None or ``enabled: false`` leaves the data exactly as without it.
+    world : {"additive", "interactions"}
+        The truth function (params data.synthetic.world). "additive" (default): the smooth logit above.
+        "interactions": the second world (:func:`_interactions_logit`): intent counts only in some
+        segments, thresholds, saturation and a non-monotone effect. Only the outcomes (status) and the
+        truth differ between worlds; every other column is the same for the same seed.
 
     Returns
     -------
@@ -712,7 +839,7 @@ def generate_leads(
     DataValidationError
         If ``n``, ``seed``, ``months`` or ``reference_date`` is invalid.
     """
-    leads, truth, _ = _generate(n, seed=seed, reference_date=reference_date, months=months, drift=drift)
+    leads, truth, _ = _generate(n, seed=seed, reference_date=reference_date, months=months, drift=drift, world=world)
     return leads, truth
 
 
@@ -732,6 +859,7 @@ def generate_crm(
     months: int = 24,
     activities: bool = False,
     drift: SyntheticDriftConfig | None = None,
+    world: str = "additive",
 ) -> SyntheticCRM:
     """:func:`generate_leads`, optionally with the leads' activity log (params data.synthetic.activities).
 
@@ -744,7 +872,9 @@ def generate_crm(
         ``activities`` is the event log of :func:`leadscore.data.activities.generate_activities`
         (one row per event, up to ``reference_date``), or None when ``activities`` is False.
     """
-    leads, truth, _, hidden = _simulate(n, seed=seed, reference_date=reference_date, months=months, drift=drift)
+    leads, truth, _, hidden = _simulate(
+        n, seed=seed, reference_date=reference_date, months=months, drift=drift, world=world
+    )
     if not activities:
         return SyntheticCRM(leads, truth, None)
     from leadscore.data.activities import generate_activities  # the log's code loads only when asked for

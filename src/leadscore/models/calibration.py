@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -14,12 +15,17 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import SplineTransformer
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from leadscore.config import ThresholdConfig
 
 # Isotonic calibration returns exact 0s and 1s at the extremes; clip before taking logits.
 _EPS = 1e-4
+# |logit| never exceeds this (inputs are clipped to [_EPS, 1 - _EPS]): the box monotonicity is checked on.
+_LOGIT_BOUND = float(np.log((1 - _EPS) / _EPS))
+_FULL_BOX = (-_LOGIT_BOUND, _LOGIT_BOUND, -_LOGIT_BOUND, _LOGIT_BOUND)
 
 
 def calibrate_classifier(model, X_cal: pd.DataFrame, y_cal: pd.Series, *, method: str) -> CalibratedClassifierCV:
@@ -189,8 +195,13 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
     if fit and intent carried independent evidence, the log-odds would simply add; the product term
     lets the data say how much intent is worth at each level of fit (engaged but poorly matched leads,
     the "danger zone", convert less than the sum suggests). It has four parameters, so it is fitted
-    reliably on the calibration split and stays calibrated, and it is monotone in each score wherever
-    the interaction is small.
+    reliably on the calibration split and stays calibrated.
+
+    Monotone in each score for every input (issue 15, :meth:`is_monotone`): the product term uses the
+    logits clipped to the box seen when fitting (``box_``: the calibration leads' range, where the
+    data says how strong the interaction is), so beyond it the effect of each score is its own
+    coefficient; and when the plain fit would still make conversion fall somewhere as fit or intent
+    rises, it is refitted with the product term bounded (same objective, linear constraints).
 
     Input ``X`` is an array of shape (n, 2): columns p_fit, p_intent.
     """
@@ -199,15 +210,23 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
         self.C = C
 
     @staticmethod
-    def _design(X) -> np.ndarray:
+    def _design(X, box: Sequence[float] | None = None) -> np.ndarray:
         X = np.asarray(X, dtype=float)
         lf, li = logit(X[:, 0]), logit(X[:, 1])
-        return np.column_stack([lf, li, lf * li])
+        lo_f, hi_f, lo_i, hi_i = box if box is not None else _FULL_BOX
+        return np.column_stack([lf, li, np.clip(lf, lo_f, hi_f) * np.clip(li, lo_i, hi_i)])
 
     def fit(self, X, y, sample_weight=None) -> ConversionModel:
-        self.logistic_ = LogisticRegression(C=self.C, max_iter=1000).fit(
-            self._design(X), np.asarray(y).astype(int), sample_weight=sample_weight
-        )
+        """``sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one)."""
+        X = np.asarray(X, dtype=float)
+        lf, li = logit(X[:, 0]), logit(X[:, 1])
+        self.box_ = (float(lf.min()), float(lf.max()), float(li.min()), float(li.max()))
+        D, y = self._design(X, self.box_), np.asarray(y).astype(int)
+        self.logistic_ = LogisticRegression(C=self.C, max_iter=1000).fit(D, y, sample_weight=sample_weight)
+        if not self.is_monotone():
+            # Issue 15: the product term made p_conversion fall somewhere as p_fit or p_intent rises:
+            # refit with the interaction bounded so that it cannot (same objective, linear constraints).
+            self._fit_monotone(D, y, _weights(sample_weight, len(y)))
         self.classes_ = self.logistic_.classes_
         self.coef_ = self.logistic_.coef_
         self.intercept_ = self.logistic_.intercept_
@@ -215,7 +234,63 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "logistic_")
-        return self.logistic_.predict_proba(self._design(X))
+        return self.logistic_.predict_proba(self._design(X, self.box_))
+
+    def _constraints(self) -> np.ndarray:
+        """Rows ``a`` with ``a @ [b, c_fit, c_intent, c_product] >= 0`` exactly when monotone.
+
+        Inside the box, d logit / d l_fit = c_fit + c_product * clip(l_intent), linear in it, so both
+        ends of the box suffice; outside it, it is c_fit alone (and the same for intent).
+        """
+        lo_f, hi_f, lo_i, hi_i = self.box_
+        return np.array(
+            [[0, 1, 0, 0], [0, 1, 0, lo_i], [0, 1, 0, hi_i], [0, 0, 1, 0], [0, 0, 1, lo_f], [0, 0, 1, hi_f]],
+            dtype=float,
+        )
+
+    def is_monotone(self) -> bool:
+        """Non-decreasing in p_fit and in p_intent for every input."""
+        check_is_fitted(self, "logistic_")
+        w = np.concatenate([self.logistic_.intercept_, self.logistic_.coef_[0]])
+        return bool((self._constraints() @ w >= 0).all())
+
+    def _fit_monotone(self, D: np.ndarray, y: np.ndarray, weight: np.ndarray) -> None:
+        from scipy.optimize import minimize
+
+        start = np.concatenate([self.logistic_.intercept_, self.logistic_.coef_[0]])
+
+        def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+            # LogisticRegression's own: C * sum(log loss) + ||coef||^2 / 2.
+            z = w[0] + np.einsum("ij,j->i", D, w[1:])
+            r = weight * (expit(z) - y)
+            value = self.C * float(np.sum(weight * (np.logaddexp(0.0, z) - y * z))) + 0.5 * float(np.sum(w[1:] ** 2))
+            grad = np.concatenate([[self.C * r.sum()], self.C * np.einsum("ij,i->j", D, r) + w[1:]])
+            return value, grad
+
+        A = self._constraints()
+        with threadpool_limits(limits=1):
+            result = minimize(
+                objective,
+                start,
+                jac=True,
+                method="SLSQP",
+                constraints=[{"type": "ineq", "fun": lambda w: A @ w, "jac": lambda w: A}],
+                options={"maxiter": 500, "ftol": 1e-10},
+            )
+        w = np.asarray(result.x, dtype=np.float64).copy()
+        # Rounding can leave a constraint a hair short: c_fit, c_intent >= 0, then the product term
+        # into the interval the constraints allow (it holds 0), a hair inside it.
+        w[1:3] = np.maximum(w[1:3], 0.0)
+        low, high = -np.inf, np.inf
+        for a in A:
+            k, base = a[3], a[1] * w[1] + a[2] * w[2]
+            if k > 0:
+                low = max(low, -base / k)
+            elif k < 0:
+                high = min(high, -base / k)
+        w[3] = float(np.clip(w[3], low, high)) * (1 - 1e-9)
+        self.logistic_.intercept_ = np.array([w[0]])
+        self.logistic_.coef_ = np.array([w[1:]])
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted parameters as JSON-able numbers."""
@@ -225,11 +300,15 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
             "coef": self.coef_.tolist(),
             "intercept": self.intercept_.tolist(),
             "classes": self.classes_.tolist(),
+            "box": list(self.box_),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConversionModel:
-        """A fitted model from :meth:`to_dict`'s output (predictions identical to the original)."""
+        """A fitted model from :meth:`to_dict`'s output (predictions identical to the original).
+
+        A scorer saved before issue 15 has no "box": its product term was never clipped.
+        """
         model = cls(C=float(data["C"]))
         logistic = LogisticRegression(C=model.C, max_iter=1000)
         logistic.coef_ = np.asarray(data["coef"], dtype=np.float64).reshape(1, 3)
@@ -237,8 +316,333 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
         logistic.classes_ = np.asarray(data["classes"])
         logistic.n_features_in_ = 3
         model.logistic_ = logistic
+        lo_f, hi_f, lo_i, hi_i = (float(v) for v in data.get("box", _FULL_BOX))
+        model.box_ = (lo_f, hi_f, lo_i, hi_i)
         model.classes_, model.coef_, model.intercept_ = logistic.classes_, logistic.coef_, logistic.intercept_
         return model
+
+
+# -- conversion-model candidates (issue 15) ---------------------------------------------------------
+# Each combines the calibrated p_fit and p_intent (X of shape (n, 2)) into p_conversion, is monotone
+# non-decreasing in each by construction, and saves as JSON-able data (``to_dict``/``from_dict`` with a
+# "kind"). :func:`select_conversion_model` picks one on the calibration split by out-of-fold log loss.
+CONVERSION_KINDS = ("logistic", "spline", "monotone_gbm")
+
+
+def _weights(sample_weight, n: int) -> np.ndarray:
+    """Per-row weights as floats (ones when None)."""
+    return np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+
+
+def _logits(X) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"conversion models take an (n, 2) array of p_fit, p_intent; got shape {X.shape}")
+    return logit(X[:, 0]), logit(X[:, 1])
+
+
+def _monotone_basis(spline: SplineTransformer, x: np.ndarray) -> np.ndarray:
+    """Tail sums of the B-spline basis (I-splines): each column is non-decreasing in ``x``.
+
+    B-splines sum to one, so ``sum_j c_j B_j = c_0 + sum_{k>=1} (c_k - c_{k-1}) I_k`` with
+    ``I_k = sum_{j>=k} B_j``: non-negative weights on the ``I_k`` make the spline non-decreasing
+    (also where it is extrapolated linearly: the tail sums' slopes at the boundary are >= 0).
+    """
+    basis = spline.transform(x.reshape(-1, 1))
+    return np.cumsum(basis[:, ::-1], axis=1)[:, ::-1][:, 1:]
+
+
+def _spline(knots: np.ndarray, *, degree: int, extrapolation: str) -> SplineTransformer:
+    # Explicit knots: the same basis at fit time and after loading from JSON.
+    knots = np.asarray(knots, dtype=np.float64).reshape(-1, 1)
+    return SplineTransformer(knots=knots, degree=degree, extrapolation=extrapolation).fit(knots)
+
+
+class SplineConversionModel(ClassifierMixin, BaseEstimator):
+    """A GAM-style logistic on ``logit(p_fit)`` and ``logit(p_intent)``, monotone by construction.
+
+    ``logit(p) = b + f(l_fit) + g(l_intent) + h(l_fit, l_intent)``: f and g are cubic splines
+    (scikit-learn ``SplineTransformer``, knots at quantiles, extrapolated linearly) and h a tensor
+    product of two coarser spline bases (held constant beyond the data), all in the monotone
+    (I-spline) parametrisation with non-negative weights. So every term is non-decreasing in each
+    score: p_conversion never falls when p_fit or p_intent rises, while the shape of each effect and
+    how much intent is worth at each level of fit are learned from the data. Fitted by L-BFGS-B on the
+    log loss with a small ridge penalty ``alpha``.
+
+    Input ``X`` is an array of shape (n, 2): columns p_fit, p_intent.
+    """
+
+    def __init__(self, *, n_knots: int = 6, interaction_knots: int = 4, alpha: float = 1e-4):
+        self.n_knots = n_knots
+        self.interaction_knots = interaction_knots
+        self.alpha = alpha
+
+    def _splines(self, lf: np.ndarray, li: np.ndarray) -> None:
+        q = np.linspace(0.0, 1.0, self.n_knots)
+        qi = np.linspace(0.0, 1.0, self.interaction_knots)
+        self.knots_ = {
+            "fit": np.unique(np.quantile(lf, q)),
+            "intent": np.unique(np.quantile(li, q)),
+            "fit_interaction": np.unique(np.quantile(lf, qi)),
+            "intent_interaction": np.unique(np.quantile(li, qi)),
+        }
+        self._build()
+
+    def _build(self) -> None:
+        for name, knots in self.knots_.items():
+            if len(knots) < 2:
+                raise ValueError(f"spline conversion model: the {name} scores are all equal")
+        self.splines_ = {
+            name: _spline(
+                knots,
+                degree=3 if "interaction" not in name else 2,
+                extrapolation="linear" if "interaction" not in name else "constant",
+            )
+            for name, knots in self.knots_.items()
+        }
+
+    def _design(self, X) -> np.ndarray:
+        lf, li = _logits(X)
+        f = _monotone_basis(self.splines_["fit"], lf)
+        g = _monotone_basis(self.splines_["intent"], li)
+        hf = _monotone_basis(self.splines_["fit_interaction"], lf)
+        hi = _monotone_basis(self.splines_["intent_interaction"], li)
+        h = (hf[:, :, None] * hi[:, None, :]).reshape(len(lf), -1)
+        return np.column_stack([f, g, h])
+
+    def fit(self, X, y, sample_weight=None) -> SplineConversionModel:
+        """``sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one)."""
+        from scipy.optimize import minimize
+
+        lf, li = _logits(X)
+        self._splines(lf, li)
+        D = self._design(X)
+        y = np.asarray(y).astype(np.float64)
+        n, k = D.shape
+        weight = _weights(sample_weight, n)
+        weight = weight * (n / weight.sum())  # mean one: alpha keeps its meaning
+        rate = float(np.clip(np.average(y, weights=weight), 1e-6, 1 - 1e-6))
+        start = np.concatenate([[np.log(rate / (1 - rate))], np.zeros(k)])
+
+        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+            z = w[0] + np.einsum("ij,j->i", D, w[1:])
+            # log(1 + e^z) - y z, stably; its gradient is (sigmoid(z) - y).
+            value = np.mean(weight * (np.logaddexp(0.0, z) - y * z)) + self.alpha * float(np.sum(w[1:] ** 2))
+            r = weight * (expit(z) - y) / n
+            grad = np.concatenate([[r.sum()], np.einsum("ij,i->j", D, r) + 2 * self.alpha * w[1:]])
+            return float(value), grad
+
+        bounds = [(None, None)] + [(0.0, None)] * k  # non-negative weights: monotone
+        # One BLAS thread: a threaded BLAS on a busy machine made this fit 20x slower (measured).
+        with threadpool_limits(limits=1):
+            result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 2000})
+        self.intercept_ = float(result.x[0])
+        self.coef_ = np.asarray(result.x[1:], dtype=np.float64)
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        p = expit(self.intercept_ + np.einsum("ij,j->i", self._design(X), self.coef_))
+        return np.column_stack([1.0 - p, p])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as JSON-able numbers (knots and weights)."""
+        check_is_fitted(self, "coef_")
+        return {
+            "kind": "spline",
+            "n_knots": int(self.n_knots),
+            "interaction_knots": int(self.interaction_knots),
+            "alpha": float(self.alpha),
+            "knots": {name: knots.tolist() for name, knots in self.knots_.items()},
+            "intercept": self.intercept_,
+            "coef": self.coef_.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SplineConversionModel:
+        """A fitted model from :meth:`to_dict`'s output (predictions identical to the original)."""
+        model = cls(
+            n_knots=int(data["n_knots"]), interaction_knots=int(data["interaction_knots"]), alpha=float(data["alpha"])
+        )
+        model.knots_ = {name: np.asarray(k, dtype=np.float64) for name, k in data["knots"].items()}
+        model._build()
+        model.intercept_ = float(data["intercept"])
+        model.coef_ = np.asarray(data["coef"], dtype=np.float64)
+        model.classes_ = np.array([0, 1])
+        if model.coef_.shape != (model._design(np.full((1, 2), 0.5)).shape[1],):
+            raise ValueError("spline conversion model: the weights do not match the knots")
+        return model
+
+
+class MonotoneGBMConversion(ClassifierMixin, BaseEstimator):
+    """A small LightGBM on ``logit(p_fit)`` and ``logit(p_intent)`` with monotone constraints [1, 1].
+
+    Trees can express any monotone interaction (e.g. intent mattering only above some fit). The rows
+    given to :meth:`fit` are split in order: the first ``1 - holdout`` grow the trees, the last
+    ``holdout`` (the most recent when rows are in time order) stop the boosting early and learn a
+    Platt map of the margin (slope kept positive, so monotonicity survives calibration).
+    """
+
+    def __init__(
+        self,
+        *,
+        holdout: float = 0.3,
+        num_leaves: int = 7,
+        learning_rate: float = 0.05,
+        min_child_samples: int = 100,
+        max_rounds: int = 500,
+        early_stopping_rounds: int = 30,
+        seed: int = 42,
+    ):
+        self.holdout = holdout
+        self.num_leaves = num_leaves
+        self.learning_rate = learning_rate
+        self.min_child_samples = min_child_samples
+        self.max_rounds = max_rounds
+        self.early_stopping_rounds = early_stopping_rounds
+        self.seed = seed
+
+    def fit(self, X, y, sample_weight=None) -> MonotoneGBMConversion:
+        """``sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one)."""
+        lf, li = _logits(X)
+        Z = np.column_stack([lf, li])
+        y = np.asarray(y).astype(int)
+        cut = round(len(y) * (1 - self.holdout))
+        if cut < 50 or len(y) - cut < 50:
+            raise ValueError(f"monotone_gbm conversion model: {len(y)} rows are too few (need 100+)")
+        params = {
+            "objective": "binary",
+            "num_leaves": self.num_leaves,
+            "learning_rate": self.learning_rate,
+            "min_data_in_leaf": self.min_child_samples,
+            "lambda_l2": 1.0,
+            "monotone_constraints": [1, 1],
+            "monotone_constraints_method": "advanced",
+            "seed": self.seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": 1,
+            "verbose": -1,
+        }
+        weight = _weights(sample_weight, len(y))
+        train = lgb.Dataset(Z[:cut], y[:cut], weight=weight[:cut], free_raw_data=False)
+        valid = lgb.Dataset(Z[cut:], y[cut:], weight=weight[cut:], reference=train)
+        booster = lgb.train(
+            params,
+            train,
+            num_boost_round=self.max_rounds,
+            valid_sets=[valid],
+            callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
+        )
+        # Keep only the early-stopped trees, so the saved text is the model that is used.
+        self.booster_ = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
+        margin = self._margin(Z[cut:])
+        platt = LogisticRegression(C=1e6, max_iter=1000).fit(margin.reshape(-1, 1), y[cut:], sample_weight=weight[cut:])
+        self.a_ = max(float(platt.coef_[0, 0]), 1e-6)  # a positive slope: monotone
+        self.b_ = float(platt.intercept_[0])
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def _margin(self, Z: np.ndarray) -> np.ndarray:
+        return np.asarray(self.booster_.predict(Z, raw_score=True), dtype=np.float64)
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "booster_")
+        lf, li = _logits(X)
+        p = expit(self.a_ * self._margin(np.column_stack([lf, li])) + self.b_)
+        return np.column_stack([1.0 - p, p])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as data: the booster's text and the Platt map's two floats."""
+        check_is_fitted(self, "booster_")
+        return {"kind": "monotone_gbm", "a": self.a_, "b": self.b_, "booster": self.booster_.model_to_string()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MonotoneGBMConversion:
+        """A fitted model from :meth:`to_dict`'s output (predictions identical to the original)."""
+        model = cls()
+        model.booster_ = lgb.Booster(model_str=str(data["booster"]))
+        model.a_, model.b_ = float(data["a"]), float(data["b"])
+        model.classes_ = np.array([0, 1])
+        return model
+
+
+def new_conversion_model(kind: str, *, seed: int = 42) -> Any:
+    """An unfitted conversion model of ``kind`` (one of :data:`CONVERSION_KINDS`)."""
+    if kind == "logistic":
+        return ConversionModel()
+    if kind == "spline":
+        return SplineConversionModel()
+    if kind == "monotone_gbm":
+        return MonotoneGBMConversion(seed=seed)
+    raise ValueError(f"conversion model kind must be one of {list(CONVERSION_KINDS)}, got {kind!r}")
+
+
+def conversion_model_from_dict(data: dict[str, Any]) -> Any:
+    """The fitted conversion model a ``to_dict`` described; no "kind" (older scorers): the logistic form."""
+    kind = data.get("kind", "logistic")
+    if kind == "logistic":
+        return ConversionModel.from_dict(data)
+    if kind == "spline":
+        return SplineConversionModel.from_dict(data)
+    if kind == "monotone_gbm":
+        return MonotoneGBMConversion.from_dict(data)
+    raise ValueError(f"unknown conversion model kind {kind!r} (expected one of {list(CONVERSION_KINDS)})")
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray, weight: np.ndarray | None = None) -> float:
+    p = np.clip(p, 1e-15, 1 - 1e-15)
+    return float(-np.average(y * np.log(p) + (1 - y) * np.log(1 - p), weights=weight))
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    ranks = pd.Series(p).rank(method="average").to_numpy()
+    pos = float(y.sum())
+    neg = len(y) - pos
+    return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def select_conversion_model(
+    X, y, *, candidates: Sequence[str], folds: int = 5, seed: int = 42, sample_weight=None
+) -> tuple[Any, dict[str, Any]]:
+    """Choose the conversion model among ``candidates`` by out-of-fold log loss, refit it on all rows.
+
+    The rows (the calibration split, in time order) are cut into ``folds`` contiguous blocks; each
+    candidate is fitted on the other blocks and scored on each block in turn, so its log loss is
+    measured on rows it did not see: a flexible form wins only if it predicts better, not because
+    it remembers more. Ties go to the earlier candidate. The test split is never involved.
+    ``sample_weight`` (activity snapshots: each lead's rows sum to one) weighs the fits and the log loss.
+
+    Returns
+    -------
+    (model, report)
+        The chosen model fitted on all rows, and ``{"chosen", "folds", "candidates": {kind:
+        {"cv_log_loss", "cv_auc"}}}``. A single candidate is fitted without the cross-validation.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y).astype(int)
+    weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    kinds = list(dict.fromkeys(candidates))
+    if not kinds:
+        raise ValueError("no conversion model candidates given")
+    report: dict[str, Any] = {"chosen": kinds[0], "folds": 0, "candidates": {}}
+    if len(kinds) > 1:
+        block = np.minimum((np.arange(len(y)) * folds) // max(len(y), 1), folds - 1)
+        report["folds"] = int(folds)
+        best = None
+        for kind in kinds:
+            oof = np.empty(len(y))
+            for k in range(folds):
+                held = block == k
+                w_fit = None if weight is None else weight[~held]
+                model = new_conversion_model(kind, seed=seed).fit(X[~held], y[~held], sample_weight=w_fit)
+                oof[held] = model.predict_proba(X[held])[:, 1]
+            loss = _log_loss(y, oof, weight)
+            report["candidates"][kind] = {"cv_log_loss": loss, "cv_auc": _auc(y, oof)}
+            if best is None or loss < best:
+                best, report["chosen"] = loss, kind
+    return new_conversion_model(report["chosen"], seed=seed).fit(X, y, sample_weight=weight), report
 
 
 def score_threshold(scores_cal: np.ndarray, y_cal: np.ndarray, rule: ThresholdConfig) -> float:

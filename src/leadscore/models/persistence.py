@@ -29,7 +29,7 @@ from leadscore.config import BantConfig, FeaturesConfig
 from leadscore.errors import ModelFileError
 from leadscore.features.build import LeadFeaturizer
 from leadscore.io import atomic_path
-from leadscore.models.calibration import CalibratedBooster, ConversionModel
+from leadscore.models.calibration import CalibratedBooster, conversion_model_from_dict
 from leadscore.models.scorer import Display, LeadScorer
 
 FORMAT_VERSION = 1
@@ -285,7 +285,7 @@ def scorer_from_dict(data: dict[str, Any]) -> LeadScorer:
         featurizer=featurizer_from_dict(featurizer),
         fit_model=calibrated_from_dict(data["fit_model"]),
         intent_model=calibrated_from_dict(data["intent_model"]),
-        conversion_model=ConversionModel.from_dict(data["conversion_model"]),
+        conversion_model=conversion_model_from_dict(data["conversion_model"]),
         fit_threshold=float(data["thresholds"]["fit"]),
         intent_threshold=float(data["thresholds"]["intent"]),
         bant=BantConfig.model_validate(data["bant"]),

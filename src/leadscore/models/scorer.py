@@ -22,7 +22,7 @@ from leadscore.data.values import id_text
 from leadscore.errors import DataValidationError
 from leadscore.features.build import LeadFeaturizer
 from leadscore.models.bant import bant_score
-from leadscore.models.calibration import QUADRANTS, ConversionModel, assign_quadrants
+from leadscore.models.calibration import QUADRANTS, assign_quadrants
 from leadscore.models.explain import REASON_COLUMNS, explain_leads
 
 SCORE_COLUMNS = (
@@ -67,7 +67,7 @@ class LeadScorer:
     featurizer: LeadFeaturizer
     fit_model: Any  # CalibratedBooster (predict_proba, booster_)
     intent_model: Any
-    conversion_model: ConversionModel
+    conversion_model: Any  # one of leadscore.models.calibration's conversion models (predict_proba, to_dict)
     fit_threshold: float
     intent_threshold: float
     bant: BantConfig

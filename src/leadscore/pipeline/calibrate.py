@@ -124,6 +124,9 @@ def build_scorer(
     calibration leads, which columns are never shown as reasons; the list and ``explain.min_effect``
     travel in ``extras["explain"]``. The contract featurize learned (``featurizer.contract_``), with
     params ``contract`` as its policies, travels in ``extras["contract"]``.
+    The conversion model is chosen among params ``calibrate.conversion_candidates`` by out-of-fold log
+    loss on the calibration leads (:func:`~leadscore.models.calibration.select_conversion_model`); the
+    choice and each candidate's numbers travel in ``extras["conversion_selection"]``.
     An axis without columns gets threshold 0: every lead counts as high on it (it holds no one back).
     """
     import numpy as np
@@ -132,7 +135,7 @@ def build_scorer(
     from leadscore.data.outcomes import CALIBRATION, calibration_window
     from leadscore.errors import DataValidationError
     from leadscore.features.leakage import uninformative_columns
-    from leadscore.models.calibration import ConversionModel, calibrate_booster, score_threshold
+    from leadscore.models.calibration import calibrate_booster, score_threshold, select_conversion_model
     from leadscore.models.explain import feature_sources, mean_abs_effects
     from leadscore.models.scorer import LeadScorer
     from leadscore.pipeline.tables import feature_matrix, row_weights, rows_in
@@ -166,7 +169,21 @@ def build_scorer(
     intent_cal = calibrate_booster(intent_model, X_intent, y_cal, method=method, sample_weight=w_cal)
     p_fit = fit_cal.predict_proba(X_fit)[:, 1]
     p_intent = intent_cal.predict_proba(X_intent)[:, 1]
-    conversion = ConversionModel().fit(np.column_stack([p_fit, p_intent]), y_cal, sample_weight=w_cal)
+    # Issue 15: the conversion model with the lowest out-of-fold log loss on the calibration leads
+    # (only the logistic form by default: then no cross-validation runs).
+    conversion, selection = select_conversion_model(
+        np.column_stack([p_fit, p_intent]),
+        y_cal,
+        candidates=params.calibrate.conversion_candidates,
+        folds=params.calibrate.conversion_folds,
+        sample_weight=w_cal,
+    )
+    if selection["candidates"]:
+        log.info(
+            "conversion model: %s (out-of-fold log loss on the calibration split: %s)",
+            selection["chosen"],
+            ", ".join(f"{k} {v['cv_log_loss']:.5f}" for k, v in selection["candidates"].items()),
+        )
     thresholds = {
         "fit": score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
         "intent": score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
@@ -183,7 +200,7 @@ def build_scorer(
     explain_extras = {"min_effect": min_effect, "uninformative": uninformative}
     # The contract featurize learned, with params `contract` as its policies, travels in the scorer.
     contract = getattr(featurizer, "contract_", None)
-    extras: dict = {"explain": explain_extras}
+    extras: dict = {"explain": explain_extras, "conversion_selection": selection}
     if contract:
         extras["contract"] = InputContract.from_dict(contract).with_policy(params.contract).to_dict()
     return LeadScorer(

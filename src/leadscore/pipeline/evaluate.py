@@ -145,6 +145,9 @@ def run(
         method=words["description"], kind=words["kind"], test_leads=words["test_leads"], group=words["group"]
     )
     metrics["thresholds"] = {"fit": float(model.fit_threshold), "intent": float(model.intent_threshold)}
+    # Issue 15: which conversion model calibrate chose, and each candidate's out-of-fold calibration numbers.
+    if "conversion_selection" in model.extras:
+        metrics["conversion_selection"] = model.extras["conversion_selection"]
     metrics["bant_rule"] = {"n_criteria": n_criteria, "min_criteria": model.bant.min_criteria}
     # An axis with no columns: its model predicts the base rate and every lead counts as high on it.
     metrics["missing_axes"] = list(model.featurizer.empty_groups)
