@@ -139,7 +139,8 @@ def test_open_leads_as_of_a_date_use_only_earlier_events(tmp_path, params, crm):
 @pytest.mark.slow
 def test_activity_profile_end_to_end(tmp_path):
     """The synthetic_activity profile on a small CRM through predict: the age table, the leak demo,
-    the naive aggregates flagged, open leads scored at their age, and `--as-of` on predict."""
+    the naive aggregates flagged, open leads scored at their age, `--as-of` on predict with a score
+    history, and `changes` between two as-of dates."""
     from leadscore.pipeline import predict
 
     p = small_params(load_profile("synthetic_activity", root=REPO_ROOT), n_leads=3000, n_estimators=50)
@@ -159,8 +160,17 @@ def test_activity_profile_end_to_end(tmp_path):
     scored = read_table(run.paths("predict", "out")[0])
     assert len(scored) and (scored["age_days"] >= 0).all()
     kwargs = {k: str(run.path("predict", k)) for k in ("raw", "features", "scorer", "activities")}
-    earlier = predict.run(p, **kwargs, out=[str(tmp_path / "earlier.parquet")], as_of="2026-06-01")
+    history = str(tmp_path / "history")
+    earlier = predict.run(p, **kwargs, out=[str(tmp_path / "earlier.parquet")], as_of="2026-06-01", history=history)
     assert (earlier["as_of"] == pd.Timestamp("2026-06-01")).all() and len(earlier) < len(scored)
+    # The score history as the log grows: two as-of dates, then the leads that moved, with log reasons.
+    predict.run(p, **kwargs, out=[str(tmp_path / "later.parquet")], as_of="2026-06-29", history=history)
+    from leadscore.monitoring.changes import changes_since
+    from leadscore.scoring.history import open_history
+
+    report = changes_since(open_history(history), since=pd.Timestamp("2026-06-01"), top=5)
+    assert report.compared > 0 and len(report.leads) == 5
+    assert report.leads["lead_id"].isin(earlier["lead_id"]).all()
     # register: champion vs challenger on the test leads (each at its latest snapshot), a real MLflow store.
     tracked = p.model_copy(
         update={"mlflow": p.mlflow.model_copy(update={"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"})}
