@@ -176,14 +176,27 @@ def score(
             help="allow a legacy pickled model (.joblib, old MLflow model): it can run code; only for your own files",
         ),
     ] = False,
+    drift: Annotated[
+        bool, typer.Option(help="write the batch's drift report (PSI per column and score) and chart")
+    ] = True,
+    drift_out: Annotated[
+        str | None, typer.Option(help="drift report (.json); default: <output>.drift.json beside a file output")
+    ] = None,
+    drift_chart: Annotated[
+        str | None, typer.Option(help="drift chart (.png); default: beside the drift report")
+    ] = None,
+    params: Annotated[Path | None, typer.Option(help="params.yaml whose `drift` thresholds to use")] = None,
 ) -> None:
     """Score a whole lead database in bounded chunks and write the scores atomically.
 
     Output: the predict stage's columns except the within-batch rank, plus model_name,
     model_version and scored_at. An interrupted run leaves the previous output untouched.
+    Also writes the batch's drift report against the model's reference (JSON + PNG, by default
+    beside the output) and prints its one-line summary; --no-drift turns it off.
     """
-    from leadscore.scoring.batch import load_model
+    from leadscore.scoring.batch import drift_target, load_model
     from leadscore.scoring.sinks import check_output_is_not_input
+    from leadscore.scoring.sql import is_database_url
 
     if engine not in ("single", "dask"):
         raise LeadscoreError(f"--engine: expected single or dask, got {engine!r}")
@@ -191,6 +204,16 @@ def score(
     check_output_is_not_input(input=input, output=output, input_table=table, output_table=output_table)
     with console.status(f"loading model {model}"):
         loaded = load_model(model, trust_pickle=trust_pickle)
+    drift_to, drift_note = drift_target(
+        model=loaded,
+        input=input,
+        output=output,
+        output_is_database=is_database_url(output),
+        drift_out=drift_out,
+        drift_chart=drift_chart,
+        enabled=drift,
+        thresholds=_load(params).drift if params else None,
+    )
     if engine == "dask":
         from leadscore.scoring.dask_engine import score_with_dask
 
@@ -205,6 +228,7 @@ def score(
             scheduler=scheduler,
             explain=explain,
             console=console if progress else None,
+            drift=drift_to,
         )
         target = output
     else:
@@ -226,6 +250,7 @@ def score(
             explain=explain,
             console=console,
             show_progress=progress,
+            drift=drift_to,
         )
         target = sink.description
     console.print(
@@ -233,6 +258,10 @@ def score(
         f"({result.leads_per_second:,.0f} leads/s) -> {target}",
         highlight=False,
     )
+    if result.drift is not None:
+        console.print(f"{result.drift['summary']} -> {', '.join(result.drift_files)}", highlight=False)
+    elif drift_note:
+        console.print(drift_note, highlight=False)
 
 
 # --- monitoring (issue 11, monitoring lane): `leadscore drift` and `leadscore monitor` --------------
