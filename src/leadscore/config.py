@@ -195,6 +195,9 @@ class LightGBMConfig(_Frozen):
 class TrainConfig(_Frozen):
     seed: int = 42
     early_stopping_rounds: int = Field(50, gt=0)
+    # LightGBM threads per model (the stages, the all-features baseline and the backtest's retrainings).
+    # 1: on 2 cores shared with other work, a second OpenMP thread mostly waits (measured 2-8x slower wall).
+    n_jobs: int = Field(1, ge=1)
     fit: LightGBMConfig = LightGBMConfig()
     intent: LightGBMConfig = LightGBMConfig()
 
@@ -442,6 +445,8 @@ class BacktestConfig(_Frozen):
     early_stopping_rounds: int | None = Field(None, gt=0)
     ece_bins: int = Field(10, ge=2)
     bootstrap: BootstrapConfig = BootstrapConfig()
+    # Periods retrained at once, each in its own process (LightGBM on train.n_jobs threads in each).
+    n_jobs: int = Field(2, ge=1)
 
 
 Policy = Literal["refuse", "warn", "ignore"]

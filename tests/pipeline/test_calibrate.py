@@ -91,3 +91,21 @@ def test_a_missing_model_file_is_named_and_no_scorer_written(small_pipeline, tmp
     with pytest.raises(LeadscoreError, match=r"no_fit_model\.txt"):
         calibrate.run(params, **_inputs(run, fit_model=tmp_path / "no_fit_model.txt"), scorer_out=str(out))
     assert not out.exists()
+
+
+def test_without_explanations_the_scores_are_the_same(small_pipeline, open_leads):
+    """build_scorer(explanations=False), as the backtest calls it: no |SHAP| summary, same probabilities."""
+    from leadscore.models.persistence import load_booster, load_featurizer
+
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    common = {
+        "fit_table": pd.read_parquet(run.path("featurize", "fit_out")),
+        "intent_table": pd.read_parquet(run.path("featurize", "intent_out")),
+        "fit_model": load_booster(run.path("train_fit", "model_out")),
+        "intent_model": load_booster(run.path("train_intent", "model_out")),
+        "featurizer": load_featurizer(run.path("featurize", "featurizer_out")),
+    }
+    full = calibrate.build_scorer(params, **common)
+    lean = calibrate.build_scorer(params, **common, explanations=False)
+    assert "explain" in full.extras and "explain" not in lean.extras
+    pd.testing.assert_frame_equal(lean.predict(open_leads), full.predict(open_leads))

@@ -48,6 +48,7 @@ def train_group(params: Params, *, group: str, table: pd.DataFrame) -> Any:
         params=getattr(params.train, group),
         early_stopping_rounds=params.train.early_stopping_rounds,
         seed=params.train.seed,
+        n_jobs=params.train.n_jobs,
     )
 
 
