@@ -93,9 +93,12 @@ def main() -> None:
         s = p["scorers"]
         gap = s["oracle"]["auc"] - s["conversion"]["auc"] if "oracle" in s else float("nan")
         trees = p["trained_on"]["trees"]
+        oracle = s["oracle"]["auc"] if "oracle" in s else float("nan")
         print(
-            f"  {p['label']}: n {p['n']:,}, conversion AUC {s['conversion']['auc']:.3f}, gap to oracle {gap:.3f}, "
-            f"capacity ratio {p['capacity_ratio']:.2f}x, trees fit/intent {trees['fit']}/{trees['intent']}"
+            f"  {p['label']}: n {p['n']:,}, base rate {p['base_rate']:.3f}, conversion AUC {s['conversion']['auc']:.3f}"
+            f" (oracle {oracle:.3f}, gap {gap:.3f}; BANT {s['bant']['auc']:.3f}; all-features "
+            f"{s['all_features']['auc']:.3f}), capacity ratio {p['capacity_ratio']:.2f}x, "
+            f"ECE {s['conversion']['ece']:.3f}, trees fit/intent {trees['fit']}/{trees['intent']}"
         )
     median = {s: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t)) for s, t in times.items()}
     training = sum(median[s][0] for s in TRAINING), sum(median[s][1] for s in TRAINING)

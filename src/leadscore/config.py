@@ -446,7 +446,7 @@ class BacktestConfig(_Frozen):
     ece_bins: int = Field(10, ge=2)
     bootstrap: BootstrapConfig = BootstrapConfig()
     # Periods retrained at once, each in its own process (LightGBM on train.n_jobs threads in each).
-    n_jobs: int = Field(2, ge=1)
+    n_jobs: int = Field(1, ge=1)
 
 
 Policy = Literal["refuse", "warn", "ignore"]

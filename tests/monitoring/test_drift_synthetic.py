@@ -23,7 +23,7 @@ from leadscore.models.persistence import load_scorer
 from leadscore.monitoring.outcomes import monitor_outcomes
 from leadscore.profiles import load_profile
 
-SHIFTED = {"pricing_page_views", "web_visits_30d"}
+SHIFTED = {"pricing_page_views", "web_visits_30d", "content_downloads"}
 
 
 def _score_open_leads(params, workdir: Path) -> tuple[dict, dict]:
