@@ -204,16 +204,20 @@ def score(
     check_output_is_not_input(input=input, output=output, input_table=table, output_table=output_table)
     with console.status(f"loading model {model}"):
         loaded = load_model(model, trust_pickle=trust_pickle)
-    drift_to, drift_note = drift_target(
-        model=loaded,
-        input=input,
-        output=output,
-        output_is_database=is_database_url(output),
-        drift_out=drift_out,
-        drift_chart=drift_chart,
-        enabled=drift,
-        thresholds=_load(params).drift if params else None,
-    )
+    thresholds = _load(params).drift if params else None
+
+    def drift_files():  # after the output's own checks, so an unwritable output is named first
+        return drift_target(
+            model=loaded,
+            input=input,
+            output=output,
+            output_is_database=is_database_url(output),
+            drift_out=drift_out,
+            drift_chart=drift_chart,
+            enabled=drift,
+            thresholds=thresholds,
+        )
+
     if engine == "dask":
         from leadscore.scoring.dask_engine import score_with_dask
 
@@ -221,6 +225,10 @@ def score(
             raise LeadscoreError(
                 "--engine dask reads and writes Parquet only (no --table/--query/--output-table/--mode)"
             )
+        from leadscore.atomic import check_directory_target
+
+        check_directory_target(output)
+        drift_to, drift_note = drift_files()
         result = score_with_dask(
             model=loaded,
             input_path=input,
@@ -242,6 +250,7 @@ def score(
 
         source = open_source(input, table=table, query=query, text_columns=text_columns_of(loaded.scorer))
         sink = open_sink(output, table=output_table, mode=mode, id_column=loaded.scorer.id_column)
+        drift_to, drift_note = drift_files()
         result = score_batches(
             model=loaded,
             source=source,
