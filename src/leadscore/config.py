@@ -196,7 +196,7 @@ class TrainConfig(_Frozen):
     seed: int = 42
     early_stopping_rounds: int = Field(50, gt=0)
     # LightGBM threads per model (the stages, the all-features baseline and the backtest's retrainings).
-    # 1: on 2 cores shared with other work, a second OpenMP thread mostly waits (measured 2-8x slower wall).
+    # 1: on 2 cores shared with other work a second OpenMP thread mostly waits (2 threads measured 2-8x slower).
     n_jobs: int = Field(1, ge=1)
     fit: LightGBMConfig = LightGBMConfig()
     intent: LightGBMConfig = LightGBMConfig()
