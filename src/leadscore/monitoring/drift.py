@@ -453,9 +453,13 @@ def drift_figure(report: Mapping[str, Any]):
     if n_scores and len(items) > n_scores:
         ax.axhline(n_scores - 0.5, color="black", lw=0.8)
     t = report["thresholds"]
-    for level, style in ((t["warn"], ":"), (t["alert"], "--")):
+    # Warn's label left of its line, alert's right of its own: close levels do not overprint.
+    for level, style, side, text in (
+        (t["warn"], ":", "right", f"{t['warn']:g} "),
+        (t["alert"], "--", "left", f" {t['alert']:g}"),
+    ):
         ax.axvline(level, color="black", ls=style, lw=1)
-        ax.text(level, len(items) - 0.4, f" {level:g}", va="bottom", ha="left", fontsize=8)
+        ax.text(level, len(items) - 0.4, text, va="bottom", ha=side, fontsize=8)
     ax.set_yticks(positions, names, fontsize=8)
     ax.set_xlabel("PSI against the model's reference (dotted: warn, dashed: alert)")
     ax.set_title(f"Drift on {report['rows']:,} rows", loc="left")
