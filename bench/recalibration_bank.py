@@ -7,7 +7,9 @@ Runs the bank_marketing profile through baselines with the real stage functions 
 base rate ~32% against ~12% in the calibration split) three ways, ECE over the whole test split:
 
 1. the pipeline's scorer, calibrated on the calibration split (``calibrate.window: split``);
-2. ``calibrate.window: share`` of the calibration split (its most recent part: nothing later is known);
+2. ``calibrate.window: share`` of the calibration split (its most recent part: nothing later is known):
+   first as many leads as one block of 3. (a size fixed before looking at the test split), then
+   ``--shares`` (all printed, none chosen on the test split);
 3. monthly recalibration without retraining, the loop ``calibrate.window`` is for: the test split is
    cut into ``--blocks`` consecutive blocks; before each block the same boosters are recalibrated
    (:func:`leadscore.pipeline.calibrate.build_scorer`) on the ``--window`` x block-size closed leads
@@ -42,6 +44,13 @@ def main() -> None:
     parser.add_argument("--workdir", default="/tmp/leadscore-bank-recalibration")
     parser.add_argument("--blocks", type=int, default=8)
     parser.add_argument("--window", type=float, default=1.0, help="calibration leads per block, in block sizes")
+    parser.add_argument(
+        "--shares",
+        type=float,
+        nargs="*",
+        default=[0.25, 0.05],
+        help="calibrate.window shares to print besides one block's worth (every one printed; none chosen on test)",
+    )
     args = parser.parse_args()
     params = load_profile("bank_marketing", root=ROOT)  # profiles/base.yaml overlaid with it
     source = DATASETS / "bank_marketing" / "bank-full.csv"
@@ -80,9 +89,16 @@ def main() -> None:
         f"test split: {test.sum():,} leads, base rate {y_test.mean():.3f}; calibration split base rate "
         f"{fit_table.loc[fit_table['split'] == CALIBRATION, 'label'].mean():.3f}"
     )
-    for window in (CalibrateWindowConfig(), CalibrateWindowConfig(method="share", value=0.25)):
+    # The most recent closed leads, as many as one monthly-recalibration block (decided before looking
+    # at the test split: the same window size as the loop below), then the other shares asked for.
+    cal_rows = int((fit_table["split"] == CALIBRATION).sum())
+    block_share = round(args.window * test.sum() / args.blocks / cal_rows, 3)
+    shares = [block_share, *(s for s in args.shares if s != block_share)]
+    windows = [CalibrateWindowConfig(), *(CalibrateWindowConfig(method="share", value=s) for s in shares)]
+    for window in windows:
         p_test = scorer(fit_table, window).predict(leads[test])["conversion_probability"].to_numpy()
-        print(f"calibrate.window {window.method} {window.value or ''}: {ece(p_test)}")
+        note = f" (the last {round(window.value * cal_rows):,} calibration leads)" if window.value else ""
+        print(f"calibrate.window {window.method} {window.value or ''}{note}: {ece(p_test)}")
 
     # Monthly recalibration: closed rows in time order; the test split cut into blocks.
     positions = np.flatnonzero(test)[np.argsort(order[test].to_numpy(), kind="stable")]

@@ -82,6 +82,16 @@ def test_quality_floor_on_default_data(pipeline):
     assert m["capacity"]["ratio"] >= 1.3
 
 
+def test_backtest_floors_every_month_on_default_data(pipeline):
+    """Issue 11: every backtest month within 0.015 AUC of the oracle and at least 1.4x BANT's wins."""
+    report = json.loads(project_path(pipeline["root"], "backtest", "out").read_text())
+    assert len(report["periods"]) == 6
+    for period in report["periods"]:
+        scorers = period["scorers"]
+        assert scorers["conversion"]["auc"] >= scorers["oracle"]["auc"] - 0.015, period["label"]
+        assert period["capacity_ratio"] >= 1.4, (period["label"], period["capacity_ratio"])
+
+
 def test_second_repro_reruns_nothing(pipeline):
     second = run_command(["dvc", "repro"], pipeline["root"], pipeline["env"])
     assert "Running stage" not in second.stdout, second.stdout

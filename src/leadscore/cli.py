@@ -194,15 +194,28 @@ def score(
     history_reasons: Annotated[
         int, typer.Option(help="strongest TreeSHAP contributions stored per lead and group (fit, intent)")
     ] = 5,
+    drift: Annotated[
+        bool, typer.Option(help="write the batch's drift report (PSI per column and score) and chart")
+    ] = True,
+    drift_out: Annotated[
+        str | None, typer.Option(help="drift report (.json); default: <output>.drift.json beside a file output")
+    ] = None,
+    drift_chart: Annotated[
+        str | None, typer.Option(help="drift chart (.png); default: beside the drift report")
+    ] = None,
+    params: Annotated[Path | None, typer.Option(help="params.yaml whose `drift` thresholds to use")] = None,
 ) -> None:
     """Score a whole lead database in bounded chunks and write the scores atomically.
 
     Output: the predict stage's columns except the within-batch rank, plus model_name,
     model_version and scored_at (and as_of with --as-of). An interrupted run leaves the previous
-    output (and history) untouched.
+    output (and history) untouched. Also writes the batch's drift report against the model's
+    reference (JSON + PNG, by default beside the output) and prints its one-line summary; --no-drift
+    turns it off.
     """
-    from leadscore.scoring.batch import load_model
+    from leadscore.scoring.batch import drift_target, load_model
     from leadscore.scoring.sinks import check_output_is_not_input
+    from leadscore.scoring.sql import is_database_url
 
     if engine not in ("single", "dask"):
         raise LeadscoreError(f"--engine: expected single or dask, got {engine!r}")
@@ -227,6 +240,20 @@ def score(
     check_output_is_not_input(input=input, output=output, input_table=table, output_table=output_table)
     with console.status(f"loading model {model}"):
         loaded = load_model(model, trust_pickle=trust_pickle)
+    thresholds = _load(params).drift if params else None
+
+    def drift_files():  # after the output's own checks, so an unwritable output is named first
+        return drift_target(
+            model=loaded,
+            input=input,
+            output=output,
+            output_is_database=is_database_url(output),
+            drift_out=drift_out,
+            drift_chart=drift_chart,
+            enabled=drift,
+            thresholds=thresholds,
+        )
+
     if engine == "dask":
         from leadscore.scoring.dask_engine import score_with_dask
 
@@ -234,6 +261,10 @@ def score(
             raise LeadscoreError(
                 "--engine dask reads and writes Parquet only (no --table/--query/--output-table/--mode/--as-of)"
             )
+        from leadscore.atomic import check_directory_target
+
+        check_directory_target(output)
+        drift_to, drift_note = drift_files()
         result = score_with_dask(
             model=loaded,
             input_path=input,
@@ -241,6 +272,7 @@ def score(
             scheduler=scheduler,
             explain=explain,
             console=console if progress else None,
+            drift=drift_to,
         )
         target = output
     else:
@@ -254,6 +286,7 @@ def score(
 
         source = open_source(input, table=table, query=query, text_columns=text_columns_of(loaded.scorer))
         sink = open_sink(output, table=output_table, mode=mode, id_column=loaded.scorer.id_column)
+        drift_to, drift_note = drift_files()
         result = score_batches(
             model=loaded,
             source=source,
@@ -265,6 +298,7 @@ def score(
             as_of=as_of_time,
             history=history_writer,
             history_top=history_reasons,
+            drift=drift_to,
         )
         target = sink.description
     console.print(
@@ -272,6 +306,10 @@ def score(
         f"({result.leads_per_second:,.0f} leads/s) -> {target}",
         highlight=False,
     )
+    if result.drift is not None:
+        console.print(f"{result.drift['summary']} -> {', '.join(result.drift_files)}", highlight=False)
+    elif drift_note:
+        console.print(drift_note, highlight=False)
     if history_writer is not None:
         console.print(f"history: {history_writer.rows:,} leads -> {history_writer.description}", highlight=False)
 

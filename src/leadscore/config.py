@@ -27,7 +27,9 @@ class SyntheticDriftConfig(_Frozen):
     The base rate rises over the window (``base_rate_logit_rise`` log-odds added by its end, linearly
     in time); from ``effect_change_at`` (share of the window) on, ``shifted_column``'s effect on the
     true log-odds is multiplied by ``effect_multiplier``; from ``shift_from`` on, that column's
-    observed counts grow by a Poisson(``shift_extra``) draw (a distribution shift for the drift report).
+    observed counts grow by a Poisson(``shift_extra``) draw (a distribution shift for the drift report);
+    each column in ``also_shifted`` grows by its own Poisson(``also_shifted_extra``) draw from then on
+    (its effect on the truth unchanged).
     """
 
     enabled: bool = False
@@ -37,6 +39,14 @@ class SyntheticDriftConfig(_Frozen):
     effect_multiplier: float = 2.0
     shift_from: float = Field(0.85, ge=0, le=1)
     shift_extra: float = Field(4.0, ge=0)
+    also_shifted: tuple[Literal["pricing_page_views", "content_downloads", "web_visits_30d"], ...] = ()
+    also_shifted_extra: float = Field(4.0, ge=0)
+
+    @model_validator(mode="after")
+    def _distinct_columns(self) -> SyntheticDriftConfig:
+        if self.shifted_column in self.also_shifted or len(set(self.also_shifted)) < len(self.also_shifted):
+            raise ValueError("also_shifted: list other columns than shifted_column, each once")
+        return self
 
 
 class SyntheticConfig(_Frozen):
@@ -204,6 +214,9 @@ class TuneConfig(_Frozen):
 class TrainConfig(_Frozen):
     seed: int = 42
     early_stopping_rounds: int = Field(50, gt=0)
+    # LightGBM threads per model (the stages, the all-features baseline and the backtest's retrainings).
+    # 1: on 2 cores shared with other work a second OpenMP thread mostly waits (2 threads measured 2-8x slower).
+    n_jobs: int = Field(1, ge=1)
     fit: LightGBMConfig = LightGBMConfig()
     intent: LightGBMConfig = LightGBMConfig()
     tune: TuneConfig = TuneConfig()  # issue 15
@@ -480,6 +493,8 @@ class BacktestConfig(_Frozen):
     early_stopping_rounds: int | None = Field(None, gt=0)
     ece_bins: int = Field(10, ge=2)
     bootstrap: BootstrapConfig = BootstrapConfig()
+    # Periods retrained at once, each in its own process (LightGBM on train.n_jobs threads in each).
+    n_jobs: int = Field(1, ge=1)
 
 
 Policy = Literal["refuse", "warn", "ignore"]

@@ -273,6 +273,8 @@ def test_a_failure_mid_run_keeps_the_previous_output(ws, leads, score):
 
 # -- written: the output changes, nothing else does ---------------------------------------------------
 def without(state: dict, *names: str) -> dict:
+    """``state`` without the outputs ``names`` and the drift report `leadscore score` writes beside each."""
+    names = tuple(f"{n}{tail}" for n in names for tail in ("", ".drift.json", ".drift.png"))
     return {k: v for k, v in state.items() if not any(k == n or k.startswith(n + "/") for n in names)}
 
 

@@ -387,3 +387,16 @@ def test_world2_intent_counts_by_segment_thresholds_and_non_monotone_effects():
 def test_unknown_world_is_refused():
     with pytest.raises(DataValidationError, match="world must be one of"):
         generate_leads(100, world="quadratic")
+
+
+def test_also_shifted_columns_move_late_and_leave_the_first_columns_draws(drifted):
+    both = SyntheticDriftConfig(enabled=True, also_shifted=("web_visits_30d",), also_shifted_extra=3.0)
+    leads = _generate(N, seed=42, drift=both)[0]
+    changed = [c for c in LEAD_COLUMNS if not leads[c].equals(drifted[0][c])]
+    assert changed == ["status", "web_visits_30d"]  # pricing_page_views: the very same draws
+    late = _window_share(leads) >= both.shift_from
+    gain = leads["web_visits_30d"] - drifted[0]["web_visits_30d"]
+    assert (gain[~late] == 0).all()
+    assert gain[late].mean() == pytest.approx(3.0, abs=0.1)
+    with pytest.raises(ValueError, match="also_shifted"):
+        SyntheticDriftConfig(enabled=True, also_shifted=("pricing_page_views",))

@@ -76,3 +76,16 @@ def test_one_thread_gives_the_same_model_as_the_default():
     single = train_lightgbm(X[:400], y[:400], X[400:], y[400:], params=TINY, early_stopping_rounds=10, seed=1, n_jobs=1)
     assert single.get_params()["n_jobs"] == 1
     np.testing.assert_array_equal(default.predict_proba(X), single.predict_proba(X))
+
+
+def test_threads_follow_n_jobs_and_default_to_one_in_params():
+    from leadscore.config import TrainConfig
+
+    X, y = _data(400, 8)
+    X_stop, y_stop = _data(200, 9)
+    one = train_lightgbm(X, y, X_stop, y_stop, params=TINY, early_stopping_rounds=10, seed=7, n_jobs=1)
+    two = train_lightgbm(X, y, X_stop, y_stop, params=TINY, early_stopping_rounds=10, seed=7, n_jobs=2)
+    assert one.get_params()["n_jobs"] == 1 and two.get_params()["n_jobs"] == 2
+    # Threads only split the work: the same trees within float noise.
+    np.testing.assert_allclose(one.predict_proba(X_stop), two.predict_proba(X_stop), atol=1e-9)
+    assert TrainConfig().n_jobs == 1

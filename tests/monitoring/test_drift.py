@@ -197,3 +197,28 @@ def test_infinite_values_fall_in_the_outer_bins():
     spec = reference_distributions(pd.DataFrame({"x": values}), scores, ["x"])["columns"]["x"]
     assert all(np.isfinite(spec["edges"])) and len(spec["edges"]) == 9
     assert spec["missing_share"] == 0.0 and sum(spec["shares"]) == pytest.approx(1.0)
+
+
+def test_merged_accumulators_give_the_whole_batchs_report(reference):
+    batch = _frame(900, 11, visits_shift=1.0)
+    batch.loc[::9, "source"] = "webinar"
+    scores = pd.DataFrame(_scores(900, np.random.default_rng(11)))
+    whole = DriftAccumulator(reference).update(batch, scores).report()
+    parts = [DriftAccumulator(reference).update(batch.iloc[a:b], scores.iloc[a:b]) for a, b in ((0, 400), (400, 900))]
+    assert parts[0].merge(parts[1]).report() == whole
+    other = reference_distributions(_frame(500, 12), _scores(500, np.random.default_rng(12)), COLUMNS)
+    with pytest.raises(DataValidationError, match="different references"):
+        DriftAccumulator(reference).merge(DriftAccumulator(other))
+
+
+def test_drift_outputs_are_recognised_and_nothing_else(reference, tmp_path):
+    from leadscore.monitoring.drift import is_drift_output
+
+    report = DriftAccumulator(reference).update(_frame(200, 13), _scores(200, np.random.default_rng(13))).report()
+    (tmp_path / "d.json").write_text(json.dumps(report))
+    (tmp_path / "d.png").write_bytes(drift_png(report))
+    assert is_drift_output(tmp_path / "d.json") and is_drift_output(tmp_path / "d.png")
+    (tmp_path / "other.json").write_text('{"columns": 1}')
+    (tmp_path / "other.png").write_bytes(b"\x89PNG\r\n\x1a\n not ours")
+    for name in ("other.json", "other.png", "missing.json"):
+        assert not is_drift_output(tmp_path / name), name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from support import run_pipeline, small_params
 
 
@@ -33,3 +34,21 @@ def test_backtest_retrains_per_month_and_reports_every_scorer(params, tmp_path):
     assert "Backtest" in run.path("backtest", "report_html").read_text()
     table = pd.read_csv(run.path("backtest", "plots_dir") / "conversion.csv")
     assert list(table["period"]) == [p["label"] for p in report["periods"]]
+
+
+# Runs the backtest twice on 6,000 leads (once in 2 spawned worker processes): ~30 s on a loaded machine.
+@pytest.mark.slow
+def test_periods_in_worker_processes_give_the_same_report(params, tmp_path):
+    from leadscore.config import BacktestConfig
+
+    small = small_params(params, n_leads=6_000, n_estimators=60, learning_rate=0.15)
+    reports = []
+    for n_jobs in (1, 2):
+        backtest = BacktestConfig(periods=4, n_estimators=40, learning_rate=0.15, bootstrap={"n": 20}, n_jobs=n_jobs)
+        run_params = small.model_copy(update={"backtest": backtest})
+        work = tmp_path / f"jobs{n_jobs}"
+        run_pipeline(run_params, work, through="generate")
+        run = run_pipeline(run_params, work, start="backtest", through="backtest")
+        report = json.loads(run.path("backtest", "out").read_text())
+        reports.append([{k: v for k, v in p.items() if k != "seconds"} for p in report["periods"]])
+    assert reports[0] and reports[0] == reports[1]

@@ -110,3 +110,21 @@ def test_conversion_candidates_are_chosen_on_the_calibration_split_and_saved(sma
     # The default (the logistic form alone) runs no cross-validation and says so.
     default = _calibrated(params, run, tmp_path / "default.json")
     assert default.extras["conversion_selection"] == {"chosen": "logistic", "folds": 0, "candidates": {}}
+
+
+def test_without_explanations_the_scores_are_the_same(small_pipeline, open_leads):
+    """build_scorer(explanations=False), as the backtest calls it: no |SHAP| summary, same probabilities."""
+    from leadscore.models.persistence import load_booster, load_featurizer
+
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    common = {
+        "fit_table": pd.read_parquet(run.path("featurize", "fit_out")),
+        "intent_table": pd.read_parquet(run.path("featurize", "intent_out")),
+        "fit_model": load_booster(run.path("train_fit", "model_out")),
+        "intent_model": load_booster(run.path("train_intent", "model_out")),
+        "featurizer": load_featurizer(run.path("featurize", "featurizer_out")),
+    }
+    full = calibrate.build_scorer(params, **common)
+    lean = calibrate.build_scorer(params, **common, explanations=False)
+    assert "explain" in full.extras and "explain" not in lean.extras
+    pd.testing.assert_frame_equal(lean.predict(open_leads), full.predict(open_leads))

@@ -783,6 +783,11 @@ def _drift(
     late = t >= drift.shift_from
     extra = rng.poisson(drift.shift_extra, len(t))
     counts[column] = counts[column] + np.where(late, extra, 0)
+    # also_shifted: the same campaign brings every lead back to the site (more visits, more downloads
+    # of the gated content it promotes). Drawn after the first column's draws, so turning it on does
+    # not move them; what these columns say about buying is unchanged.
+    for other in drift.also_shifted:
+        counts[other] = counts[other] + np.where(late, rng.poisson(drift.also_shifted_extra, len(t)), 0)
     # The truth stays a function of the observed column: after the change its effect is scaled.
     changed = t >= drift.effect_change_at
     intent_delta = np.where(changed, (drift.effect_multiplier - 1.0) * _DRIFT_EFFECTS[column], 0.0) * np.log1p(

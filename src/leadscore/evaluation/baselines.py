@@ -61,6 +61,7 @@ def train_all_features_lightgbm(
     early_stopping_rounds: int,
     seed: int,
     calibration_method: str,
+    n_jobs: int | None = None,
 ):
     """One LightGBM on fit + intent features, trained and calibrated like the main models."""
     model = train_lightgbm(
@@ -71,6 +72,7 @@ def train_all_features_lightgbm(
         params=params,
         early_stopping_rounds=early_stopping_rounds,
         seed=seed,
+        n_jobs=n_jobs,
     )
     return calibrate_classifier(model, X_calibration, y_calibration, method=calibration_method)
 

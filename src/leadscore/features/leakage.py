@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 from sklearn.model_selection import StratifiedKFold
 
 from leadscore.config import FeaturesConfig
@@ -31,7 +31,15 @@ _MISSING = "\x00missing"
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:
-    auc = roc_auc_score(y, score)
+    # Mann-Whitney with average ranks for ties: exactly roc_auc_score's value, ~4x faster (the
+    # backtest audits every month's history, and sklearn's input validation dominated its cost).
+    y = np.asarray(y).astype(bool)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("Only one class present in y_true. ROC AUC score is not defined in that case.")
+    ranks = rankdata(score)
+    auc = (ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     return float(max(auc, 1.0 - auc))
 
 
@@ -50,15 +58,19 @@ def categorical_auc(
 ) -> float:
     """Single-column AUC of a categorical feature via out-of-fold target encoding."""
     cats = values.astype(object).where(values.notna(), _MISSING).astype(str).to_numpy()
+    # Integer codes per category (missing is one of them): per-fold sums and counts are bincounts,
+    # not a groupby and a map per fold (the backtest audits every month's history).
+    codes, uniques = pd.factorize(cats)
+    y_int = np.asarray(y).astype(int)
     encoded = np.empty(len(y), dtype=float)
-    folds = StratifiedKFold(
-        n_splits=min(n_folds, int(np.bincount(y.astype(int)).min())), shuffle=True, random_state=seed
-    )
+    folds = StratifiedKFold(n_splits=min(n_folds, int(np.bincount(y_int).min())), shuffle=True, random_state=seed)
     for fit_idx, enc_idx in folds.split(cats, y):
         prior = y[fit_idx].mean()
-        stats = pd.DataFrame({"c": cats[fit_idx], "y": y[fit_idx]}).groupby("c")["y"].agg(["sum", "count"])
-        rate = (stats["sum"] + smoothing * prior) / (stats["count"] + smoothing)
-        encoded[enc_idx] = pd.Series(cats[enc_idx]).map(rate).fillna(prior).to_numpy()
+        total = np.bincount(codes[fit_idx], weights=y_int[fit_idx], minlength=len(uniques))
+        count = np.bincount(codes[fit_idx], minlength=len(uniques))
+        # A category absent from the fit folds gets the prior (as the map's fillna did).
+        rate = np.where(count > 0, (total + smoothing * prior) / (count + smoothing), prior)
+        encoded[enc_idx] = rate[codes[enc_idx]]
     return _auc(y, encoded)
 
 

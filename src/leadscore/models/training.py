@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -37,10 +40,11 @@ def train_lightgbm(
     """Fit a LightGBM classifier with early stopping on a held-out slice of the training period.
 
     The early-stopping slice must come from the training period: stopping on calibration or test
-    leads would leak them into model selection. ``n_jobs``: LightGBM threads (None: its default, all
-    cores); the tuning search fits many small models with one thread each, which on a busy 2-core
-    machine was 2-15x faster than two. ``sample_weight`` / ``eval_sample_weight``: per-row weights
-    (activity snapshots: each lead's rows sum to one); None weighs every row one.
+    leads would leak them into model selection. ``n_jobs``: LightGBM threads (None: LightGBM's
+    default, all cores; params ``train.n_jobs``); the tuning search fits many small models with one
+    thread each, which on a busy 2-core machine was 2-15x faster than two. ``sample_weight`` /
+    ``eval_sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one); None
+    weighs every row one.
     """
     for name, y in (("training", y_train), ("early-stopping", y_early_stopping)):
         if y.nunique() < 2:
@@ -73,3 +77,19 @@ def train_lightgbm(
         callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
     )
     return model
+
+
+@contextlib.contextmanager
+def lightgbm_threads(n_jobs: int | None) -> Iterator[None]:
+    """Cap the OpenMP threads LightGBM predicts with inside the block (params ``train.n_jobs``).
+
+    A Booster read from its text model predicts on every core; on cores shared with other work the
+    extra threads mostly wait (see params ``train.n_jobs``). None: no cap.
+    """
+    if n_jobs is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n_jobs, user_api="openmp"):
+        yield

@@ -22,6 +22,7 @@ missing values or unseen categories moves it; both are also reported on their ow
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ REFERENCE_VERSION = 1
 SCORE_NAMES = ("fit_probability", "intent_probability", "conversion_probability")
 PSI_FLOOR = 1e-4
 STATUSES = ("ok", "warn", "alert")
+PNG_DESCRIPTION = "leadscore drift report"
 _TEXT_MISSING = ("", "nan", "none", "null")
 
 
@@ -289,6 +291,18 @@ class DriftAccumulator:
         self.rows += len(raw)
         return self
 
+    def merge(self, other: DriftAccumulator) -> DriftAccumulator:
+        """Add another accumulator's counts (same reference), e.g. one per Dask partition."""
+        if other.reference is not self.reference and other.reference != self.reference:
+            raise DataValidationError("drift: cannot merge counts taken against different references")
+        for group, counts in other.counts.items():
+            for name, values in counts.items():
+                self.counts[group][name] += values
+        for name, unseen in other.unseen.items():
+            self.unseen[name] += unseen
+        self.rows += other.rows
+        return self
+
     def report(self, thresholds: DriftConfig | None = None) -> dict[str, Any]:
         """The drift report: PSI and status per column and per score, and a one-line summary.
 
@@ -439,9 +453,13 @@ def drift_figure(report: Mapping[str, Any]):
     if n_scores and len(items) > n_scores:
         ax.axhline(n_scores - 0.5, color="black", lw=0.8)
     t = report["thresholds"]
-    for level, style in ((t["warn"], ":"), (t["alert"], "--")):
+    # Warn's label left of its line, alert's right of its own: close levels do not overprint.
+    for level, style, side, text in (
+        (t["warn"], ":", "right", f"{t['warn']:g} "),
+        (t["alert"], "--", "left", f" {t['alert']:g}"),
+    ):
         ax.axvline(level, color="black", ls=style, lw=1)
-        ax.text(level, len(items) - 0.4, f" {level:g}", va="bottom", ha="left", fontsize=8)
+        ax.text(level, len(items) - 0.4, text, va="bottom", ha=side, fontsize=8)
     ax.set_yticks(positions, names, fontsize=8)
     ax.set_xlabel("PSI against the model's reference (dotted: warn, dashed: alert)")
     ax.set_title(f"Drift on {report['rows']:,} rows", loc="left")
@@ -450,9 +468,33 @@ def drift_figure(report: Mapping[str, Any]):
 
 
 def drift_png(report: Mapping[str, Any]) -> bytes:
-    """:func:`drift_figure` as PNG bytes."""
+    """:func:`drift_figure` as PNG bytes (tagged, so :func:`is_drift_output` recognises the file)."""
     import io
 
     buffer = io.BytesIO()
-    drift_figure(report).savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    drift_figure(report).savefig(
+        buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Description": PNG_DESCRIPTION}
+    )
     return buffer.getvalue()
+
+
+def is_drift_output(path: str | Path) -> bool:
+    """True if ``path`` is a drift report JSON or chart PNG that leadscore wrote (safe to replace).
+
+    A JSON report is recognised by its keys, a chart by the description :func:`drift_png` embeds.
+    Anything else (or unreadable) is not, so a default output path never replaces a stranger's file.
+    """
+    import json
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if data.startswith(b"\x89PNG"):
+        return PNG_DESCRIPTION.encode() in data[:4096]
+    try:
+        report = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(report, dict) and {"columns", "scores", "summary", "thresholds"} <= report.keys()

@@ -105,6 +105,7 @@ def run_period(
         featurizer=featurized.featurizer,
         order=lead_order(hist, split=params.split, columns=params.columns, source=source),
         audit=featurized.audit,
+        explanations=False,  # the backtest never explains a lead: skip the |SHAP| summary
     )
     models, _ = train_baselines(params, fit_table=fit_table, intent_table=intent_table, logistic=False)
     period_leads = leads[test_rows].reset_index(drop=True)
@@ -134,6 +135,63 @@ def run_period(
         "trees": {g: int(b.num_trees()) for g, b in boosters.items()},
     }
     return result
+
+
+# -- periods in parallel ----------------------------------------------------------------------------
+_SHARED: dict[str, Any] = {}
+
+
+def _init_worker(shared: dict[str, Any]) -> None:
+    """A worker process's copy of what every period reads (sent once per process, not per period)."""
+    _SHARED.clear()
+    _SHARED.update(shared)
+
+
+def _period_task(task: dict[str, Any]) -> tuple[dict[str, Any] | None, float]:
+    """One period, in this process or a worker: ``(run_period's result, seconds)``."""
+    from leadscore.models.training import lightgbm_threads
+
+    s = _SHARED
+    started = time.perf_counter()
+    with lightgbm_threads(s["params"].train.n_jobs):  # LightGBM's predictions too, not only its training
+        result = run_period(
+            s["params"],
+            leads=s["leads"],
+            labels=s["labels"],
+            history=task["history"],
+            period=task["period"],
+            truth=s["truth"],
+            source=s["source"],
+            cutoff=task["cutoff"],
+        )
+    return result, time.perf_counter() - started
+
+
+def _run_periods(shared: dict[str, Any], tasks: list[dict[str, Any]], *, n_jobs: int):
+    """Each task's ``(result, seconds)`` in order; ``n_jobs`` > 1: that many worker processes.
+
+    Periods are independent and every retraining is seeded, so the results are the same either way.
+    Workers are spawned, not forked: a fork after OpenMP (LightGBM) has started can hang.
+    """
+    if n_jobs <= 1 or len(tasks) <= 1:
+        _init_worker(shared)
+        try:
+            return [_period_task(t) for t in tasks]
+        finally:
+            _SHARED.clear()
+    import importlib
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # By its module name, so a worker finds it when this file runs as `python -m` (__main__).
+    module = importlib.import_module("leadscore.pipeline.backtest")
+    with ProcessPoolExecutor(
+        max_workers=min(n_jobs, len(tasks)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=module._init_worker,
+        initargs=(shared,),
+    ) as pool:
+        return list(pool.map(module._period_task, tasks))
 
 
 def run(params: Params, *, raw: str, truth: str, out: str, plots_dir: str, chart: str, report_html: str) -> dict:
@@ -177,22 +235,16 @@ def run(params: Params, *, raw: str, truth: str, out: str, plots_dir: str, chart
         else "outcomes as in the export (no columns.closed_at: a lead's outcome is taken as known before "
         "the period, which flatters the history slightly)"
     )
+    keys = order.to_numpy()
+    tasks = [
+        {"history": keys < p.start, "period": (keys >= p.start) & (keys < p.end), "cutoff": p.start if dates else None}
+        for p in periods
+    ]
+    shared = {"params": bt_params, "leads": leads, "labels": labels, "truth": truth_table, "source": raw}
     results, skipped = [], []
-    for period in periods:
-        t0 = time.perf_counter()
-        keys = order.to_numpy()
-        history = keys < period.start
-        in_period = (keys >= period.start) & (keys < period.end)
-        result = run_period(
-            bt_params,
-            leads=leads,
-            labels=labels,
-            history=history,
-            period=in_period,
-            truth=truth_table,
-            source=raw,
-            cutoff=period.start if dates else None,
-        )
+    for period, (result, seconds) in zip(
+        periods, _run_periods(shared, tasks, n_jobs=params.backtest.n_jobs), strict=True
+    ):
         if result is None:
             skipped.append(period.label)
             log.warning("backtest %s: too few closed leads or one class only; skipped", period.label)
@@ -202,7 +254,7 @@ def run(params: Params, *, raw: str, truth: str, out: str, plots_dir: str, chart
             "start": json_value(period.start),
             "end": json_value(period.end),
             **result,
-            "seconds": round(time.perf_counter() - t0, 2),
+            "seconds": round(seconds, 2),
         }
         log.info(
             "backtest %s: n=%d, AUC %.3f (BANT %.3f), capacity ratio %s",

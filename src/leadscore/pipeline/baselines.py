@@ -87,6 +87,7 @@ def train_baselines(
         early_stopping_rounds=params.train.early_stopping_rounds,
         seed=params.train.seed,
         calibration_method=method,
+        n_jobs=params.train.n_jobs,
     )
     if logistic:
         models["logistic"] = train_logistic(

@@ -76,24 +76,27 @@ def run(
         if leads is None:
             raise DataValidationError("params calibrate.window: pass --raw (the leads' time order)")
         order = lead_order(leads, split=params.split, columns=params.columns, source=raw or "raw leads")
-    scorer = build_scorer(
-        params,
-        fit_table=fit_table,
-        intent_table=intent_table,
-        fit_model=load_booster(fit_model),
-        intent_model=load_booster(intent_model),
-        featurizer=load_featurizer(featurizer),
-        order=order,
-        audit=json.loads(Path(audit).read_text()) if audit else None,
-    )
-    cal = rows_in(fit_table, CALIBRATION)
-    if leads is not None:
-        # Issue 11: what "normal" looks like for predict / `leadscore score` / `leadscore drift`.
-        from leadscore.monitoring.drift import reference_for_scorer
+    from leadscore.models.training import lightgbm_threads
 
-        scorer.extras["drift_reference"] = reference_for_scorer(
-            scorer, leads[cal], config=params.drift, source=f"{raw} (calibration split)"
+    with lightgbm_threads(params.train.n_jobs):  # LightGBM predicts on train.n_jobs threads here too
+        scorer = build_scorer(
+            params,
+            fit_table=fit_table,
+            intent_table=intent_table,
+            fit_model=load_booster(fit_model),
+            intent_model=load_booster(intent_model),
+            featurizer=load_featurizer(featurizer),
+            order=order,
+            audit=json.loads(Path(audit).read_text()) if audit else None,
         )
+        cal = rows_in(fit_table, CALIBRATION)
+        if leads is not None:
+            # Issue 11: what "normal" looks like for predict / `leadscore score` / `leadscore drift`.
+            from leadscore.monitoring.drift import reference_for_scorer
+
+            scorer.extras["drift_reference"] = reference_for_scorer(
+                scorer, leads[cal], config=params.drift, source=f"{raw} (calibration split)"
+            )
     # One JSON file; display text (labels, actions) is not part of the model: predict attaches it.
     save_scorer(scorer, scorer_out)
     log.info("thresholds: fit > %.3f, intent > %.3f", scorer.fit_threshold, scorer.intent_threshold)
@@ -112,6 +115,7 @@ def build_scorer(
     featurizer: LeadFeaturizer,
     order: pd.Series | None = None,
     audit: dict | None = None,
+    explanations: bool = True,
 ) -> LeadScorer:
     """Calibrate both boosters and fit the conversion model and thresholds on the tables' calibration
     split; pack it all into a :class:`LeadScorer` (pure: the stage and the backtest call it).
@@ -128,6 +132,8 @@ def build_scorer(
     loss on the calibration leads (:func:`~leadscore.models.calibration.select_conversion_model`); the
     choice and each candidate's numbers travel in ``extras["conversion_selection"]``.
     An axis without columns gets threshold 0: every lead counts as high on it (it holds no one back).
+    ``explanations=False`` skips the |SHAP| summary behind ``extras["explain"]`` (the backtest, which
+    never explains a lead, saves its cost; the scores are the same).
     """
     import numpy as np
 
@@ -190,17 +196,19 @@ def build_scorer(
     }
     for group in featurizer.empty_groups:
         thresholds[group] = 0.0
-    sources = feature_sources(featurizer)
-    importance = {
-        group: {str(k): float(v) for k, v in mean_abs_effects(model, X, sources).items()}
-        for group, model, X in (("fit", fit_cal, X_fit), ("intent", intent_cal, X_intent))
-    }
-    min_effect = params.explain.min_effect
-    uninformative = uninformative_columns(audit or {}, importance, min_effect=min_effect)
-    explain_extras = {"min_effect": min_effect, "uninformative": uninformative}
+    extras: dict = {}
+    if explanations:
+        sources = feature_sources(featurizer)
+        importance = {
+            group: {str(k): float(v) for k, v in mean_abs_effects(model, X, sources).items()}
+            for group, model, X in (("fit", fit_cal, X_fit), ("intent", intent_cal, X_intent))
+        }
+        min_effect = params.explain.min_effect
+        uninformative = uninformative_columns(audit or {}, importance, min_effect=min_effect)
+        extras["explain"] = {"min_effect": min_effect, "uninformative": uninformative}
     # The contract featurize learned, with params `contract` as its policies, travels in the scorer.
     contract = getattr(featurizer, "contract_", None)
-    extras: dict = {"explain": explain_extras, "conversion_selection": selection}
+    extras["conversion_selection"] = selection
     if contract:
         extras["contract"] = InputContract.from_dict(contract).with_policy(params.contract).to_dict()
     return LeadScorer(

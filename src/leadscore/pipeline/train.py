@@ -139,6 +139,7 @@ def train_group(params: Params, *, group: str, table: pd.DataFrame, lightgbm: Li
         seed=params.train.seed,
         sample_weight=None if weights is None else weights[fit_rows],
         eval_sample_weight=None if weights is None else weights[stop_rows],
+        n_jobs=params.train.n_jobs,
     )
 
 

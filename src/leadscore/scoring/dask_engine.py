@@ -24,13 +24,18 @@ from leadscore.atomic import atomic_directory, check_directory_target, marker_co
 from leadscore.data.contract import ContractCheck, contract_of, hash_ids
 from leadscore.errors import DataValidationError, LeadscoreError
 from leadscore.scoring.batch import (
+    DriftTarget,
     LoadedModel,
     ScoreSummary,
     check_explain_supported,
+    finish_drift,
     input_check,
     run_timestamp,
     score_frame,
+    write_drift,
 )
+
+_PART_NAME = "part-{:05d}.parquet"
 
 
 def _client(scheduler: str | None, n_workers: int):
@@ -86,8 +91,15 @@ def score_with_dask(
     explain: bool = False,
     scored_at: pd.Timestamp | None = None,
     console: Console | None = None,
+    drift: DriftTarget | None = None,
 ) -> ScoreSummary:
-    """Score the Parquet file or directory ``input_path`` into the Parquet directory ``output_dir``."""
+    """Score the Parquet file or directory ``input_path`` into the Parquet directory ``output_dir``.
+
+    With ``drift``, each partition's raw columns and its written probabilities are counted into the
+    model's drift bins on the workers and the counts summed on the client (the same report as the
+    single engine); the report is written after the scores directory is in place.
+    """
+    import dask
     import dask.dataframe as dd
 
     input_path, output_dir = Path(input_path), Path(output_dir)
@@ -100,6 +112,11 @@ def score_with_dask(
     check_directory_target(output_dir)  # before any work: only a new, empty or leadscore-written directory
     if explain:
         check_explain_supported(model.scorer)
+    accumulator = None
+    if drift is not None:
+        from leadscore.monitoring.drift import drift_accumulator
+
+        accumulator = drift_accumulator(model.scorer, model_description=f"{model.name} {model.version}")
     scored_at = scored_at or run_timestamp()
     columns = list(model.scorer.input_columns)
     try:
@@ -118,6 +135,8 @@ def score_with_dask(
 
     start = time.perf_counter()
     tmp_dir: Path | None = None
+    report: dict[str, Any] | None = None
+    png: bytes | None = None
     client = _client(scheduler, n_workers)
     try:
         # One Parquet file (row group) is one partition: split further so that every worker thread
@@ -136,11 +155,34 @@ def score_with_dask(
                 else contextlib.nullcontext()
             )
             with status:
-                scored.to_parquet(str(tmp_dir), write_index=False, compute=True)
+                scored.to_parquet(str(tmp_dir), write_index=False, compute=True, name_function=_PART_NAME.format)
+                if accumulator is not None and drift is not None:
+                    # Counted from the written files (three probability columns) and the input
+                    # partitions, part i beside partition i: nothing is scored twice.
+                    tasks = [
+                        dask.delayed(_count_partition)(raw, str(tmp_dir / _PART_NAME.format(i)), accumulator.reference)
+                        for i, raw in enumerate(leads.to_delayed())
+                    ]
+                    for part in dask.compute(*tasks):
+                        accumulator.merge(part)
+                    report, png = finish_drift(
+                        accumulator, target=drift, model=model, input=str(input_path), output=str(output_dir)
+                    )
             rows = ds.dataset(tmp_dir, format="parquet").count_rows()
     finally:
         client.close()
         cluster = getattr(client, "cluster", None)
         if cluster is not None and not scheduler:
             cluster.close()
-    return ScoreSummary(rows=rows, seconds=time.perf_counter() - start)
+    files = write_drift(report, png, target=drift) if report is not None and drift is not None else ()
+    return ScoreSummary(rows=rows, seconds=time.perf_counter() - start, drift=report, drift_files=files)
+
+
+def _count_partition(raw: pd.DataFrame, scores_file: str, reference: dict[str, Any]):
+    """One partition's drift counts: its raw columns and the probabilities written for it."""
+    from leadscore.monitoring.drift import SCORE_NAMES, DriftAccumulator
+
+    if not len(raw) and not Path(scores_file).exists():
+        return DriftAccumulator(reference)  # an empty partition may write no file
+    scores = pd.read_parquet(scores_file, columns=list(SCORE_NAMES))
+    return DriftAccumulator(reference).update(raw, scores, source=scores_file)
