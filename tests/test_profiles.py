@@ -300,8 +300,20 @@ def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
     env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
     for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "init"]):
         subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
+    # The documented command on a profile file that overlays x_education with a test-sized training
+    # budget: the real data, split, leak exclusions and BANT rules, in a fraction of the time.
+    (root / "x_education_quick.yaml").write_text(
+        "extends: x_education\n"
+        "train:\n  early_stopping_rounds: 20\n"
+        "  fit: {learning_rate: 0.1}\n  intent: {learning_rate: 0.1}\n"
+        "backtest: {periods: 2}\n"
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "leadscore", "profile", "x_education"], cwd=root, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "leadscore", "profile", "x_education_quick.yaml"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     metrics = json.loads((root / "reports/metrics.json").read_text())
