@@ -27,6 +27,16 @@ from leadscore.config import Params, load_params
 # under pytest-xdist (`make test` runs `--dist loadfile`: a module's tests run on one worker) it is built
 # once and its tests that edit it (src edits, registry changes) never race each other.
 PIPELINE_PROJECT_TESTS = "test_pipeline_e2e.py"
+# A scheduling hint only: the modules that take longest on one worker (a `dvc repro` of 100,000 leads,
+# a real `dvc exp run` on X Education, the smallest profile through DVC, registries, the activity log).
+LONGEST_FIRST = (
+    PIPELINE_PROJECT_TESTS,
+    "test_profiles.py",
+    "test_minimal_params.py",
+    "test_register.py",
+    "test_activity.py",
+    "test_output_safety.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -38,10 +48,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         if "pipeline" in item.fixturenames and item.path.name != PIPELINE_PROJECT_TESTS:
             raise pytest.UsageError(f"{item.nodeid}: tests of the repro'd project belong in {PIPELINE_PROJECT_TESTS}")
-    # The end-to-end module (a `dvc repro` of 100,000 leads, then its tests) is the longest one a worker
-    # runs: started first, the other worker takes everything else meanwhile. Stable: the order within
-    # each module is kept, and every worker computes the same order (xdist requires it).
-    items.sort(key=lambda item: item.path.name != PIPELINE_PROJECT_TESTS)
+    # Longest modules first (measured with --durations): each worker starts on a long one and the many
+    # short modules fill in at the end, so neither worker idles while the other finishes a long tail.
+    # Stable: the order within each module is kept; every worker computes the same order (xdist requires it).
+    items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else 99)
 
 
 @pytest.fixture(scope="session")
