@@ -306,7 +306,8 @@ def test_leadscore_profile_runs_dvc_exp_run_on_x_education(tmp_path):
         "extends: x_education\n"
         "train:\n  early_stopping_rounds: 20\n"
         "  fit: {learning_rate: 0.1}\n  intent: {learning_rate: 0.1}\n"
-        "backtest: {periods: 2}\n"
+        "evaluate: {bootstrap: {n: 20}}\n"
+        "backtest: {periods: 2, bootstrap: {n: 20}}\n"
     )
     result = subprocess.run(
         [sys.executable, "-m", "leadscore", "profile", "x_education_quick.yaml"],
