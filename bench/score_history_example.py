@@ -24,29 +24,9 @@ import pandas as pd
 from leadscore.config import load_params
 from leadscore.models.persistence import save_display
 from leadscore.models.scorer import display_from_params
-from leadscore.pipeline.local import run_stages
+from leadscore.pipeline.local import run_stages, small_params
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def small(params, *, n_leads: int, n_estimators: int):
-    """``params`` on ``n_leads`` synthetic leads with a small training budget."""
-    budget = {"n_estimators": n_estimators, "learning_rate": 0.1}
-    train = params.train
-    return params.model_copy(
-        update={
-            "data": params.data.model_copy(
-                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": n_leads})}
-            ),
-            "train": train.model_copy(
-                update={
-                    "early_stopping_rounds": min(train.early_stopping_rounds, 20),
-                    "fit": train.fit.model_copy(update=budget),
-                    "intent": train.intent.model_copy(update=budget),
-                }
-            ),
-        }
-    )
 
 
 def busier(frame: pd.DataFrame, rows: pd.Series) -> None:
@@ -68,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     root = args.out.resolve()
     root.mkdir(parents=True, exist_ok=True)
-    params = small(load_params(ROOT / "params.yaml"), n_leads=args.leads, n_estimators=50)
+    params = small_params(load_params(ROOT / "params.yaml"), n_leads=args.leads, n_estimators=50)
     run = run_stages(
         params, workdir=root / "work", dvc_yaml=ROOT / "dvc.yaml", through="calibrate", skip=("register", "baselines")
     )

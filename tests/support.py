@@ -18,6 +18,7 @@ from filelock import FileLock
 
 from leadscore.config import Params
 from leadscore.pipeline.local import LocalRun, run_stages
+from leadscore.pipeline.local import small_params as small_params  # the tests import it from here
 from leadscore.pipeline.paths import stage_commands
 
 if TYPE_CHECKING:
@@ -31,29 +32,6 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 SHARED_DATASETS = Path(os.environ.get("LEADSCORE_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
 # The default size: the e2e quality floors are the ones promised for the default data.
 N_LEADS = 100_000
-
-
-def small_params(params: Params, *, n_leads: int, n_estimators: int = 300, learning_rate: float = 0.1) -> Params:
-    """``params`` on ``n_leads`` synthetic leads with a small training budget (unit-test speed).
-
-    Few, larger boosting steps: early stopping still picks the size, so the models stay sensible.
-    """
-    train = params.train
-    budget = {"n_estimators": n_estimators, "learning_rate": learning_rate}
-    return params.model_copy(
-        update={
-            "data": params.data.model_copy(
-                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": n_leads})}
-            ),
-            "train": train.model_copy(
-                update={
-                    "early_stopping_rounds": min(train.early_stopping_rounds, 20),
-                    "fit": train.fit.model_copy(update=budget),
-                    "intent": train.intent.model_copy(update=budget),
-                }
-            ),
-        }
-    )
 
 
 def run_pipeline(

@@ -77,3 +77,14 @@ def test_local_run_paths_single_repeated_and_flags(dvc_yaml, tmp_path):
         run.path("predict", "out")
     with pytest.raises(ConfigError, match=r"option 'explain' is not a single path"):
         run.path("predict", "explain")  # a flag is not a path
+
+
+def test_small_params_shrinks_data_and_budget_and_nothing_else(params):
+    from leadscore.pipeline.local import small_params
+
+    small = small_params(params, n_leads=1234, n_estimators=40, learning_rate=0.2)
+    assert small.data.synthetic.n_leads == 1234
+    for group in (small.train.fit, small.train.intent):
+        assert (group.n_estimators, group.learning_rate) == (40, 0.2)
+    assert small.train.early_stopping_rounds == min(params.train.early_stopping_rounds, 20)
+    assert small.train.fit.num_leaves == params.train.fit.num_leaves and small.features == params.features

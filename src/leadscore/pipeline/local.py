@@ -80,3 +80,26 @@ def run_stages(
             kwargs["group"] = command.options["group"]
         importlib.import_module(command.module).run(params, **kwargs)
     return LocalRun(workdir=workdir, commands={s: commands[s] for s in known})
+
+
+def small_params(params: Params, *, n_leads: int, n_estimators: int = 300, learning_rate: float = 0.1) -> Params:
+    """``params`` on ``n_leads`` synthetic leads with a small training budget (tests, benchmark examples).
+
+    Few, larger boosting steps: early stopping still picks the size, so the models stay sensible.
+    """
+    train = params.train
+    budget = {"n_estimators": n_estimators, "learning_rate": learning_rate}
+    return params.model_copy(
+        update={
+            "data": params.data.model_copy(
+                update={"synthetic": params.data.synthetic.model_copy(update={"n_leads": n_leads})}
+            ),
+            "train": train.model_copy(
+                update={
+                    "early_stopping_rounds": min(train.early_stopping_rounds, 20),
+                    "fit": train.fit.model_copy(update=budget),
+                    "intent": train.intent.model_copy(update=budget),
+                }
+            ),
+        }
+    )
