@@ -151,3 +151,15 @@ def db_url(request, tmp_path):
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def models_dir(tmp_path, loaded_model):
+    """A model directory as `leadscore score --model` reads it: lead_scorer.json and display.json."""
+    from leadscore.models.persistence import save_display, save_scorer
+
+    d = tmp_path / "models"
+    d.mkdir()
+    save_scorer(loaded_model.scorer, d / "lead_scorer.json")
+    save_display(loaded_model.scorer.display, d / "display.json")
+    return d

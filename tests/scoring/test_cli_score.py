@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from leadscore.cli import app
-from leadscore.models.persistence import save_display, save_scorer
 from leadscore.scoring.batch import BATCH_SCORE_COLUMNS, META_COLUMNS
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def models_dir(tmp_path, loaded_model):
-    d = tmp_path / "models"
-    d.mkdir()
-    save_scorer(loaded_model.scorer, d / "lead_scorer.json")
-    save_display(loaded_model.scorer.display, d / "display.json")
-    return d
 
 
 def score(*args):

@@ -16,14 +16,6 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def models_dir(tmp_path, loaded_model):
-    d = tmp_path / "models"
-    d.mkdir()
-    save_scorer(loaded_model.scorer, d / "lead_scorer.json")
-    return d
-
-
-@pytest.fixture
 def leads(tmp_path, sample_leads):
     path = tmp_path / "leads.parquet"
     sample_leads.iloc[:300].to_parquet(path, index=False)
