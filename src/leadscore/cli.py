@@ -176,6 +176,14 @@ def score(
             help="allow a legacy pickled model (.joblib, old MLflow model): it can run code; only for your own files",
         ),
     ] = False,
+    activities: Annotated[
+        str | None,
+        typer.Option(
+            help="activity log (.csv/.parquet file or folder) for a model trained on one: each lead is scored "
+            "as of --as-of (default: the reference date) with the events logged before then; column roles "
+            "from --params (default ./params.yaml)"
+        ),
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -241,6 +249,27 @@ def score(
     with console.status(f"loading model {model}"):
         loaded = load_model(model, trust_pickle=trust_pickle)
     thresholds = _load(params).drift if params else None
+    # --- issue 14: a model trained on an activity log reads each lead's point-in-time log features ---
+    log_spec = getattr(loaded.scorer.featurizer, "activity_", None)
+    if activities is not None and log_spec is None:
+        raise LeadscoreError(f"--activities: {model} was trained on lead-table intent, not on an activity log")
+    if log_spec is not None:
+        if activities is None:
+            raise LeadscoreError(
+                f"{model}: the model was trained on an activity log; pass it with --activities (and --as-of DATE)"
+            )
+        if engine == "dask":
+            raise LeadscoreError("--activities: not with --engine dask yet; score with --engine single")
+        log_params_path = params if params is not None else Path("params.yaml")
+        if not log_params_path.is_file():
+            raise LeadscoreError(
+                "--activities: needs --params (params.yaml with the lead table's and the log's column roles)"
+            )
+        log_params = _load(log_params_path)
+        if as_of_time is None:
+            from leadscore.features.intent_log import reference_date
+
+            as_of_time = reference_date(log_params, activities)
 
     def drift_files():  # after the output's own checks, so an unwritable output is named first
         return drift_target(
@@ -285,6 +314,10 @@ def score(
         from leadscore.data.contract import text_columns_of  # input-contract: ids/categories read as text
 
         source = open_source(input, table=table, query=query, text_columns=text_columns_of(loaded.scorer))
+        if log_spec is not None and activities is not None and as_of_time is not None:
+            from leadscore.pipeline.activity import ActivityRowsSource
+
+            source = ActivityRowsSource(source, params=log_params, events=activities, spec=log_spec, as_of=as_of_time)
         sink = open_sink(output, table=output_table, mode=mode, id_column=loaded.scorer.id_column)
         drift_to, drift_note = drift_files()
         result = score_batches(

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from support import REPO_ROOT, run_pipeline, small_params
 
 from leadscore.data.outcomes import CALIBRATION, OPEN, TEST, TRAIN, assign_splits, outcome_labels
@@ -136,6 +137,40 @@ def test_open_leads_as_of_a_date_use_only_earlier_events(tmp_path, params, crm):
         open_leads_as_of(params, raw=raw, activities=log, featurizer=plain)
 
 
+def test_batch_source_adds_the_log_features_as_of_a_date_and_refuses_what_it_cannot_score(tmp_path, params, crm):
+    """ActivityRowsSource (`leadscore score --activities`): the same rows as open_leads_as_of, chunk by chunk."""
+    from leadscore.pipeline.activity import ActivityRowsSource
+    from leadscore.scoring.sources import open_source
+
+    spec = {"types": ["web_visit"], "windows_days": [7.0], "half_lives_days": [14.0], "momentum_days": [7.0, 21.0]}
+    log = tmp_path / "activities.parquet"
+    write_table(crm.activities, log)
+    as_of = pd.Timestamp("2026-06-01")
+    leads = crm.leads[crm.leads["created_at"] < as_of].head(50).reset_index(drop=True)
+    inp = tmp_path / "leads.parquet"
+    write_table(leads, inp)
+    columns = ["lead_id", "employees", "n_any_7d", "lead_age_days"]
+
+    def rows(path, chunk_size):
+        source = ActivityRowsSource(open_source(str(path)), params=params, events=log, spec=spec, as_of=as_of)
+        return pd.concat(list(source.iter_chunks(columns, chunk_size)), ignore_index=True)
+
+    whole, chunked = rows(inp, 1000), rows(inp, 7)
+    pd.testing.assert_frame_equal(whole, chunked)
+    assert whole["lead_id"].tolist() == leads["lead_id"].tolist() and (whole["as_of"] == as_of).all()
+    visits = crm.activities[(crm.activities["activity_type"] == "web_visit")]
+    week = visits["timestamp"].between(as_of - pd.Timedelta(days=7), as_of, inclusive="left")
+    first = visits[(visits["lead_id"] == leads["lead_id"][0]) & week]
+    assert whole["n_any_7d"][0] == len(first)
+    later = crm.leads[crm.leads["created_at"] >= pd.Timestamp("2026-06-02")].head(1)
+    write_table(pd.concat([leads, later]), inp)
+    with pytest.raises(DataValidationError, match=r"1 lead\(s\) in this chunk were created after the as-of time"):
+        rows(inp, 1000)
+    write_table(pd.concat([leads, leads.head(1)]), inp)
+    with pytest.raises(DataValidationError, match=r"'lead_id' must be unique across the whole input: 1 repeated id"):
+        rows(inp, 1000)
+
+
 @pytest.mark.slow
 def test_activity_profile_end_to_end(tmp_path):
     """The synthetic_activity profile on a small CRM through predict: the age table, the leak demo,
@@ -171,6 +206,30 @@ def test_activity_profile_end_to_end(tmp_path):
     report = changes_since(open_history(history), since=pd.Timestamp("2026-06-01"), top=5)
     assert report.compared > 0 and len(report.leads) == 5
     assert report.leads["lead_id"].isin(earlier["lead_id"]).all()
+    # Batch scoring of the lead table with the log, as of the same date: the same scores as predict.
+    from typer.testing import CliRunner
+
+    from leadscore.cli import app
+
+    raw = read_table(run.path("generate", "leads_out"))
+    raw[raw["lead_id"].isin(earlier["lead_id"])].to_parquet(tmp_path / "open.parquet", index=False)
+    (tmp_path / "run_params.yaml").write_text(yaml.safe_dump(p.model_dump(mode="json"), sort_keys=False))
+    command = ["score", "--no-progress", "--model", kwargs["scorer"], "--input", str(tmp_path / "open.parquet")]
+    command += [
+        "--activities",
+        kwargs["activities"],
+        "--as-of",
+        "2026-06-01",
+        "--params",
+        str(tmp_path / "run_params.yaml"),
+    ]
+    result = CliRunner().invoke(app, [*command, "--output", str(tmp_path / "batch.parquet"), "--chunk-size", "97"])
+    assert result.exit_code == 0, result.output
+    batch = read_table(tmp_path / "batch.parquet").set_index("lead_id").loc[earlier["lead_id"]]
+    np.testing.assert_allclose(batch["conversion_probability"], earlier["conversion_probability"], rtol=1e-9)
+    assert (batch["as_of"] == pd.Timestamp("2026-06-01")).all()
+    without_log = CliRunner().invoke(app, [*command[:6], "--output", str(tmp_path / "x.parquet")])
+    assert without_log.exit_code == 2 and "pass it with --activities" in without_log.output
     # register: champion vs challenger on the test leads (each at its latest snapshot), a real MLflow store.
     tracked = p.model_copy(
         update={"mlflow": p.mlflow.model_copy(update={"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"})}
