@@ -211,7 +211,13 @@ def score(
     drift_chart: Annotated[
         str | None, typer.Option(help="drift chart (.png); default: beside the drift report")
     ] = None,
-    params: Annotated[Path | None, typer.Option(help="params.yaml whose `drift` thresholds to use")] = None,
+    params: Annotated[
+        Path | None,
+        typer.Option(
+            help="params.yaml whose `drift` thresholds to use; with --activities also the lead table's and the "
+            "log's column roles (default there: ./params.yaml)"
+        ),
+    ] = None,
 ) -> None:
     """Score a whole lead database in bounded chunks and write the scores atomically.
 
@@ -315,7 +321,7 @@ def score(
 
         source = open_source(input, table=table, query=query, text_columns=text_columns_of(loaded.scorer))
         if log_spec is not None and activities is not None and as_of_time is not None:
-            from leadscore.pipeline.activity import ActivityRowsSource
+            from leadscore.scoring.activity_source import ActivityRowsSource
 
             source = ActivityRowsSource(source, params=log_params, events=activities, spec=log_spec, as_of=as_of_time)
         sink = open_sink(output, table=output_table, mode=mode, id_column=loaded.scorer.id_column)
