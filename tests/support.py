@@ -77,28 +77,18 @@ def run_pipeline_once(
     *,
     through: str,
     skip: tuple[str, ...] = ("register",),
-    workdir: str = ".",
-    prepare: Callable[[Path], object] | None = None,
 ) -> LocalRun:
-    """:func:`run_pipeline` for a session fixture: the stages run once per session (:func:`built_once`).
-
-    ``prepare(root)`` runs first (e.g. writes an export the params point at); the stages run in
-    ``root / workdir``.
-    """
+    """:func:`run_pipeline` for a session fixture: the stages run once per session (:func:`built_once`)."""
 
     def build(root: Path) -> None:
-        if prepare is not None:
-            prepare(root)
-        run_pipeline(params, root / workdir, through=through, skip=skip)
+        run_pipeline(params, root, through=through, skip=skip)
 
-    return local_run(built_once(tmp_path_factory, name, build) / workdir, through=through)
+    return local_run(built_once(tmp_path_factory, name, build), through=through)
 
 
 def local_run(workdir: Path, *, through: str) -> LocalRun:
-    """The :class:`LocalRun` of stages already run under ``workdir`` (up to ``through``), to find their files."""
-    commands = stage_commands(DVC_YAML)
-    ran = list(commands)[: list(commands).index(through) + 1]
-    return LocalRun(workdir=workdir, commands={stage: commands[stage] for stage in ran})
+    """The :class:`LocalRun` of the repo's stages already run under ``workdir`` (up to ``through``)."""
+    return LocalRun.through(workdir, dvc_yaml=DVC_YAML, through=through)
 
 
 def pipeline_env(store: Path, src: Path | None = None) -> dict[str, str]:

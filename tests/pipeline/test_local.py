@@ -88,3 +88,12 @@ def test_small_params_shrinks_data_and_budget_and_nothing_else(params):
         assert (group.n_estimators, group.learning_rate) == (40, 0.2)
     assert small.train.early_stopping_rounds == min(params.train.early_stopping_rounds, 20)
     assert small.train.fit.num_leaves == params.train.fit.num_leaves and small.features == params.features
+
+
+def test_a_run_already_made_is_found_from_its_directory(dvc_yaml, tmp_path):
+    """LocalRun.through: the stages up to ``through``, re-rooted, without running anything."""
+    run = LocalRun.through(tmp_path, dvc_yaml=dvc_yaml, through="generate_again")
+    assert list(run.commands) == ["generate", "generate_again"]
+    assert run.path("generate", "leads_out").parent.parent == tmp_path
+    with pytest.raises(ConfigError, match=r"no stage 'evaluate'"):
+        LocalRun.through(tmp_path, dvc_yaml=dvc_yaml, through="evaluate")

@@ -25,6 +25,15 @@ class LocalRun:
     workdir: Path
     commands: dict[str, StageCommand]
 
+    @classmethod
+    def through(cls, workdir: str | Path, *, dvc_yaml: str | Path, through: str) -> LocalRun:
+        """The run of dvc.yaml's stages up to and including ``through`` under ``workdir`` (to find its files)."""
+        commands = stage_commands(dvc_yaml)
+        if through not in commands:
+            raise ConfigError(f"{dvc_yaml}: no stage {through!r} (stages: {list(commands)})")
+        ran = list(commands)[: list(commands).index(through) + 1]
+        return cls(workdir=Path(workdir), commands={stage: commands[stage] for stage in ran})
+
     def path(self, stage: str, option: str) -> Path:
         """Where ``stage``'s ``--option`` points, under the run's directory."""
         value = self.commands[stage].options[option]
@@ -79,7 +88,7 @@ def run_stages(
         if "group" in command.options:
             kwargs["group"] = command.options["group"]
         importlib.import_module(command.module).run(params, **kwargs)
-    return LocalRun(workdir=workdir, commands={s: commands[s] for s in known})
+    return LocalRun.through(workdir, dvc_yaml=dvc_yaml, through=through)
 
 
 def small_params(params: Params, *, n_leads: int, n_estimators: int = 300, learning_rate: float = 0.1) -> Params:
