@@ -187,7 +187,7 @@ class SplitConfig(_Frozen):
 class LightGBMConfig(_Frozen):
     n_estimators: int = Field(2000, gt=0)
     learning_rate: float = Field(0.03, gt=0)
-    num_leaves: int = Field(15, ge=2)
+    num_leaves: int = Field(4, ge=2)
     min_child_samples: int = Field(100, ge=1)
     subsample: float = Field(0.8, gt=0, le=1)
     colsample_bytree: float = Field(0.8, gt=0, le=1)
@@ -219,6 +219,10 @@ class TrainConfig(_Frozen):
     n_jobs: int = Field(1, ge=1)
     fit: LightGBMConfig = LightGBMConfig()
     intent: LightGBMConfig = LightGBMConfig()
+    # Issue 15: train the intent model on top of the fit model's log-odds (LightGBM init_score), so it
+    # learns what engagement adds for a lead of that fit instead of re-learning fit through intent
+    # columns that correlate with it. False: each model on its own outcome, independently.
+    intent_given_fit: bool = True
     tune: TuneConfig = TuneConfig()  # issue 15
 
 

@@ -83,11 +83,73 @@ def test_an_unknown_group_is_refused(tiny, tmp_path):
 def test_a_monotone_feature_missing_from_the_table_is_named(tiny, tmp_path):
     """params train.intent.monotone_increasing lists the synthetic CRM's engagement columns."""
     out = tmp_path / "intent_model.txt"
+    alone = tiny.model_copy(update={"train": tiny.train.model_copy(update={"intent_given_fit": False})})
     with pytest.raises(DataValidationError, match=r"monotone_increasing lists \[.*'web_visits_30d'.*not features"):
         train.run(
-            tiny, group="intent", features=_write(_feature_table(), tmp_path / "intent.parquet"), model_out=str(out)
+            alone, group="intent", features=_write(_feature_table(), tmp_path / "intent.parquet"), model_out=str(out)
         )
     assert not out.exists()
+
+
+def test_intent_given_fit_needs_the_fit_model(tiny, tmp_path):
+    out = tmp_path / "intent_model.txt"
+    with pytest.raises(LeadscoreError, match="intent_given_fit is true: the intent model needs --fit-model"):
+        train.run(tiny, group="intent", features=_write(_feature_table(), tmp_path / "i.parquet"), model_out=str(out))
+    assert not out.exists()
+
+
+def _fit_and_proxy_tables(n: int = 4000, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outcomes driven by fit alone; the intent column is a noisy copy of fit (better-fit leads engage more)."""
+    rng = np.random.default_rng(seed)
+    size = rng.normal(size=n)
+    engagement = size + rng.normal(scale=0.5, size=n)
+    label = (rng.random(n) < 1 / (1 + np.exp(-(2 * size - 1)))).astype(float)
+    split = np.array(["train"] * (n * 6 // 10) + ["early_stopping"] * (n // 10) + ["calibration"] * (n * 3 // 10))
+    ids = [f"L{i}" for i in range(n)]
+    fit = pd.DataFrame({"lead_id": ids, "split": split, "label": label, "size": size})
+    intent = pd.DataFrame({"lead_id": ids, "split": split, "label": label, "engagement": engagement})
+    return fit, intent
+
+
+def test_the_intent_model_given_fit_does_not_relearn_fit(tiny, tmp_path):
+    """Model behaviour: engagement that only mirrors fit is worth a lot alone and next to nothing given fit."""
+    fit, intent = _fit_and_proxy_tables()
+    params = tiny.model_copy(update={"train": tiny.train.model_copy(update={"intent": tiny.train.fit.model_copy()})})
+    fit_path, intent_path = _write(fit, tmp_path / "fit.parquet"), _write(intent, tmp_path / "intent.parquet")
+    train.run(params, group="fit", features=fit_path, model_out=str(tmp_path / "fit.txt"))
+    spread = {}
+    for given_fit in (False, True):
+        p = params.model_copy(update={"train": params.train.model_copy(update={"intent_given_fit": given_fit})})
+        out = tmp_path / f"intent_{given_fit}.txt"
+        train.run(
+            p,
+            group="intent",
+            features=intent_path,
+            model_out=str(out),
+            fit_model=str(tmp_path / "fit.txt"),
+            fit_features=fit_path,
+        )
+        margin = load_booster(out).predict(intent[["engagement"]], raw_score=True)
+        spread[given_fit] = float(np.std(margin))
+    assert spread[False] > 0.8  # alone, engagement stands in for fit
+    assert spread[True] < 0.25 * spread[False]
+
+
+def test_fit_offset_follows_the_lead_id_and_refuses_an_unknown_lead(tiny):
+    fit, intent = _fit_and_proxy_tables(n=200)
+
+    class Margin:  # a fitted model's raw score: here the size column itself
+        def predict(self, X, raw_score):
+            assert raw_score
+            return X["size"].to_numpy()
+
+    snapshots = pd.concat([intent.iloc[[5, 5, 7]], intent.iloc[[2]]])  # activity snapshots repeat a lead
+    offset = train.fit_offset(Margin(), fit_table=fit, table=snapshots, id_column="lead_id")
+    np.testing.assert_array_equal(offset, fit["size"].to_numpy()[[5, 5, 7, 2]])
+    with pytest.raises(DataValidationError, match="1 rows of the intent table have no 'lead_id' in the fit table"):
+        train.fit_offset(
+            Margin(), fit_table=fit, table=snapshots.assign(lead_id=["L5", "L5", "L7", "X"]), id_column="lead_id"
+        )
 
 
 def test_a_training_split_without_wins_is_refused_and_nothing_written(tiny, tmp_path):

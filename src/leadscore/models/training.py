@@ -36,6 +36,8 @@ def train_lightgbm(
     n_jobs: int | None = None,
     sample_weight: np.ndarray | None = None,
     eval_sample_weight: np.ndarray | None = None,
+    init_score: np.ndarray | None = None,
+    eval_init_score: np.ndarray | None = None,
 ) -> lgb.LGBMClassifier:
     """Fit a LightGBM classifier with early stopping on a held-out slice of the training period.
 
@@ -44,7 +46,9 @@ def train_lightgbm(
     default, all cores; params ``train.n_jobs``); the tuning search fits many small models with one
     thread each, which on a busy 2-core machine was 2-15x faster than two. ``sample_weight`` /
     ``eval_sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one); None
-    weighs every row one.
+    weighs every row one. ``init_score`` / ``eval_init_score``: per-row log-odds the model boosts
+    from (params ``train.intent_given_fit``: the fit model's); the model's own output then excludes
+    them. None: LightGBM starts from the base rate.
     """
     for name, y in (("training", y_train), ("early-stopping", y_early_stopping)):
         if y.nunique() < 2:
@@ -73,6 +77,8 @@ def train_lightgbm(
         eval_y=y_early_stopping.astype(np.int8),
         sample_weight=sample_weight,
         eval_sample_weight=None if eval_sample_weight is None else [eval_sample_weight],
+        init_score=init_score,
+        eval_init_score=None if eval_init_score is None else [eval_init_score],
         eval_metric="binary_logloss",
         callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
     )

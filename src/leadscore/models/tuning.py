@@ -160,6 +160,7 @@ def tune_lightgbm(
     early_stopping_rounds: int,
     early_stopping_share: float,
     seed: int,
+    offset: np.ndarray | None = None,
     on_trial: Callable[[int, float, float], None] | None = None,
 ) -> TuningResult:
     """Search ``base``'s LightGBM parameters on time-ordered folds of the train period.
@@ -181,6 +182,9 @@ def tune_lightgbm(
         As for the final model (``seed`` is LightGBM's).
     early_stopping_share : float
         Share of each fold's training rows (its most recent) held out for early stopping.
+    offset : ndarray, optional
+        Log-odds per row (row-aligned with ``X``) every model boosts from and is scored with
+        (params ``train.intent_given_fit``: the fit model's); None: none.
     on_trial : callable, optional
         Called after each trial with (trial number, its log loss, the best so far): progress.
 
@@ -191,6 +195,7 @@ def tune_lightgbm(
     """
     period = pd.Series(splits, index=X.index).isin(TRAINING_SPLITS).to_numpy()
     X_period, y_period = X[period], pd.Series(y, index=X.index)[period].astype(int)
+    base_margin = pd.Series(0.0 if offset is None else np.asarray(offset, dtype=float), index=X.index)[period]
     folds = time_folds(
         pd.Series(order, index=X.index)[period], n_folds=tune.n_folds, early_stopping_share=early_stopping_share
     )
@@ -216,8 +221,11 @@ def tune_lightgbm(
                 early_stopping_rounds=early_stopping_rounds,
                 seed=seed,
                 n_jobs=1,  # many small fits: one thread each is faster than sharing two (see train_lightgbm)
+                init_score=None if offset is None else base_margin.loc[fold.fit].to_numpy(),
+                eval_init_score=None if offset is None else base_margin.loc[fold.stop].to_numpy(),
             )
-            p = np.asarray(model.predict_proba(X_period.loc[fold.valid]))[:, 1]
+            margin = np.asarray(model.predict(X_period.loc[fold.valid], raw_score=True)) + base_margin.loc[fold.valid]
+            p = 1.0 / (1.0 + np.exp(-margin.to_numpy()))
             losses.append(float(log_loss(y_period.loc[fold.valid], p, labels=[0, 1])))
             trees.append(int(model.best_iteration_ or model.n_estimators))
         trial.set_user_attr("fold_log_losses", losses)

@@ -30,9 +30,15 @@ def run(
     model_out: str,
     raw: str | None = None,
     tuning_out: str | None = None,
+    fit_model: str | None = None,
+    fit_features: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> None:
     """Train the ``group`` ("fit" or "intent") model with early stopping on the early-stopping split.
+
+    The intent model, with params ``train.intent_given_fit``, boosts from the fit model's log-odds
+    (``fit_model``, scored on ``fit_features``): it learns what engagement adds for a lead of that
+    fit (see :func:`fit_offset`).
 
     With params ``train.tune.enabled`` its LightGBM parameters are searched first on time-ordered folds
     of the train split (``raw``: the raw leads, for their time order) and the best ones train the model;
@@ -44,6 +50,17 @@ def run(
     if group not in GROUPS:
         raise LeadscoreError(f"--group must be 'fit' or 'intent', got {group!r}")
     table = read_table(features)
+    offset = None
+    if group == "intent" and params.train.intent_given_fit:
+        from leadscore.models.persistence import load_booster
+
+        if fit_model is None or fit_features is None:
+            raise LeadscoreError(
+                "params train.intent_given_fit is true: the intent model needs --fit-model and --fit-features"
+            )
+        offset = fit_offset(
+            load_booster(fit_model), fit_table=read_table(fit_features), table=table, id_column=params.columns.id
+        )
     report: dict[str, Any] = {
         "group": group,
         "enabled": False,
@@ -58,7 +75,9 @@ def run(
             raise LeadscoreError(
                 "params train.tune is enabled: the train stage needs --raw (the raw leads' time order)"
             )
-        result = tune_group(params, group=group, table=table, leads=read_raw_leads(params, raw), progress=progress)
+        result = tune_group(
+            params, group=group, table=table, leads=read_raw_leads(params, raw), offset=offset, progress=progress
+        )
         lightgbm = result.config
         report = {"group": group, **result.to_dict()}
         log.info(
@@ -69,8 +88,9 @@ def run(
             result.configured_value,
             result.best_params,
         )
-    model = train_group(params, group=group, table=table, lightgbm=lightgbm)
+    model = train_group(params, group=group, table=table, lightgbm=lightgbm, offset=offset)
     save_booster(model, model_out)  # LightGBM's own text format: data, not a pickle
+    report["offset"] = "the fit model's log-odds (params train.intent_given_fit)" if offset is not None else None
     if tuning_out:
         write_json(report, tuning_out)
     log.info("%s model: %d trees (early stopping)", group, model.best_iteration_ or model.n_estimators)
@@ -82,10 +102,12 @@ def tune_group(
     group: str,
     table: pd.DataFrame,
     leads: pd.DataFrame,
+    offset: Any = None,
     progress: Callable[[str], None] | None = None,
 ) -> TuningResult:
     """Search the ``group`` model's LightGBM parameters on time-ordered folds of ``table``'s train split
-    (pure: ``leads`` are the raw leads, row-aligned with ``table``, for their time order)."""
+    (pure: ``leads`` are the raw leads, row-aligned with ``table``, for their time order; ``offset``:
+    as for :func:`train_group`)."""
     import pandas as pd
 
     from leadscore.data.outcomes import lead_order
@@ -115,13 +137,54 @@ def tune_group(
         early_stopping_rounds=params.train.early_stopping_rounds,
         early_stopping_share=params.split.early_stopping,
         seed=params.train.seed,
+        offset=offset,
         on_trial=on_trial,
     )
 
 
-def train_group(params: Params, *, group: str, table: pd.DataFrame, lightgbm: LightGBMConfig | None = None) -> Any:
+def fit_offset(fit_model: Any, *, fit_table: pd.DataFrame, table: pd.DataFrame, id_column: str) -> Any:
+    """The fit model's log-odds for each row of ``table`` (numpy), matched by lead id (pure).
+
+    The intent model boosts from these (params ``train.intent_given_fit``): trained alone it would
+    also learn fit, through intent columns that go with it (better-fit leads engage more), and the
+    conversion model would count fit twice. Rows of an activity-snapshot table share their lead's value.
+
+    Raises
+    ------
+    DataValidationError
+        If a row of ``table`` has no lead in ``fit_table`` (the two come from one featurize run).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from leadscore.errors import DataValidationError
+    from leadscore.pipeline.tables import feature_matrix
+
+    margin = pd.Series(
+        np.asarray(fit_model.predict(feature_matrix(fit_table, id_column), raw_score=True), dtype=float),
+        index=fit_table[id_column].to_numpy(),
+    )
+    margin = margin[~margin.index.duplicated()]
+    values = margin.reindex(table[id_column].to_numpy())
+    if values.isna().any():
+        raise DataValidationError(
+            f"train: {int(values.isna().sum())} rows of the intent table have no {id_column!r} in the fit table "
+            "(they come from one featurize run: rerun featurize)"
+        )
+    return values.to_numpy()
+
+
+def train_group(
+    params: Params,
+    *,
+    group: str,
+    table: pd.DataFrame,
+    lightgbm: LightGBMConfig | None = None,
+    offset: Any = None,
+) -> Any:
     """The ``group`` model on ``table``'s train split, early-stopped on its early-stopping split (pure:
-    the stage and the backtest call it). ``lightgbm``: these parameters instead of params' (tuned)."""
+    the stage and the backtest call it). ``lightgbm``: these parameters instead of params' (tuned).
+    ``offset``: log-odds per row of ``table`` the model boosts from (:func:`fit_offset`), or None."""
     from leadscore.data.outcomes import EARLY_STOPPING, TRAIN
     from leadscore.models.training import train_lightgbm
     from leadscore.pipeline.tables import feature_matrix, row_weights, rows_in
@@ -139,6 +202,8 @@ def train_group(params: Params, *, group: str, table: pd.DataFrame, lightgbm: Li
         seed=params.train.seed,
         sample_weight=None if weights is None else weights[fit_rows],
         eval_sample_weight=None if weights is None else weights[stop_rows],
+        init_score=None if offset is None else offset[fit_rows],
+        eval_init_score=None if offset is None else offset[stop_rows],
         n_jobs=params.train.n_jobs,
     )
 
@@ -150,6 +215,10 @@ def command(
     model_out: Annotated[str, typer.Option(help="model file to write")],
     raw: Annotated[str | None, typer.Option(help="raw leads: their time order, for train.tune's folds")] = None,
     tuning_out: Annotated[str | None, typer.Option(help="tuning report to write (JSON)")] = None,
+    fit_model: Annotated[
+        str | None, typer.Option(help="intent only: the fit model it boosts from (train.intent_given_fit)")
+    ] = None,
+    fit_features: Annotated[str | None, typer.Option(help="intent only: the fit feature table")] = None,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> None:
     """Train the fit or the intent LightGBM model on the train split (tuned first with train.tune)."""
@@ -161,6 +230,8 @@ def command(
             model_out=model_out,
             raw=raw,
             tuning_out=tuning_out,
+            fit_model=fit_model,
+            fit_features=fit_features,
             progress=spinner.update,
         )
 
