@@ -224,8 +224,8 @@ def tune_lightgbm(
                 init_score=None if offset is None else base_margin.loc[fold.fit].to_numpy(),
                 eval_init_score=None if offset is None else base_margin.loc[fold.stop].to_numpy(),
             )
-            margin = np.asarray(model.predict(X_period.loc[fold.valid], raw_score=True)) + base_margin.loc[fold.valid]
-            p = 1.0 / (1.0 + np.exp(-margin.to_numpy()))
+            margin = np.asarray(model.predict(X_period.loc[fold.valid], raw_score=True), dtype=float)
+            p = 1.0 / (1.0 + np.exp(-(margin + base_margin.loc[fold.valid].to_numpy())))
             losses.append(float(log_loss(y_period.loc[fold.valid], p, labels=[0, 1])))
             trees.append(int(model.best_iteration_ or model.n_estimators))
         trial.set_user_attr("fold_log_losses", losses)
