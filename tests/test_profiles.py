@@ -88,7 +88,8 @@ def test_unknown_profile_lists_the_available_ones():
     with pytest.raises(
         ConfigError,
         match=r"profile 'hubspot' not found .* available profiles: "
-        r"\['bank_marketing', 'synthetic', 'synthetic_activity', 'synthetic_drift', 'synthetic_world2', 'tuned', "
+        r"\['bank_marketing', 'synthetic', 'synthetic_activity', 'synthetic_drift', 'synthetic_world2', "
+        r"'synthetic_world2_tuned', 'tuned', "
         r"'x_education', 'x_education_tuned'\]",
     ):
         profile_path("hubspot", root=REPO_ROOT)

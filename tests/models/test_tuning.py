@@ -129,3 +129,27 @@ def test_too_many_folds_for_the_data_is_one_clear_error():
     y = y.where(order < 300, 0.0)  # no wins after the first 300 leads
     with pytest.raises(DataValidationError, match=r"train.tune.n_folds 2: fold 2's early-stopping rows hold 38 leads"):
         _tune(X, y, splits, order)
+
+
+def test_an_offset_is_boosted_from_and_scored_with():
+    """train.intent_given_fit: the folds' models start from the offset and their log loss includes it.
+
+    Given the part of the truth that ``size`` carries as an offset, a search on ``visits`` alone
+    scores far better than without it (``size`` is not among the searched model's columns).
+    """
+    X, y, splits, order = _table()
+    offset = X["size"].to_numpy()  # the true logit's size term, as a fitted fit model would give it
+    alone = _tune(X[["visits", "noise"]], y, splits, order, n_trials=1)
+    given = tune_lightgbm(
+        X[["visits", "noise"]],
+        y,
+        splits=splits,
+        order=order,
+        base=BASE,
+        tune=TuneConfig(enabled=True, n_trials=1, seed=7, n_folds=2),
+        early_stopping_rounds=5,
+        early_stopping_share=0.1,
+        seed=42,
+        offset=offset,
+    )
+    assert given.best_value < alone.best_value - 0.03
