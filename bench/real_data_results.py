@@ -27,12 +27,13 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import Progress
 
-from leadscore.config import Params, load_params
+from leadscore.config import Params
 from leadscore.data.outcomes import CALIBRATION, EARLY_STOPPING, TEST, TRAIN
 from leadscore.evaluation.metrics import binary_metrics, capacity_at_volume
 from leadscore.models.calibration import calibrate_classifier
 from leadscore.models.training import train_lightgbm
 from leadscore.pipeline.local import LocalRun, run_stages
+from leadscore.profiles import load_profile as merged_profile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,8 +94,9 @@ VARIANTS = {
 
 
 def load_profile(name: str, data_root: Path) -> Params:
-    """A profile with its ``../shared/datasets`` source re-rooted at ``data_root``."""
-    params = load_params(REPO_ROOT / "profiles" / f"{name}.yaml")
+    """A profile as `leadscore profile` makes it (profiles/base.yaml overlaid with the profile's chain),
+    with its ``../shared/datasets`` source re-rooted at ``data_root``."""
+    params = merged_profile(name, root=REPO_ROOT)
     source = params.data.source.replace("../shared/datasets", str(data_root), 1)
     return params.model_copy(update={"data": params.data.model_copy(update={"source": source})})
 

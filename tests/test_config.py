@@ -225,3 +225,33 @@ def test_synthetic_world_is_additive_by_default_and_checked(params, raw_params):
     raw_params["data"]["synthetic"]["world"] = "quadratic"
     with pytest.raises(ConfigError, match=r"data\.synthetic\.world"):
         params_from_dict(raw_params)
+
+
+def test_code_defaults_match_profiles_base():
+    """A key missing from a params file gets the code's default: it must be profiles/base.yaml's value.
+
+    (They disagreed once: calibrate.method defaulted to isotonic in code, sigmoid in base.yaml, so a
+    benchmark reading a bare overlay calibrated differently from the pipeline.) Data-specific keys
+    whose code default is deliberately a fallback rather than base.yaml's empty value are listed.
+    """
+    from leadscore.config import Params
+
+    fallbacks = {"quadrants.actions", "evaluate.bant_variants"}
+    base = yaml.safe_load((REPO_ROOT / "profiles" / "base.yaml").read_text())
+    differences = []
+
+    def compare(code, written, path):
+        if isinstance(code, dict) and isinstance(written, dict):
+            for key in set(code) | set(written):
+                compare(code.get(key), written.get(key), f"{path}.{key}")
+        elif code != written and not any(path.startswith(f) for f in fallbacks):
+            differences.append((path, code, written))
+
+    for name, field in Params.model_fields.items():
+        section = field.annotation
+        if name in ("features", "bant"):  # required, data-specific: no code default to compare
+            continue
+        compare(
+            section().model_dump(mode="json"), section.model_validate(base[name] or {}).model_dump(mode="json"), name
+        )
+    assert differences == []

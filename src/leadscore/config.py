@@ -243,7 +243,7 @@ class CalibrateWindowConfig(_Frozen):
 
 
 class CalibrateConfig(_Frozen):
-    method: Literal["isotonic", "sigmoid"] = "isotonic"
+    method: Literal["isotonic", "sigmoid"] = "sigmoid"
     window: CalibrateWindowConfig = CalibrateWindowConfig()
     # Issue 15: the conversion models tried (leadscore.models.calibration.CONVERSION_KINDS); the one with
     # the lowest out-of-fold log loss on the calibration split (conversion_folds contiguous blocks) is kept.
