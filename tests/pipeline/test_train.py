@@ -146,6 +146,11 @@ def test_fit_offset_follows_the_lead_id_and_refuses_an_unknown_lead(tiny):
     snapshots = pd.concat([intent.iloc[[5, 5, 7]], intent.iloc[[2]]])  # activity snapshots repeat a lead
     offset = train.fit_offset(Margin(), fit_table=fit, table=snapshots, id_column="lead_id")
     np.testing.assert_array_equal(offset, fit["size"].to_numpy()[[5, 5, 7, 2]])
+    # Only the training period is trained on: a calibration lead gets no offset.
+    with_calibration = pd.concat([snapshots, intent.iloc[[150]]])
+    assert with_calibration["split"].iloc[-1] == "calibration"
+    offset = train.fit_offset(Margin(), fit_table=fit, table=with_calibration, id_column="lead_id")
+    assert np.isnan(offset[-1]) and not np.isnan(offset[:-1]).any()
     with pytest.raises(DataValidationError, match="1 rows of the intent table have no 'lead_id' in the fit table"):
         train.fit_offset(
             Margin(), fit_table=fit, table=snapshots.assign(lead_id=["L5", "L5", "L7", "X"]), id_column="lead_id"

@@ -197,7 +197,9 @@ def _is_boolean(values: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(values):
         return False
     present = values.dropna()
-    return len(present) > 0 and bool(present.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+    # infer_dtype walks the values in C ("boolean": every one a bool or numpy bool); a Python
+    # isinstance per value cost ~0.1 s per column on 100k leads, in every featurize and backtest month.
+    return len(present) > 0 and pd.api.types.infer_dtype(present, skipna=True) == "boolean"
 
 
 def _learn_numeric(values: pd.Series, missing_values: tuple[str, ...]) -> ColumnContract:

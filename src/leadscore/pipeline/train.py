@@ -143,11 +143,13 @@ def tune_group(
 
 
 def fit_offset(fit_model: Any, *, fit_table: pd.DataFrame, table: pd.DataFrame, id_column: str) -> Any:
-    """The fit model's log-odds for each row of ``table`` (numpy), matched by lead id (pure).
+    """The fit model's log-odds for each training-period row of ``table`` (numpy), matched by lead id (pure).
 
     The intent model boosts from these (params ``train.intent_given_fit``): trained alone it would
     also learn fit, through intent columns that go with it (better-fit leads engage more), and the
     conversion model would count fit twice. Rows of an activity-snapshot table share their lead's value.
+    Rows outside the train and early-stopping splits are NaN: nothing trains on them (and scoring
+    every lead would cost the backtest a prediction over its whole history each month).
 
     Raises
     ------
@@ -157,21 +159,26 @@ def fit_offset(fit_model: Any, *, fit_table: pd.DataFrame, table: pd.DataFrame, 
     import numpy as np
     import pandas as pd
 
+    from leadscore.data.outcomes import TRAINING_SPLITS
     from leadscore.errors import DataValidationError
     from leadscore.pipeline.tables import feature_matrix
 
+    fit_rows = fit_table["split"].isin(TRAINING_SPLITS).to_numpy()
     margin = pd.Series(
-        np.asarray(fit_model.predict(feature_matrix(fit_table, id_column), raw_score=True), dtype=float),
-        index=fit_table[id_column].to_numpy(),
+        np.asarray(fit_model.predict(feature_matrix(fit_table[fit_rows], id_column), raw_score=True), dtype=float),
+        index=fit_table.loc[fit_rows, id_column].to_numpy(),
     )
     margin = margin[~margin.index.duplicated()]
-    values = margin.reindex(table[id_column].to_numpy())
-    if values.isna().any():
+    rows = table["split"].isin(TRAINING_SPLITS).to_numpy()
+    values = np.full(len(table), np.nan)
+    found = margin.reindex(table.loc[rows, id_column].to_numpy())
+    if found.isna().any():
         raise DataValidationError(
-            f"train: {int(values.isna().sum())} rows of the intent table have no {id_column!r} in the fit table "
+            f"train: {int(found.isna().sum())} rows of the intent table have no {id_column!r} in the fit table "
             "(they come from one featurize run: rerun featurize)"
         )
-    return values.to_numpy()
+    values[rows] = found.to_numpy()
+    return values
 
 
 def train_group(
