@@ -36,7 +36,7 @@ def _table(seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series
     )
 
 
-def _tune(X, y, splits, order, **tune):
+def _tune(X, y, splits, order, offset=None, **tune):
     return tune_lightgbm(
         X,
         y,
@@ -47,6 +47,7 @@ def _tune(X, y, splits, order, **tune):
         early_stopping_rounds=5,
         early_stopping_share=0.1,
         seed=42,
+        offset=offset,
     )
 
 
@@ -140,16 +141,5 @@ def test_an_offset_is_boosted_from_and_scored_with():
     X, y, splits, order = _table()
     offset = X["size"].to_numpy()  # the true logit's size term, as a fitted fit model would give it
     alone = _tune(X[["visits", "noise"]], y, splits, order, n_trials=1)
-    given = tune_lightgbm(
-        X[["visits", "noise"]],
-        y,
-        splits=splits,
-        order=order,
-        base=BASE,
-        tune=TuneConfig(enabled=True, n_trials=1, seed=7, n_folds=2),
-        early_stopping_rounds=5,
-        early_stopping_share=0.1,
-        seed=42,
-        offset=offset,
-    )
+    given = _tune(X[["visits", "noise"]], y, splits, order, offset=offset, n_trials=1)
     assert given.best_value < alone.best_value - 0.03

@@ -3,9 +3,9 @@
 DVC refuses a stage whose params key is missing from params.yaml, whatever the loader's defaults.
 Every stage lists only the keys it reads; profiles/base.yaml holds every one of them with its
 default, and `leadscore profile` writes base + profile, so a profile states only what it needs.
-A real `dvc repro --dry` checks every stage's params keys the way `dvc repro` does (it fails on a
-missing one, which the second test shows); the stages themselves then run in-process on that
-params.yaml, register included (a real MLflow sqlite store). The full `dvc repro` in subprocesses
+The stages run in-process on that params.yaml, register included (a real MLflow sqlite store); then
+a real `dvc repro --dry` checks every stage's params keys the way `dvc repro` does, and fails once a
+key is removed. The full `dvc repro` in subprocesses
 is exercised by tests/test_pipeline_e2e.py (default profile) and tests/test_profiles.py (X Education).
 """
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+from scipy.special import expit
 from sklearn.metrics import log_loss
 
 from leadscore.config import LightGBMConfig, TuneConfig
@@ -225,7 +226,7 @@ def tune_lightgbm(
                 eval_init_score=None if offset is None else base_margin.loc[fold.stop].to_numpy(),
             )
             margin = np.asarray(model.predict(X_period.loc[fold.valid], raw_score=True), dtype=float)
-            p = 1.0 / (1.0 + np.exp(-(margin + base_margin.loc[fold.valid].to_numpy())))
+            p = expit(margin + base_margin.loc[fold.valid].to_numpy())
             losses.append(float(log_loss(y_period.loc[fold.valid], p, labels=[0, 1])))
             trees.append(int(model.best_iteration_ or model.n_estimators))
         trial.set_user_attr("fold_log_losses", losses)

@@ -74,7 +74,7 @@ def run_period(
     from leadscore.pipeline.calibrate import build_scorer
     from leadscore.pipeline.featurize import featurize_leads
     from leadscore.pipeline.tables import rows_in
-    from leadscore.pipeline.train import fit_offset, train_group
+    from leadscore.pipeline.train import intent_offset, train_group
 
     config = params.backtest
     test_rows = period & labels.notna().to_numpy()
@@ -93,9 +93,7 @@ def run_period(
     fit_table, intent_table = featurized.fit_table, featurized.intent_table
     # The stages hand boosters over as LightGBM text; so does the backtest (the same model object).
     boosters = {"fit": booster_from_text(booster_text(train_group(params, group="fit", table=fit_table)))}
-    offset = None
-    if params.train.intent_given_fit:
-        offset = fit_offset(boosters["fit"], fit_table=fit_table, table=intent_table, id_column=params.columns.id)
+    offset = intent_offset(params, fit_model=boosters["fit"], fit_table=fit_table, table=intent_table)
     intent_model = train_group(params, group="intent", table=intent_table, offset=offset)
     boosters["intent"] = booster_from_text(booster_text(intent_model))
     scorer = build_scorer(

@@ -58,8 +58,8 @@ def run(
             raise LeadscoreError(
                 "params train.intent_given_fit is true: the intent model needs --fit-model and --fit-features"
             )
-        offset = fit_offset(
-            load_booster(fit_model), fit_table=read_table(fit_features), table=table, id_column=params.columns.id
+        offset = intent_offset(
+            params, fit_model=load_booster(fit_model), fit_table=read_table(fit_features), table=table
         )
     report: dict[str, Any] = {
         "group": group,
@@ -140,6 +140,14 @@ def tune_group(
         offset=offset,
         on_trial=on_trial,
     )
+
+
+def intent_offset(params: Params, *, fit_model: Any, fit_table: pd.DataFrame, table: pd.DataFrame) -> Any:
+    """What the intent model boosts from: :func:`fit_offset` with params ``train.intent_given_fit``, else None
+    (pure: the train stage and the backtest call it)."""
+    if not params.train.intent_given_fit:
+        return None
+    return fit_offset(fit_model, fit_table=fit_table, table=table, id_column=params.columns.id)
 
 
 def fit_offset(fit_model: Any, *, fit_table: pd.DataFrame, table: pd.DataFrame, id_column: str) -> Any:
