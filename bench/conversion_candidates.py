@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from sklearn.linear_model import LogisticRegression
@@ -31,7 +32,7 @@ from leadscore.data.values import id_text
 from leadscore.evaluation.bootstrap import bootstrap_metrics, percentile_interval
 from leadscore.evaluation.metrics import binary_metrics
 from leadscore.io import read_table
-from leadscore.models.calibration import CONVERSION_KINDS, ConversionModel, new_conversion_model
+from leadscore.models.calibration import CONVERSION_KINDS, ConversionModel, conversion_inputs, new_conversion_model
 from leadscore.models.persistence import load_scorer
 from leadscore.pipeline.local import run_stages
 from leadscore.pipeline.tables import feature_matrix, rows_in
@@ -63,18 +64,22 @@ def measure(world: str, *, n_leads: int, candidates: tuple[str, ...], workdir: P
     intent_table = read_table(run.path("featurize", "intent_out"))
     truth = read_table(run.path("generate", "truth_out"))
 
-    def probabilities(split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    selection = scorer.extras["conversion_selection"]
+    segments = selection["candidates"].get("segment_spline", {}).get("segments", [])
+
+    def probabilities(split: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         rows = rows_in(fit_table, split)
-        p_fit = scorer.fit_model.predict_proba(feature_matrix(fit_table, id_col)[rows])[:, 1]
+        X_fit = feature_matrix(fit_table, id_col)[rows]
+        p_fit = scorer.fit_model.predict_proba(X_fit)[:, 1]
         p_intent = scorer.intent_model.predict_proba(feature_matrix(intent_table, id_col)[rows])[:, 1]
-        return np.column_stack([p_fit, p_intent]), fit_table.loc[rows, "label"].to_numpy().astype(int), rows
+        X = conversion_inputs(p_fit, p_intent, X_fit, segments=segments)
+        return X, fit_table.loc[rows, "label"].to_numpy().astype(int), rows
 
     X_cal, y_cal, _ = probabilities(CALIBRATION)
     X_test, y_test, test_rows = probabilities(TEST)
     ids = id_text(fit_table.loc[test_rows, id_col]).to_numpy()
     true_p = truth.assign(**{id_col: id_text(truth[id_col])}).set_index(id_col).loc[ids, "true_p"].to_numpy()
 
-    selection = scorer.extras["conversion_selection"]
     # One LightGBM on all features (the baselines stage): what the fit / intent split is measured against.
     baselines = read_table(run.path("baselines", "scores_out"))
     all_features = (
@@ -82,7 +87,7 @@ def measure(world: str, *, n_leads: int, candidates: tuple[str, ...], workdir: P
     )
     scored = {"oracle": true_p, "lightgbm_all_features": all_features.to_numpy()}
     for kind in candidates:
-        model = new_conversion_model(kind).fit(X_cal, y_cal)
+        model = new_conversion_model(kind, segments=segments).fit(X_cal, y_cal)
         scored[kind] = model.predict_proba(X_test)[:, 1]
     # Today's logistic form before issue 15 (no monotone refit), to show what the refit costs or not.
     design = ConversionModel._design(X_cal)
@@ -123,6 +128,7 @@ def measure(world: str, *, n_leads: int, candidates: tuple[str, ...], workdir: P
         "test_base_rate": float(y_test.mean()),
         "pipeline_seconds": round(pipeline_s, 1),
         "chosen": selection["chosen"],
+        "segments": segments,
         "selection": selection,
         "unconstrained_logistic_is_monotone": plain_monotone,
         "scorers": rows,
@@ -155,7 +161,8 @@ def main() -> None:
         results.append(result)
         table = Table(
             title=f"{world} world ({result['profile']}): {result['test_leads']:,} test leads, "
-            f"chosen on the calibration split: {result['chosen']} (pipeline {result['pipeline_seconds']} s)"
+            f"chosen on the calibration split: {result['chosen']} (pipeline {result['pipeline_seconds']} s); "
+            f"segment_spline's segments: {result['segments'] or 'none'}"
         )
         for column in (
             "scorer",

@@ -247,13 +247,15 @@ class CalibrateConfig(_Frozen):
     window: CalibrateWindowConfig = CalibrateWindowConfig()
     # Issue 15: the conversion models tried (leadscore.models.calibration.CONVERSION_KINDS); the one with
     # the lowest out-of-fold log loss on the calibration split (conversion_folds contiguous blocks) is kept.
-    conversion_candidates: tuple[Literal["logistic", "spline", "monotone_gbm"], ...] = ("logistic",)
+    conversion_candidates: tuple[Literal["logistic", "spline", "monotone_gbm", "segment_spline"], ...] = ("logistic",)
     conversion_folds: int = Field(5, ge=2, le=20)
 
     @model_validator(mode="after")
     def _candidates(self) -> CalibrateConfig:
         if not self.conversion_candidates:
-            raise ValueError("conversion_candidates: name at least one of logistic, spline, monotone_gbm")
+            raise ValueError(
+                "conversion_candidates: name at least one of logistic, spline, monotone_gbm, segment_spline"
+            )
         if len(set(self.conversion_candidates)) != len(self.conversion_candidates):
             raise ValueError(f"conversion_candidates: {list(self.conversion_candidates)} repeats a name")
         return self

@@ -128,3 +128,39 @@ def test_without_explanations_the_scores_are_the_same(small_pipeline, open_leads
     lean = calibrate.build_scorer(params, **common, explanations=False)
     assert "explain" in full.extras and "explain" not in lean.extras
     pd.testing.assert_frame_equal(lean.predict(open_leads), full.predict(open_leads))
+
+
+def test_a_segment_conversion_model_scores_raw_leads_as_it_scored_the_feature_table(small_pipeline, tmp_path):
+    """segment_spline reads fit features: their levels must mean the same in featurize's table (read back
+    from parquet) and in the featurizer's output for raw leads, or the scores silently differ."""
+    import dataclasses
+
+    from leadscore.data.outcomes import CALIBRATION
+    from leadscore.data.values import id_text
+    from leadscore.models.calibration import SegmentSplineConversion, conversion_inputs
+    from leadscore.pipeline.tables import feature_matrix, rows_in
+
+    params, run = small_pipeline["params"], small_pipeline["run"]
+    candidates = ("logistic", "segment_spline")
+    tuned = params.model_copy(
+        update={"calibrate": params.calibrate.model_copy(update={"conversion_candidates": candidates})}
+    )
+    scorer = _calibrated(tuned, run, tmp_path / "scorer.json")
+    entry = scorer.extras["conversion_selection"]["candidates"]["segment_spline"]
+    assert set(entry) == {"cv_log_loss", "cv_auc", "segments"}
+    fit_table = pd.read_parquet(run.path("featurize", "fit_out"))
+    intent_table = pd.read_parquet(run.path("featurize", "intent_out"))
+    cal = rows_in(fit_table, CALIBRATION)
+    id_col = params.columns.id
+    X_fit, X_intent = feature_matrix(fit_table, id_col)[cal], feature_matrix(intent_table, id_col)[cal]
+    p_fit = scorer.fit_model.predict_proba(X_fit)[:, 1]
+    p_intent = scorer.intent_model.predict_proba(X_intent)[:, 1]
+    segments = ("industry", "job_title_seniority")  # forced, whatever the small data's folds chose
+    inputs = conversion_inputs(p_fit, p_intent, X_fit, segments=segments)
+    model = SegmentSplineConversion(segments=segments, min_leads=20).fit(inputs, fit_table.loc[cal, "label"])
+    assert all(len(model.levels_[c]) >= 3 for c in segments)
+    forced = dataclasses.replace(scorer, conversion_model=model)
+    raw = pd.read_parquet(run.path("generate", "leads_out"))
+    raw = raw.set_index(id_text(raw[id_col])).loc[id_text(fit_table.loc[cal, id_col])].reset_index(drop=True)
+    scored = forced.predict(raw)
+    np.testing.assert_allclose(scored["conversion_probability"], model.predict_proba(inputs)[:, 1], rtol=1e-9)

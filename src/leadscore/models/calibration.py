@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import lightgbm as lgb
@@ -20,6 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from leadscore.config import ThresholdConfig
+
+log = logging.getLogger(__name__)
 
 # Isotonic calibration returns exact 0s and 1s at the extremes; clip before taking logits.
 _EPS = 1e-4
@@ -183,6 +187,35 @@ def calibrate_booster(
     return CalibratedBooster(booster, method=method).fit(X_cal, y_cal, sample_weight=sample_weight)
 
 
+# The conversion models' input: an (n, 2) array of p_fit, p_intent, or a DataFrame with these two
+# columns plus the fit features a segment model reads (:func:`conversion_inputs`).
+P_FIT, P_INTENT = "p_fit", "p_intent"
+
+
+def _scores(X) -> np.ndarray:
+    """The (n, 2) array of p_fit, p_intent in ``X`` (an array, or a frame from :func:`conversion_inputs`)."""
+    if isinstance(X, pd.DataFrame):
+        X = X[[P_FIT, P_INTENT]].to_numpy(dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"conversion models take an (n, 2) array of p_fit, p_intent; got shape {X.shape}")
+    return X
+
+
+def conversion_inputs(
+    p_fit, p_intent, X_fit: pd.DataFrame | None = None, *, segments: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The conversion models' input: p_fit, p_intent and the fit features ``segments`` (row-aligned)."""
+    frame = pd.DataFrame({P_FIT: np.asarray(p_fit, dtype=np.float64), P_INTENT: np.asarray(p_intent, dtype=np.float64)})
+    for column in segments:
+        if X_fit is None or column not in X_fit.columns:
+            raise ValueError(f"the conversion model reads fit feature {column!r}, which the fit features do not have")
+        if column in (P_FIT, P_INTENT):
+            raise ValueError(f"a fit feature named {column!r} clashes with the conversion model's inputs")
+        frame[column] = X_fit[column].to_numpy()
+    return frame
+
+
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
@@ -203,7 +236,7 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
     coefficient; and when the plain fit would still make conversion fall somewhere as fit or intent
     rises, it is refitted with the product term bounded (same objective, linear constraints).
 
-    Input ``X`` is an array of shape (n, 2): columns p_fit, p_intent.
+    Input ``X``: an (n, 2) array of p_fit, p_intent, or a :func:`conversion_inputs` frame (other columns unused).
     """
 
     def __init__(self, *, C: float = 1.0):
@@ -211,14 +244,14 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _design(X, box: Sequence[float] | None = None) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
+        X = _scores(X)
         lf, li = logit(X[:, 0]), logit(X[:, 1])
         lo_f, hi_f, lo_i, hi_i = box if box is not None else _FULL_BOX
         return np.column_stack([lf, li, np.clip(lf, lo_f, hi_f) * np.clip(li, lo_i, hi_i)])
 
     def fit(self, X, y, sample_weight=None) -> ConversionModel:
         """``sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one)."""
-        X = np.asarray(X, dtype=float)
+        X = _scores(X)
         lf, li = logit(X[:, 0]), logit(X[:, 1])
         self.box_ = (float(lf.min()), float(lf.max()), float(li.min()), float(li.max()))
         D, y = self._design(X, self.box_), np.asarray(y).astype(int)
@@ -326,7 +359,7 @@ class ConversionModel(ClassifierMixin, BaseEstimator):
 # Each combines the calibrated p_fit and p_intent (X of shape (n, 2)) into p_conversion, is monotone
 # non-decreasing in each by construction, and saves as JSON-able data (``to_dict``/``from_dict`` with a
 # "kind"). :func:`select_conversion_model` picks one on the calibration split by out-of-fold log loss.
-CONVERSION_KINDS = ("logistic", "spline", "monotone_gbm")
+CONVERSION_KINDS = ("logistic", "spline", "monotone_gbm", "segment_spline")
 
 
 def _weights(sample_weight, n: int) -> np.ndarray:
@@ -335,9 +368,7 @@ def _weights(sample_weight, n: int) -> np.ndarray:
 
 
 def _logits(X) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"conversion models take an (n, 2) array of p_fit, p_intent; got shape {X.shape}")
+    X = _scores(X)
     return logit(X[:, 0]), logit(X[:, 1])
 
 
@@ -369,7 +400,7 @@ class SplineConversionModel(ClassifierMixin, BaseEstimator):
     how much intent is worth at each level of fit are learned from the data. Fitted by L-BFGS-B on the
     log loss with a small ridge penalty ``alpha``.
 
-    Input ``X`` is an array of shape (n, 2): columns p_fit, p_intent.
+    Input ``X``: an (n, 2) array of p_fit, p_intent, or a :func:`conversion_inputs` frame (other columns unused).
     """
 
     def __init__(self, *, n_knots: int = 6, interaction_knots: int = 4, alpha: float = 1e-4):
@@ -475,6 +506,161 @@ class SplineConversionModel(ClassifierMixin, BaseEstimator):
         return model
 
 
+class SegmentSplineConversion(SplineConversionModel):
+    """The spline model, plus: how much intent is worth depends on who the lead is.
+
+    ``logit(p) = spline terms + sum over segments s of (a_s[level] + b_s[level] * (l_intent - m))``:
+    for each fit feature in ``segments`` (categorical), every level seen on at least ``min_leads``
+    (weighted) rows gets its own offset ``a`` and its own extra intent slope ``b >= 0`` (``m`` is the
+    median intent logit, so ``a`` is the level's shift at typical intent). Engagement from a student
+    or a buyer who cannot sign may be worth less than the same engagement from a decision maker; a
+    product of two scores cannot say so, because the fit score does not tell *which* fit a lead has.
+    Rarer and unseen levels get no term of their own (the shared spline). With ``b >= 0`` and the
+    spline's non-negative weights, p_conversion still never falls when p_fit or p_intent rises, for
+    every level. ``segment_alpha`` is the ridge penalty on ``a`` and ``b``.
+
+    Which fit features are segments is chosen on the calibration split by
+    :func:`select_conversion_model` (forward selection by out-of-fold log loss); the model itself
+    takes them as given. Input ``X``: a :func:`conversion_inputs` frame holding the segment columns.
+    """
+
+    def __init__(
+        self,
+        *,
+        segments: Sequence[str] = (),
+        n_knots: int = 6,
+        interaction_knots: int = 4,
+        alpha: float = 1e-4,
+        segment_alpha: float = 1e-3,
+        min_leads: float = 100.0,
+    ):
+        super().__init__(n_knots=n_knots, interaction_knots=interaction_knots, alpha=alpha)
+        self.segments = segments
+        self.segment_alpha = segment_alpha
+        self.min_leads = min_leads
+
+    @staticmethod
+    def _levels_of(X, column: str) -> np.ndarray:
+        if not isinstance(X, pd.DataFrame) or column not in X.columns:
+            raise ValueError(f"segment_spline conversion model: the input has no fit feature {column!r}")
+        # Text keys: the same at fit time, at scoring time and after a JSON round trip (missing is "nan").
+        return X[column].astype(str).to_numpy()
+
+    def _segment_design(self, X, li: np.ndarray) -> np.ndarray:
+        blocks = []
+        for column in self.segments_:
+            values = self._levels_of(X, column)
+            onehot = (values[:, None] == np.asarray(self.levels_[column], dtype=object)[None, :]).astype(np.float64)
+            blocks += [onehot * (li - self.center_)[:, None], onehot]
+        return np.column_stack(blocks) if blocks else np.empty((len(li), 0))
+
+    def _slopes(self) -> np.ndarray:
+        """True for the columns of :meth:`_segment_design` that are intent slopes (kept >= 0)."""
+        return np.concatenate(
+            [np.r_[np.ones(len(self.levels_[c]), bool), np.zeros(len(self.levels_[c]), bool)] for c in self.segments_]
+            or [np.zeros(0, bool)]
+        )
+
+    def fit(self, X, y, sample_weight=None) -> SegmentSplineConversion:
+        """``sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one)."""
+        from scipy.optimize import minimize
+
+        lf, li = _logits(X)
+        self._splines(lf, li)
+        n = len(lf)
+        weight = _weights(sample_weight, n)
+        self.segments_ = tuple(self.segments)
+        self.center_ = float(np.median(li))
+        self.levels_ = {}
+        for column in self.segments_:
+            counts = pd.Series(weight).groupby(self._levels_of(X, column)).sum()
+            self.levels_[column] = sorted(str(k) for k, v in counts.items() if v >= self.min_leads)
+        D = np.column_stack([self._design(X), self._segment_design(X, li)])
+        k_spline = D.shape[1] - len(self._slopes())
+        y = np.asarray(y).astype(np.float64)
+        weight = weight * (n / weight.sum())  # mean one: the penalties keep their meaning
+        penalty = np.r_[np.full(k_spline, self.alpha), np.full(D.shape[1] - k_spline, self.segment_alpha)]
+        rate = float(np.clip(np.average(y, weights=weight), 1e-6, 1 - 1e-6))
+        start = np.r_[np.log(rate / (1 - rate)), np.zeros(D.shape[1])]
+
+        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+            z = w[0] + D @ w[1:]
+            value = np.mean(weight * (np.logaddexp(0.0, z) - y * z)) + float(np.sum(penalty * w[1:] ** 2))
+            r = weight * (expit(z) - y) / n
+            return float(value), np.r_[r.sum(), D.T @ r + 2 * penalty * w[1:]]
+
+        # Spline weights and intent slopes non-negative (monotone); level offsets free.
+        bounds = [(None, None)] + [(0.0, None)] * k_spline
+        bounds += [(0.0, None) if slope else (None, None) for slope in self._slopes()]
+        with threadpool_limits(limits=1):
+            result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 3000})
+        self.intercept_ = float(result.x[0])
+        self.coef_ = np.asarray(result.x[1 : 1 + k_spline], dtype=np.float64)
+        self.segment_coef_ = np.asarray(result.x[1 + k_spline :], dtype=np.float64)
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "segment_coef_")
+        _, li = _logits(X)
+        z = self.intercept_ + self._design(X) @ self.coef_ + self._segment_design(X, li) @ self.segment_coef_
+        p = expit(z)
+        return np.column_stack([1.0 - p, p])
+
+    def segment_effects(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Per segment and level: ``offset`` (log-odds at median intent) and extra ``intent_slope``."""
+        check_is_fitted(self, "segment_coef_")
+        out, at = {}, 0
+        for column in self.segments_:
+            levels = self.levels_[column]
+            slopes, offsets = (
+                self.segment_coef_[at : at + len(levels)],
+                self.segment_coef_[at + len(levels) : at + 2 * len(levels)],
+            )
+            pairs = zip(levels, offsets, slopes, strict=True)
+            out[column] = {lv: {"offset": float(o), "intent_slope": float(b)} for lv, o, b in pairs}
+            at += 2 * len(levels)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as JSON-able data (knots, levels and weights)."""
+        check_is_fitted(self, "segment_coef_")
+        return {
+            **super().to_dict(),
+            "kind": "segment_spline",
+            "segment_alpha": float(self.segment_alpha),
+            "min_leads": float(self.min_leads),
+            "segments": list(self.segments_),
+            "levels": {c: list(v) for c, v in self.levels_.items()},
+            "center": self.center_,
+            "segment_coef": self.segment_coef_.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SegmentSplineConversion:
+        """A fitted model from :meth:`to_dict`'s output (predictions identical to the original)."""
+        model = cls(
+            segments=tuple(data["segments"]),
+            n_knots=int(data["n_knots"]),
+            interaction_knots=int(data["interaction_knots"]),
+            alpha=float(data["alpha"]),
+            segment_alpha=float(data["segment_alpha"]),
+            min_leads=float(data["min_leads"]),
+        )
+        model.knots_ = {name: np.asarray(k, dtype=np.float64) for name, k in data["knots"].items()}
+        model._build()
+        model.segments_ = tuple(str(c) for c in data["segments"])
+        model.levels_ = {str(c): [str(v) for v in levels] for c, levels in data["levels"].items()}
+        model.center_ = float(data["center"])
+        model.intercept_ = float(data["intercept"])
+        model.coef_ = np.asarray(data["coef"], dtype=np.float64)
+        model.segment_coef_ = np.asarray(data["segment_coef"], dtype=np.float64)
+        model.classes_ = np.array([0, 1])
+        if set(model.levels_) != set(model.segments_) or model.segment_coef_.shape != model._slopes().shape:
+            raise ValueError("segment_spline conversion model: the weights do not match the levels")
+        return model
+
+
 class MonotoneGBMConversion(ClassifierMixin, BaseEstimator):
     """A small LightGBM on ``logit(p_fit)`` and ``logit(p_intent)`` with monotone constraints [1, 1].
 
@@ -568,8 +754,13 @@ class MonotoneGBMConversion(ClassifierMixin, BaseEstimator):
         return model
 
 
-def new_conversion_model(kind: str, *, seed: int = 42) -> Any:
-    """An unfitted conversion model of ``kind`` (one of :data:`CONVERSION_KINDS`)."""
+def new_conversion_model(kind: str, *, seed: int = 42, segments: Sequence[str] = ()) -> Any:
+    """An unfitted conversion model of ``kind`` (one of :data:`CONVERSION_KINDS`).
+
+    ``segments``: the fit features a ``segment_spline`` model reads (ignored by the other kinds).
+    """
+    if kind == "segment_spline":
+        return SegmentSplineConversion(segments=tuple(segments))
     if kind == "logistic":
         return ConversionModel()
     if kind == "spline":
@@ -588,6 +779,8 @@ def conversion_model_from_dict(data: dict[str, Any]) -> Any:
         return SplineConversionModel.from_dict(data)
     if kind == "monotone_gbm":
         return MonotoneGBMConversion.from_dict(data)
+    if kind == "segment_spline":
+        return SegmentSplineConversion.from_dict(data)
     raise ValueError(f"unknown conversion model kind {kind!r} (expected one of {list(CONVERSION_KINDS)})")
 
 
@@ -603,6 +796,24 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
     return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
+# Forward selection of a segment_spline model's segments: a fit feature is added only if it lowers the
+# out-of-fold log loss by more than this (the loss is measured on the same folds it is chosen on, so
+# a sliver of improvement is as likely to be luck), and at most this many are added.
+SEGMENT_MIN_GAIN = 1e-4
+MAX_SEGMENTS = 3
+
+
+def _out_of_fold(make, X, y: np.ndarray, block: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """Each row's probability from a model (``make()``) fitted on the other blocks."""
+    oof = np.empty(len(y))
+    rows = (lambda m: X.loc[m]) if isinstance(X, pd.DataFrame) else (lambda m: X[m])
+    for k in np.unique(block):
+        held = block == k
+        w_fit = None if weight is None else weight[~held]
+        oof[held] = make().fit(rows(~held), y[~held], sample_weight=w_fit).predict_proba(rows(held))[:, 1]
+    return oof
+
+
 def select_conversion_model(
     X, y, *, candidates: Sequence[str], folds: int = 5, seed: int = 42, sample_weight=None
 ) -> tuple[Any, dict[str, Any]]:
@@ -614,35 +825,69 @@ def select_conversion_model(
     it remembers more. Ties go to the earlier candidate. The test split is never involved.
     ``sample_weight`` (activity snapshots: each lead's rows sum to one) weighs the fits and the log loss.
 
+    ``X``: an (n, 2) array of p_fit, p_intent, or a :func:`conversion_inputs` frame whose other
+    columns are the fit features a ``segment_spline`` candidate may use: its segments are chosen by
+    forward selection on the same folds (each step adds the feature that lowers the out-of-fold log
+    loss most, while it lowers it by more than :data:`SEGMENT_MIN_GAIN`, at most
+    :data:`MAX_SEGMENTS`).
+
     Returns
     -------
     (model, report)
         The chosen model fitted on all rows, and ``{"chosen", "folds", "candidates": {kind:
-        {"cv_log_loss", "cv_auc"}}}``. A single candidate is fitted without the cross-validation.
+        {"cv_log_loss", "cv_auc"}}}`` (``segment_spline`` adds the ``"segments"`` it chose).
+        A single candidate other than ``segment_spline`` is fitted without the cross-validation.
     """
-    X = np.asarray(X, dtype=float)
+    if not isinstance(X, pd.DataFrame):
+        X = np.asarray(X, dtype=float)
     y = np.asarray(y).astype(int)
     weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     kinds = list(dict.fromkeys(candidates))
     if not kinds:
         raise ValueError("no conversion model candidates given")
+    features = [c for c in X.columns if c not in (P_FIT, P_INTENT)] if isinstance(X, pd.DataFrame) else []
+    if isinstance(X, pd.DataFrame):
+        X = X.reset_index(drop=True)
     report: dict[str, Any] = {"chosen": kinds[0], "folds": 0, "candidates": {}}
-    if len(kinds) > 1:
+    segments: tuple[str, ...] = ()
+    # One candidate is fitted as is, unless it is segment_spline, whose segments need the folds.
+    if len(kinds) > 1 or kinds == ["segment_spline"]:
         block = np.minimum((np.arange(len(y)) * folds) // max(len(y), 1), folds - 1)
         report["folds"] = int(folds)
         best = None
         for kind in kinds:
-            oof = np.empty(len(y))
-            for k in range(folds):
-                held = block == k
-                w_fit = None if weight is None else weight[~held]
-                model = new_conversion_model(kind, seed=seed).fit(X[~held], y[~held], sample_weight=w_fit)
-                oof[held] = model.predict_proba(X[held])[:, 1]
-            loss = _log_loss(y, oof, weight)
-            report["candidates"][kind] = {"cv_log_loss": loss, "cv_auc": _auc(y, oof)}
-            if best is None or loss < best:
-                best, report["chosen"] = loss, kind
-    return new_conversion_model(report["chosen"], seed=seed).fit(X, y, sample_weight=weight), report
+            if kind == "segment_spline":
+                entry = _forward_segments(X, y, block, weight, features)
+            else:
+                oof = _out_of_fold(partial(new_conversion_model, kind, seed=seed), X, y, block, weight)
+                entry = {"cv_log_loss": _log_loss(y, oof, weight), "cv_auc": _auc(y, oof)}
+            report["candidates"][kind] = entry
+            if best is None or entry["cv_log_loss"] < best:
+                best, report["chosen"] = entry["cv_log_loss"], kind
+        segments = tuple(report["candidates"].get("segment_spline", {}).get("segments", ()))
+    model = new_conversion_model(report["chosen"], seed=seed, segments=segments)
+    return model.fit(X, y, sample_weight=weight), report
+
+
+def _forward_segments(X, y: np.ndarray, block: np.ndarray, weight: np.ndarray | None, features: list[str]) -> dict:
+    """Forward selection of a segment_spline model's segments by out-of-fold log loss (see above)."""
+
+    def measure(segments: tuple[str, ...]) -> tuple[float, float]:
+        oof = _out_of_fold(partial(SegmentSplineConversion, segments=segments), X, y, block, weight)
+        return _log_loss(y, oof, weight), _auc(y, oof)
+
+    chosen: tuple[str, ...] = ()
+    loss, auc = measure(chosen)
+    log.info("segment_spline without segments: out-of-fold log loss %.5f", loss)
+    while len(chosen) < MAX_SEGMENTS and len(chosen) < len(features):
+        tried = {c: measure((*chosen, c)) for c in features if c not in chosen}
+        column = min(tried, key=lambda c: tried[c][0])
+        if tried[column][0] > loss - SEGMENT_MIN_GAIN:
+            break
+        chosen = (*chosen, column)
+        loss, auc = tried[column]
+        log.info("segment_spline segments %s: out-of-fold log loss %.5f", list(chosen), loss)
+    return {"cv_log_loss": loss, "cv_auc": auc, "segments": list(chosen)}
 
 
 def score_threshold(scores_cal: np.ndarray, y_cal: np.ndarray, rule: ThresholdConfig) -> float:

@@ -22,7 +22,7 @@ from leadscore.data.values import id_text
 from leadscore.errors import DataValidationError
 from leadscore.features.build import LeadFeaturizer
 from leadscore.models.bant import bant_score
-from leadscore.models.calibration import QUADRANTS, assign_quadrants
+from leadscore.models.calibration import QUADRANTS, assign_quadrants, conversion_inputs
 from leadscore.models.explain import REASON_COLUMNS, explain_leads
 
 SCORE_COLUMNS = (
@@ -117,7 +117,9 @@ class LeadScorer:
     def _probabilities(self, X_fit: pd.DataFrame, X_intent: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p_fit = self.fit_model.predict_proba(X_fit)[:, 1]
         p_intent = self.intent_model.predict_proba(X_intent)[:, 1]
-        p_conv = self.conversion_model.predict_proba(np.column_stack([p_fit, p_intent]))[:, 1]
+        segments = getattr(self.conversion_model, "segments_", ())  # segment_spline reads fit features too
+        inputs = conversion_inputs(p_fit, p_intent, X_fit, segments=segments)
+        p_conv = self.conversion_model.predict_proba(inputs)[:, 1]
         return p_fit, p_intent, p_conv
 
     def predict(

@@ -136,12 +136,18 @@ def build_scorer(
     never explains a lead, saves its cost; the scores are the same).
     """
     import numpy as np
+    import pandas as pd
 
     from leadscore.data.contract import InputContract
     from leadscore.data.outcomes import CALIBRATION, calibration_window
     from leadscore.errors import DataValidationError
     from leadscore.features.leakage import uninformative_columns
-    from leadscore.models.calibration import calibrate_booster, score_threshold, select_conversion_model
+    from leadscore.models.calibration import (
+        calibrate_booster,
+        conversion_inputs,
+        score_threshold,
+        select_conversion_model,
+    )
     from leadscore.models.explain import feature_sources, mean_abs_effects
     from leadscore.models.scorer import LeadScorer
     from leadscore.pipeline.tables import feature_matrix, row_weights, rows_in
@@ -177,8 +183,14 @@ def build_scorer(
     p_intent = intent_cal.predict_proba(X_intent)[:, 1]
     # Issue 15: the conversion model with the lowest out-of-fold log loss on the calibration leads
     # (only the logistic form by default: then no cross-validation runs).
+    # segment_spline may read the categorical fit features (which ones it keeps is chosen by the folds).
+    segments = (
+        [c for c in X_fit.columns if isinstance(X_fit[c].dtype, pd.CategoricalDtype)]
+        if "segment_spline" in params.calibrate.conversion_candidates
+        else []
+    )
     conversion, selection = select_conversion_model(
-        np.column_stack([p_fit, p_intent]),
+        conversion_inputs(p_fit, p_intent, X_fit, segments=segments),
         y_cal,
         candidates=params.calibrate.conversion_candidates,
         folds=params.calibrate.conversion_folds,
@@ -190,6 +202,8 @@ def build_scorer(
             selection["chosen"],
             ", ".join(f"{k} {v['cv_log_loss']:.5f}" for k, v in selection["candidates"].items()),
         )
+        if "segment_spline" in selection["candidates"]:
+            log.info("segment_spline segments: %s", selection["candidates"]["segment_spline"]["segments"] or "none")
     thresholds = {
         "fit": score_threshold(p_fit, y_cal.to_numpy(), params.quadrants.fit),
         "intent": score_threshold(p_intent, y_cal.to_numpy(), params.quadrants.intent),
