@@ -164,3 +164,27 @@ def test_a_segment_conversion_model_scores_raw_leads_as_it_scored_the_feature_ta
     raw = raw.set_index(id_text(raw[id_col])).loc[id_text(fit_table.loc[cal, id_col])].reset_index(drop=True)
     scored = forced.predict(raw)
     np.testing.assert_allclose(scored["conversion_probability"], model.predict_proba(inputs)[:, 1], rtol=1e-9)
+
+
+@pytest.mark.slow  # the pipeline through calibrate on 40,000 leads of the second world
+def test_in_the_second_world_segment_spline_finds_who_engagement_matters_for(tmp_path):
+    """Known answer: the second world's intent weight is industry weight x seniority weight (and nothing
+    else). Offered the categorical fit features, the calibration folds should keep seniority, and its
+    extra intent slopes should rank decision makers above those who cannot sign."""
+    from leadscore.pipeline.local import run_stages
+    from leadscore.profiles import load_profile
+    from tests.support import REPO_ROOT
+
+    params = load_profile("synthetic_world2", root=REPO_ROOT)
+    synthetic = params.data.synthetic.model_copy(update={"n_leads": 40_000})
+    params = params.model_copy(update={"data": params.data.model_copy(update={"synthetic": synthetic})})
+    assert "segment_spline" in params.calibrate.conversion_candidates
+    run = run_stages(params, workdir=tmp_path, dvc_yaml=REPO_ROOT / "dvc.yaml", through="calibrate")
+    scorer = load_scorer(run.path("calibrate", "scorer_out"))
+    selection = scorer.extras["conversion_selection"]
+    losses = {k: v["cv_log_loss"] for k, v in selection["candidates"].items()}
+    assert selection["chosen"] == "segment_spline" and losses["segment_spline"] < losses["spline"] - 0.001
+    assert selection["candidates"]["segment_spline"]["segments"][0] == "job_title_seniority"
+    slopes = {k: v["intent_slope"] for k, v in scorer.conversion_model.segment_effects()["job_title_seniority"].items()}
+    signers = np.mean([slopes["c_level"], slopes["vp"], slopes["director"]])
+    assert signers > np.mean([slopes["individual_contributor"], slopes["student"]]) + 0.1, slopes
