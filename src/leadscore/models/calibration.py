@@ -389,6 +389,38 @@ def _spline(knots: np.ndarray, *, degree: int, extrapolation: str) -> SplineTran
     return SplineTransformer(knots=knots, degree=degree, extrapolation=extrapolation).fit(knots)
 
 
+def _penalised_logistic(
+    D: np.ndarray, y, sample_weight, *, penalty: np.ndarray, nonnegative: np.ndarray, maxiter: int = 2000
+) -> np.ndarray:
+    """``[intercept, *weights]`` minimising the weighted mean log loss of ``D`` plus ``sum(penalty * w**2)``.
+
+    Weights where ``nonnegative`` is True are kept >= 0 (L-BFGS-B bounds); the intercept is free and
+    unpenalised. Row weights are rescaled to mean one so that the penalty keeps its meaning.
+    """
+    from scipy.optimize import minimize
+
+    y = np.asarray(y).astype(np.float64)
+    n, k = D.shape
+    weight = _weights(sample_weight, n)
+    weight = weight * (n / weight.sum())
+    rate = float(np.clip(np.average(y, weights=weight), 1e-6, 1 - 1e-6))
+    start = np.concatenate([[np.log(rate / (1 - rate))], np.zeros(k)])
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = w[0] + np.einsum("ij,j->i", D, w[1:])
+        # log(1 + e^z) - y z, stably; its gradient is (sigmoid(z) - y).
+        value = np.mean(weight * (np.logaddexp(0.0, z) - y * z)) + float(np.sum(penalty * w[1:] ** 2))
+        r = weight * (expit(z) - y) / n
+        grad = np.concatenate([[r.sum()], np.einsum("ij,i->j", D, r) + 2 * penalty * w[1:]])
+        return float(value), grad
+
+    bounds = [(None, None)] + [(0.0, None) if keep else (None, None) for keep in nonnegative]
+    # One BLAS thread: a threaded BLAS on a busy machine made this fit 20x slower (measured).
+    with threadpool_limits(limits=1):
+        result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": maxiter})
+    return np.asarray(result.x, dtype=np.float64)
+
+
 class SplineConversionModel(ClassifierMixin, BaseEstimator):
     """A GAM-style logistic on ``logit(p_fit)`` and ``logit(p_intent)``, monotone by construction.
 
@@ -443,32 +475,14 @@ class SplineConversionModel(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None) -> SplineConversionModel:
         """``sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one)."""
-        from scipy.optimize import minimize
-
         lf, li = _logits(X)
         self._splines(lf, li)
         D = self._design(X)
-        y = np.asarray(y).astype(np.float64)
-        n, k = D.shape
-        weight = _weights(sample_weight, n)
-        weight = weight * (n / weight.sum())  # mean one: alpha keeps its meaning
-        rate = float(np.clip(np.average(y, weights=weight), 1e-6, 1 - 1e-6))
-        start = np.concatenate([[np.log(rate / (1 - rate))], np.zeros(k)])
-
-        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-            z = w[0] + np.einsum("ij,j->i", D, w[1:])
-            # log(1 + e^z) - y z, stably; its gradient is (sigmoid(z) - y).
-            value = np.mean(weight * (np.logaddexp(0.0, z) - y * z)) + self.alpha * float(np.sum(w[1:] ** 2))
-            r = weight * (expit(z) - y) / n
-            grad = np.concatenate([[r.sum()], np.einsum("ij,i->j", D, r) + 2 * self.alpha * w[1:]])
-            return float(value), grad
-
-        bounds = [(None, None)] + [(0.0, None)] * k  # non-negative weights: monotone
-        # One BLAS thread: a threaded BLAS on a busy machine made this fit 20x slower (measured).
-        with threadpool_limits(limits=1):
-            result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 2000})
-        self.intercept_ = float(result.x[0])
-        self.coef_ = np.asarray(result.x[1:], dtype=np.float64)
+        k = D.shape[1]
+        # Non-negative weights: monotone.
+        w = _penalised_logistic(D, y, sample_weight, penalty=np.full(k, self.alpha), nonnegative=np.ones(k, bool))
+        self.intercept_ = float(w[0])
+        self.coef_ = np.asarray(w[1:], dtype=np.float64)
         self.classes_ = np.array([0, 1])
         return self
 
@@ -496,14 +510,18 @@ class SplineConversionModel(ClassifierMixin, BaseEstimator):
         model = cls(
             n_knots=int(data["n_knots"]), interaction_knots=int(data["interaction_knots"]), alpha=float(data["alpha"])
         )
-        model.knots_ = {name: np.asarray(k, dtype=np.float64) for name, k in data["knots"].items()}
-        model._build()
-        model.intercept_ = float(data["intercept"])
-        model.coef_ = np.asarray(data["coef"], dtype=np.float64)
-        model.classes_ = np.array([0, 1])
-        if model.coef_.shape != (model._design(np.full((1, 2), 0.5)).shape[1],):
+        return model._restore_spline(data)
+
+    def _restore_spline(self, data: dict[str, Any]):
+        """Knots, intercept and spline weights from :meth:`to_dict`'s output, checked against each other."""
+        self.knots_ = {name: np.asarray(k, dtype=np.float64) for name, k in data["knots"].items()}
+        self._build()
+        self.intercept_ = float(data["intercept"])
+        self.coef_ = np.asarray(data["coef"], dtype=np.float64)
+        self.classes_ = np.array([0, 1])
+        if self.coef_.shape != (self._design(np.full((1, 2), 0.5)).shape[1],):
             raise ValueError("spline conversion model: the weights do not match the knots")
-        return model
+        return self
 
 
 class SegmentSplineConversion(SplineConversionModel):
@@ -563,40 +581,31 @@ class SegmentSplineConversion(SplineConversionModel):
 
     def fit(self, X, y, sample_weight=None) -> SegmentSplineConversion:
         """``sample_weight``: per-row weights (activity snapshots: each lead's rows sum to one)."""
-        from scipy.optimize import minimize
-
         lf, li = _logits(X)
         self._splines(lf, li)
-        n = len(lf)
-        weight = _weights(sample_weight, n)
+        weight = _weights(sample_weight, len(lf))
         self.segments_ = tuple(self.segments)
         self.center_ = float(np.median(li))
         self.levels_ = {}
         for column in self.segments_:
             counts = pd.Series(weight).groupby(self._levels_of(X, column)).sum()
             self.levels_[column] = sorted(str(k) for k, v in counts.items() if v >= self.min_leads)
-        D = np.column_stack([self._design(X), self._segment_design(X, li)])
-        k_spline = D.shape[1] - len(self._slopes())
-        y = np.asarray(y).astype(np.float64)
-        weight = weight * (n / weight.sum())  # mean one: the penalties keep their meaning
-        penalty = np.r_[np.full(k_spline, self.alpha), np.full(D.shape[1] - k_spline, self.segment_alpha)]
-        rate = float(np.clip(np.average(y, weights=weight), 1e-6, 1 - 1e-6))
-        start = np.r_[np.log(rate / (1 - rate)), np.zeros(D.shape[1])]
-
-        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-            z = w[0] + D @ w[1:]
-            value = np.mean(weight * (np.logaddexp(0.0, z) - y * z)) + float(np.sum(penalty * w[1:] ** 2))
-            r = weight * (expit(z) - y) / n
-            return float(value), np.r_[r.sum(), D.T @ r + 2 * penalty * w[1:]]
-
+        D_spline, D_segment = self._design(X), self._segment_design(X, li)
+        k_spline = D_spline.shape[1]
+        penalty = np.r_[np.full(k_spline, self.alpha), np.full(D_segment.shape[1], self.segment_alpha)]
         # Spline weights and intent slopes non-negative (monotone); level offsets free.
-        bounds = [(None, None)] + [(0.0, None)] * k_spline
-        bounds += [(0.0, None) if slope else (None, None) for slope in self._slopes()]
-        with threadpool_limits(limits=1):
-            result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 3000})
-        self.intercept_ = float(result.x[0])
-        self.coef_ = np.asarray(result.x[1 : 1 + k_spline], dtype=np.float64)
-        self.segment_coef_ = np.asarray(result.x[1 + k_spline :], dtype=np.float64)
+        nonnegative = np.r_[np.ones(k_spline, bool), self._slopes()]
+        w = _penalised_logistic(
+            np.column_stack([D_spline, D_segment]),
+            y,
+            weight,
+            penalty=penalty,
+            nonnegative=nonnegative,
+            maxiter=3000,
+        )
+        self.intercept_ = float(w[0])
+        self.coef_ = w[1 : 1 + k_spline]
+        self.segment_coef_ = w[1 + k_spline :]
         self.classes_ = np.array([0, 1])
         return self
 
@@ -647,15 +656,11 @@ class SegmentSplineConversion(SplineConversionModel):
             segment_alpha=float(data["segment_alpha"]),
             min_leads=float(data["min_leads"]),
         )
-        model.knots_ = {name: np.asarray(k, dtype=np.float64) for name, k in data["knots"].items()}
-        model._build()
+        model._restore_spline(data)
         model.segments_ = tuple(str(c) for c in data["segments"])
         model.levels_ = {str(c): [str(v) for v in levels] for c, levels in data["levels"].items()}
         model.center_ = float(data["center"])
-        model.intercept_ = float(data["intercept"])
-        model.coef_ = np.asarray(data["coef"], dtype=np.float64)
         model.segment_coef_ = np.asarray(data["segment_coef"], dtype=np.float64)
-        model.classes_ = np.array([0, 1])
         if set(model.levels_) != set(model.segments_) or model.segment_coef_.shape != model._slopes().shape:
             raise ValueError("segment_spline conversion model: the weights do not match the levels")
         return model
@@ -838,16 +843,16 @@ def select_conversion_model(
         {"cv_log_loss", "cv_auc"}}}`` (``segment_spline`` adds the ``"segments"`` it chose).
         A single candidate other than ``segment_spline`` is fitted without the cross-validation.
     """
-    if not isinstance(X, pd.DataFrame):
-        X = np.asarray(X, dtype=float)
+    if isinstance(X, pd.DataFrame):
+        X = X.reset_index(drop=True)
+        features = [c for c in X.columns if c not in (P_FIT, P_INTENT)]
+    else:
+        X, features = np.asarray(X, dtype=float), []
     y = np.asarray(y).astype(int)
     weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     kinds = list(dict.fromkeys(candidates))
     if not kinds:
         raise ValueError("no conversion model candidates given")
-    features = [c for c in X.columns if c not in (P_FIT, P_INTENT)] if isinstance(X, pd.DataFrame) else []
-    if isinstance(X, pd.DataFrame):
-        X = X.reset_index(drop=True)
     report: dict[str, Any] = {"chosen": kinds[0], "folds": 0, "candidates": {}}
     segments: tuple[str, ...] = ()
     # One candidate is fitted as is, unless it is segment_spline, whose segments need the folds.
