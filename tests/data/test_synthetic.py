@@ -323,6 +323,16 @@ def test_world2_changes_only_the_outcomes_and_the_truth(generated, world2):
     assert ((truth["true_p"] > 0) & (truth["true_p"] < 1)).all()
 
 
+def test_world2_latents_hold_the_truths_parts(generated, world2):
+    from leadscore.data.synthetic import _W2_B0
+
+    _, truth, latents = world2
+    logit = _W2_B0 + latents["world2_fit"] + latents["world2_weight"] * latents["world2_intent"]
+    np.testing.assert_allclose(1 / (1 + np.exp(-logit.to_numpy())), truth["true_p"].to_numpy(), rtol=1e-12)
+    assert (latents["world2_weight"] > 0).all() and latents["world2_weight"].nunique() > 20
+    assert not any(c.startswith("world2_") for c in generated[2].columns)  # the default world has no such parts
+
+
 def test_world2_base_rate_and_signal(world2):
     leads, truth, _ = world2
     closed = (leads["status"] != "open").to_numpy()

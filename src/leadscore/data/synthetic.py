@@ -17,7 +17,7 @@ from the facts and independent noise, never from the outcome, so they are a fair
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -314,7 +314,7 @@ _W2_FIT_CAP, _W2_INTENT_CAP = 1.8, 2.4
 _W2_INTENT_SCALE = 1.6  # engagement matters more here than in the default world, where it counts
 
 
-def _interactions_logit(
+def _interactions_terms(
     *,
     log10_emp: np.ndarray,
     industry_term: np.ndarray,
@@ -335,8 +335,12 @@ def _interactions_logit(
     pages_per_visit: np.ndarray,
     recency: np.ndarray,
     drift_intent: np.ndarray | float = 0.0,
-) -> np.ndarray:
-    """True log-odds of the second world (see the comment above :data:`WORLDS`); no random draws."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The second world's truth in its three parts (see the comment above :data:`WORLDS`); no random draws.
+
+    Returns ``(fit, intent, weight)``: the saturated fit and intent terms and the segment's intent weight;
+    the true log-odds are ``_W2_B0 + fit + weight * intent`` (:func:`_interactions_logit`).
+    """
     # Fit: a narrow size bump (peak ~400 employees), a CRM that matters for sales/marketing contacts only.
     size_term = np.maximum(0.9 - 0.9 * (log10_emp - 2.6) ** 2, -1.5)
     crm_term = 0.8 * uses_crm * np.isin(department, (1, 2))
@@ -367,13 +371,15 @@ def _interactions_logit(
         + drift_intent
     )
     weight = _W2_INDUSTRY[industry] * _W2_SENIORITY[seniority]
-    return _combine_interactions(raw_fit, raw_intent, weight)
-
-
-def _combine_interactions(raw_fit: np.ndarray, raw_intent: np.ndarray, weight: np.ndarray) -> np.ndarray:
     # Each axis saturates; intent counts in proportion to the segment's weight.
     fit = _W2_FIT_CAP * np.tanh((raw_fit - _W2_FIT_CENTER) / _W2_FIT_CAP)
     intent = _W2_INTENT_CAP * np.tanh(_W2_INTENT_SCALE * (raw_intent - _W2_INTENT_CENTER) / _W2_INTENT_CAP)
+    return fit, intent, weight
+
+
+def _interactions_logit(**arrays: Any) -> np.ndarray:
+    """True log-odds of the second world (the arguments of :func:`_interactions_terms`)."""
+    fit, intent, weight = _interactions_terms(**arrays)
     return _W2_B0 + fit + weight * intent
 
 
@@ -475,7 +481,9 @@ def _generate(
     -------
     (leads, truth, latents)
         ``latents`` has columns lead_id, seniority, department, industry, employees_true,
-        intent_latent, s_fit and s_intent, row-aligned with ``leads``.
+        intent_latent, s_fit and s_intent, row-aligned with ``leads``; in the second world also
+        world2_fit, world2_intent and world2_weight (its true log-odds are
+        ``_W2_B0 + world2_fit + world2_weight * world2_intent``, plus the drift term when drift is on).
     """
     leads, truth, latents, _ = _simulate(
         n, seed=seed, reference_date=reference_date, months=months, drift=drift, world=world
@@ -610,11 +618,12 @@ def _simulate(
     # a lead silent for over two months has gone cold whatever it did before.
     nonlinear = 0.30 * (demo & (trial_days >= 7)) - 0.25 * (recency > 60)
     logit = _B0 + s_fit + s_intent + _GAMMA * s_fit * s_intent + nonlinear
+    world2_terms = None
     if world == "interactions":
         # The second world (params data.synthetic.world): same leads, another truth. Computed after
         # the default's, from the same arrays and without a random draw, so every column but the
         # outcome is identical to the default world's for the same seed.
-        logit = _interactions_logit(
+        world2_terms = _interactions_terms(
             log10_emp=log10_emp,
             industry_term=industry_term,
             country_term=country_term,
@@ -635,6 +644,7 @@ def _simulate(
             recency=recency,
             drift_intent=drift_intent if drift_on else 0.0,
         )
+        logit = _W2_B0 + world2_terms[0] + world2_terms[2] * world2_terms[1]
     if drift_on:
         logit = logit + drift_logit
     true_p = _sigmoid(logit)
@@ -738,6 +748,11 @@ def _simulate(
             "s_intent": s_intent,
         }
     )
+    if world2_terms is not None:
+        # The second world's own parts (bench/world2_ceiling.py measures the models against them).
+        latents = latents.assign(
+            world2_fit=world2_terms[0], world2_intent=world2_terms[1], world2_weight=world2_terms[2]
+        )
     hidden = {
         "created": created,
         "cycle_end": closed,
