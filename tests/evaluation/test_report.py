@@ -278,3 +278,52 @@ def test_a_missing_axis_is_said_on_the_page(page):
     m = copy.deepcopy(page["metrics"])
     m["missing_axes"] = ["intent"]
     assert "No intent axis: features.intent has no columns" in render_markdown(m, figures={})
+
+
+# -- issue 15: how fit and intent are combined, and what segment levels add --------------------------
+def test_the_only_conversion_candidate_is_shown_as_such(page):
+    m = page["metrics"]
+    assert m["conversion_selection"] == {"chosen": "logistic", "folds": 0, "candidates": {}}  # the default
+    md = render_markdown(m, figures={})
+    (row,) = _table(_md_tables(md), "Table 8")
+    assert row == ["logistic", "–", "–", "–", "yes"]
+    assert "without cross-validation" in md and "Table 9" not in md
+    assert "chosen among" not in md  # no headline line when nothing was compared
+
+
+def _with_segments(metrics: dict) -> dict:
+    m = copy.deepcopy(metrics)
+    m["conversion_selection"] = {
+        "chosen": "segment_spline",
+        "folds": 5,
+        "candidates": {
+            "logistic": {"cv_log_loss": 0.34563, "cv_auc": 0.7853},
+            "segment_spline": {"cv_log_loss": 0.34117, "cv_auc": 0.7937, "segments": ["seniority", "answer"]},
+        },
+        "segment_effects": {
+            "seniority": {
+                "student": {"offset": -0.2, "intent_slope": 0.0, "leads": 1200.0},
+                "vp": {"offset": 0.31, "intent_slope": 0.44, "leads": 900.0},
+            },
+            "answer": {"career": {"offset": 1.79, "intent_slope": 0.0, "leads": 3100.0}},
+        },
+    }
+    return m
+
+
+def test_segment_adjustments_are_on_the_page_largest_first_and_big_offsets_stand_out(page):
+    m = _with_segments(page["metrics"])
+    md = render_markdown(m, figures={})
+    tables = _md_tables(md)
+    candidates = _table(tables, "Table 8")
+    assert [r[0] for r in candidates] == ["logistic", "segment_spline"]
+    assert _numbers(candidates[1][2]) == [0.34117] and candidates[1][-1] == "yes" and candidates[0][-1] == ""
+    assert candidates[1][1] == "seniority, answer" and candidates[0][1] == "–"
+    levels = _table(tables, "Table 9")
+    assert [r[:2] for r in levels] == [["seniority", "vp"], ["seniority", "student"], ["answer", "career"]]
+    assert levels[2][2:] == ["3,100", "+1.79", "5.99×", "0.00"]
+    assert levels[0][3:] == ["+0.31", "1.36×", "0.44"]
+    # Only the offset of 1 log-odds or more is bold (the markdown marks it with **).
+    assert md.count("| **answer** |") == 1 and "| **seniority** |" not in md
+    assert "adjusts for seniority, answer beyond the two scores (Table 9)" in md
+    assert "Table 9. Segment adjustments" in render_html(m, figures={})

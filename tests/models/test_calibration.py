@@ -387,6 +387,13 @@ def test_segment_spline_round_trips_through_json_and_names_a_missing_feature():
     assert isinstance(again, SegmentSplineConversion) and again.segments_ == ("role", "noise")
     np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
     assert model.predict_proba(X)[:, 1].mean() == pytest.approx(y.mean(), abs=0.015)
+    # The effects, with each level's (weighted) leads when the rows are given: what the benchmark page shows.
+    effects = model.segment_effects(X, sample_weight=np.full(len(y), 0.5))
+    counts = X["role"].astype(str).value_counts()
+    assert {lv: e["leads"] for lv, e in effects["role"].items()} == {lv: 0.5 * counts[lv] for lv in effects["role"]}
+    assert {lv: {k: v for k, v in e.items() if k != "leads"} for lv, e in effects["role"].items()} == (
+        again.segment_effects()["role"]
+    )
     with pytest.raises(ValueError, match="no fit feature 'role'"):
         model.predict_proba(X.drop(columns="role"))
     with pytest.raises(ValueError, match="do not match the levels"):

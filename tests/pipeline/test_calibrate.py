@@ -188,3 +188,7 @@ def test_in_the_second_world_segment_spline_finds_who_engagement_matters_for(tmp
     slopes = {k: v["intent_slope"] for k, v in scorer.conversion_model.segment_effects()["job_title_seniority"].items()}
     signers = np.mean([slopes["c_level"], slopes["vp"], slopes["director"]])
     assert signers > np.mean([slopes["individual_contributor"], slopes["student"]]) + 0.1, slopes
+    # The page's segment table reads these: the model's effects plus each level's calibration leads.
+    shown = selection["segment_effects"]["job_title_seniority"]
+    assert {k: v["intent_slope"] for k, v in shown.items()} == slopes
+    assert 0 < sum(v["leads"] for v in shown.values()) <= 0.2 * 40_000

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from dataclasses import dataclass
 
 from leadscore.evaluation.benchmark import scorer_label as _scorer_label
@@ -361,6 +362,88 @@ def activity_age_table(metrics: dict) -> Table | None:
     )
 
 
+CONVERSION_FORMS = {
+    "logistic": "logistic regression on logit p_fit, logit p_intent and their product",
+    "spline": "logistic regression on monotone splines of both logits",
+    "monotone_gbm": "small LightGBM on both logits, monotone in each, then calibrated",
+    "segment_spline": "the spline form plus, per level of the chosen fit columns (segments), an offset and an extra "
+    "intent slope",
+}
+# An offset this large (odds x2.7) on a segment level is worth a second look (see segment_table's note).
+LARGE_OFFSET = 1.0
+
+
+def conversion_table(metrics: dict) -> Table | None:
+    """How fit and intent are combined: the conversion-model candidates and the one chosen (issue 15)."""
+    selection = metrics.get("conversion_selection")
+    if not selection:
+        return None
+    chosen = selection["chosen"]
+    header = ["conversion model", "segments", "out-of-fold log loss", "out-of-fold AUC", "chosen"]
+    if not selection["candidates"]:
+        return Table(
+            "Table 8. How fit and intent are combined: the conversion model",
+            header,
+            [[chosen, "–", "–", "–", "yes"]],
+            f"{chosen}: {CONVERSION_FORMS.get(chosen, '')}. The only candidate (params "
+            "calibrate.conversion_candidates), fitted on the calibration split without cross-validation; offer "
+            "more (spline, segment_spline, monotone_gbm) to let the calibration split choose.",
+            (0,),
+        )
+    rows, bold = [], []
+    for i, (kind, entry) in enumerate(selection["candidates"].items()):
+        segments = (", ".join(entry["segments"]) or "none") if "segments" in entry else "–"
+        rows.append(
+            [kind, segments, num(entry["cv_log_loss"], 5), num(entry["cv_auc"]), "yes" if kind == chosen else ""]
+        )
+        if kind == chosen:
+            bold.append(i)
+    forms = " ".join(f"{kind}: {CONVERSION_FORMS.get(kind, '')}." for kind in selection["candidates"])
+    return Table(
+        "Table 8. How fit and intent are combined: the conversion model, chosen on the calibration split",
+        header,
+        rows,
+        f"{forms} The calibration split (in time order) is cut into {selection['folds']} contiguous blocks; each "
+        "candidate is fitted on the others and scored on each block in turn; the lowest log loss wins and is "
+        "refitted on the whole split. Every form keeps the conversion probability monotone in p_fit and in p_intent.",
+        tuple(bold),
+    )
+
+
+def segment_table(metrics: dict) -> Table | None:
+    """What each segment level of a chosen segment_spline adds beyond the fit and intent scores."""
+    effects = (metrics.get("conversion_selection") or {}).get("segment_effects")
+    if not effects:
+        return None
+    rows: list[list[str]] = []
+    bold: list[int] = []
+    for column, levels in effects.items():
+        for level, e in sorted(levels.items(), key=lambda item: -item[1]["offset"]):
+            if abs(e["offset"]) >= LARGE_OFFSET:
+                bold.append(len(rows))
+            rows.append(
+                [
+                    column,
+                    level,
+                    count(e.get("leads")),
+                    signed(e["offset"], 2),
+                    times(math.exp(e["offset"])),
+                    num(e["intent_slope"], 2),
+                ]
+            )
+    return Table(
+        "Table 9. Segment adjustments in the conversion model: beyond what the fit and intent scores say",
+        ["fit column", "level", "calibration leads", "offset (log-odds)", "odds ×", "extra intent slope"],
+        rows,
+        "Offsets are at typical intent, relative to levels too rare for a term of their own; the extra slope (≥ 0) "
+        "says how much more each unit of intent log-odds is worth for that level. The fit score already counts the "
+        f"column's own fit effect, so these are what it misses. Bold: offsets of {LARGE_OFFSET:g} log-odds or more "
+        "(odds ×2.7). A field filled in after first contact, by sales or by the lead, can carry the outcome: check "
+        "how and when it is filled before trusting such an offset (and exclude it if it is written late).",
+        tuple(bold),
+    )
+
+
 def tables(metrics: dict) -> list[Table]:
     found = [
         quality_table(metrics),
@@ -371,6 +454,8 @@ def tables(metrics: dict) -> list[Table]:
         capacity_table(metrics),
         leakage_table(metrics),
         activity_age_table(metrics),
+        conversion_table(metrics),
+        segment_table(metrics),
     ]
     return [t for t in found if t is not None]
 
@@ -404,6 +489,14 @@ def headline(metrics: dict) -> list[str]:
             f"({signed(t['conversion']['auc'] - t['lightgbm_all']['auc'])}"
             f"{ci('conversion_minus_lightgbm_all', 'auc')}); "
             f"log loss {num(t['conversion']['log_loss'])} vs {num(t['lightgbm_all']['log_loss'])}."
+        )
+    selection = metrics.get("conversion_selection") or {}
+    if selection.get("candidates"):
+        segments = list(selection.get("segment_effects") or {})
+        lines.append(
+            f"Fit and intent are combined by the {selection['chosen']} form, chosen among "
+            f"{len(selection['candidates'])} on the calibration split (Table 8)"
+            + (f"; it adjusts for {', '.join(segments)} beyond the two scores (Table 9)." if segments else ".")
         )
     missing = missing_axes_note(metrics)
     if missing:

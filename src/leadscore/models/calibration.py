@@ -616,10 +616,16 @@ class SegmentSplineConversion(SplineConversionModel):
         p = expit(z)
         return np.column_stack([1.0 - p, p])
 
-    def segment_effects(self) -> dict[str, dict[str, dict[str, float]]]:
-        """Per segment and level: ``offset`` (log-odds at median intent) and extra ``intent_slope``."""
+    def segment_effects(self, X=None, sample_weight=None) -> dict[str, dict[str, dict[str, float]]]:
+        """Per segment and level: ``offset`` (log-odds at median intent) and extra ``intent_slope``.
+
+        Both are on top of what p_fit and p_intent already say (the shared spline), relative to the
+        levels without a term of their own. With ``X`` (a :func:`conversion_inputs` frame, e.g. the
+        calibration leads) each level also gets ``leads``: its (weighted) number of rows there.
+        """
         check_is_fitted(self, "segment_coef_")
         out, at = {}, 0
+        weight = None if X is None else _weights(sample_weight, len(X))
         for column in self.segments_:
             levels = self.levels_[column]
             slopes, offsets = (
@@ -628,6 +634,10 @@ class SegmentSplineConversion(SplineConversionModel):
             )
             pairs = zip(levels, offsets, slopes, strict=True)
             out[column] = {lv: {"offset": float(o), "intent_slope": float(b)} for lv, o, b in pairs}
+            if X is not None:
+                leads = pd.Series(weight).groupby(self._levels_of(X, column)).sum()
+                for lv, effect in out[column].items():
+                    effect["leads"] = float(leads.get(lv, 0.0))
             at += 2 * len(levels)
         return out
 

@@ -189,13 +189,17 @@ def build_scorer(
         if "segment_spline" in params.calibrate.conversion_candidates
         else []
     )
+    inputs = conversion_inputs(p_fit, p_intent, X_fit, segments=segments)
     conversion, selection = select_conversion_model(
-        conversion_inputs(p_fit, p_intent, X_fit, segments=segments),
+        inputs,
         y_cal,
         candidates=params.calibrate.conversion_candidates,
         folds=params.calibrate.conversion_folds,
         sample_weight=w_cal,
     )
+    if selection["chosen"] == "segment_spline":
+        # What each segment level adds beyond the fit and intent scores: shown on the benchmark page.
+        selection["segment_effects"] = conversion.segment_effects(inputs, sample_weight=w_cal)
     if selection["candidates"]:
         log.info(
             "conversion model: %s (out-of-fold log loss on the calibration split: %s)",
