@@ -387,6 +387,13 @@ def test_segment_spline_round_trips_through_json_and_names_a_missing_feature():
     assert isinstance(again, SegmentSplineConversion) and again.segments_ == ("role", "noise")
     np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
     assert model.predict_proba(X)[:, 1].mean() == pytest.approx(y.mean(), abs=0.015)
+    # Each row's segment terms are what the model adds to its shared spline (unseen levels: nothing).
+    terms = model.segment_terms(X.assign(role=X["role"].astype(str).where(X.index % 7 > 0, "never seen")))
+    unseen = np.asarray(X.index % 7 == 0)
+    assert list(terms.columns) == ["role", "noise"] and (terms.loc[unseen, "role"] == 0).all()
+    shared = model.intercept_ + model._design(X) @ model.coef_
+    logit_p = np.log(model.predict_proba(X)[:, 1] / model.predict_proba(X)[:, 0])
+    np.testing.assert_allclose(shared + model.segment_terms(X).sum(axis=1).to_numpy(), logit_p, atol=1e-9)
     # The effects, with each level's (weighted) leads when the rows are given: what the benchmark page shows.
     effects = model.segment_effects(X, sample_weight=np.full(len(y), 0.5))
     counts = X["role"].astype(str).value_counts()

@@ -14,6 +14,7 @@ from leadscore.models.explain import (
     REASON_COLUMNS,
     REASON_SEPARATOR,
     GroupReasons,
+    conversion_adjustments,
     feature_sources,
     format_effects,
     format_value,
@@ -122,6 +123,19 @@ def test_quadrant_summaries_stay_exact_with_150_source_columns():
         "High fit thanks to fit col 99 and fit col 148; low intent held back by intent col 102 and intent col 0.",
         "High fit thanks to fit col 100; low intent held back by intent col 140 and intent col 141.",
     ]
+
+
+def test_conversion_adjustments_name_material_segment_terms_strongest_first():
+    terms = pd.DataFrame({"seniority": [0.31, 0.0, -0.2, 0.001], "answer": [1.79, 0.0, 0.05, 0.0]})
+    levels = pd.DataFrame({"seniority": ["vp", "other", "student", "vp"], "answer": ["career", "", "x", "y"]})
+    texts = conversion_adjustments(terms, levels, {"answer": "What matters"}, min_effect=0.01)
+    assert texts.tolist() == [
+        " Conversion adjusted for What matters: career (+1.79); Seniority: vp (+0.31).",
+        "",  # no term of its own: nothing to say
+        " Conversion adjusted for Seniority: student (-0.20); What matters: x (+0.05).",
+        "",  # below min_effect
+    ]
+    assert conversion_adjustments(terms.iloc[:, :0], levels, {}, min_effect=0.01).tolist() == [""] * 4
 
 
 def test_source_contributions_sum_engineered_features():
@@ -266,3 +280,44 @@ def test_column_names_with_spaces_keep_their_names():
     contributions = shap_contributions(model, X)
     assert list(contributions.columns[:2]) == list(X.columns)
     np.testing.assert_allclose(contributions.sum(axis=1), model.predict(X, raw_score=True), atol=1e-9)
+
+
+def test_a_segment_conversion_model_says_what_it_adds_in_the_quadrant_summary(trained_scorer, open_leads):
+    """With a segment_spline conversion model the probability also moves by the lead's segment levels:
+    the summary names each material one, with the log-odds it adds (the model's own terms)."""
+    import dataclasses
+
+    from leadscore.models.calibration import SegmentSplineConversion, conversion_inputs
+
+    scorer, raw = trained_scorer
+    closed = raw[raw["status"] != "open"].reset_index(drop=True)
+    X_fit, X_intent = scorer.featurizer.transform(closed)
+    p_fit, p_intent = scorer.fit_model.predict_proba(X_fit)[:, 1], scorer.intent_model.predict_proba(X_intent)[:, 1]
+    segments = ("industry", "job_title_seniority")
+    model = SegmentSplineConversion(segments=segments).fit(
+        conversion_inputs(p_fit, p_intent, X_fit, segments=segments), (closed["status"] == "won").astype(int)
+    )
+    forced = dataclasses.replace(scorer, conversion_model=model)
+    plain = scorer.predict(open_leads, explain=True)
+    explained = forced.predict(open_leads, explain=True)
+    # The fit and intent parts are the same sentence; what follows is the conversion model's.
+    assert all(s.startswith(p) for s, p in zip(explained["quadrant_summary"], plain["quadrant_summary"], strict=True))
+    X_open, _ = forced.featurizer.transform(open_leads)
+    terms = model.segment_terms(
+        conversion_inputs(explained["fit_probability"], explained["intent_probability"], X_open, segments=segments)
+    )
+    min_effect = scorer.extras.get("explain", {}).get("min_effect", MIN_EFFECT)
+    said = 0
+    for i, summary in enumerate(explained["quadrant_summary"]):
+        tail = summary[len(plain.loc[i, "quadrant_summary"]) :]
+        expected = terms.iloc[i][terms.iloc[i].abs() >= min_effect]
+        if expected.empty:
+            assert tail == ""
+            continue
+        said += 1
+        parsed = _parse(tail.removeprefix(" Conversion adjusted for ").removesuffix("."))
+        order = expected.abs().sort_values(ascending=False, kind="stable").index
+        assert [label for label, _, _ in parsed] == [humanise(c) for c in order]
+        assert [v for _, v, _ in parsed] == [str(X_open.loc[i, c]) for c in order]
+        np.testing.assert_allclose([e for *_, e in parsed], expected[order].to_numpy(), atol=0.005 + 1e-9)
+    assert said > len(open_leads) / 2  # most leads have a level the model kept

@@ -616,6 +616,23 @@ class SegmentSplineConversion(SplineConversionModel):
         p = expit(z)
         return np.column_stack([1.0 - p, p])
 
+    def segment_terms(self, X) -> pd.DataFrame:
+        """Per row and segment: the log-odds its level adds to the shared spline (offset plus extra slope
+        times the intent logit's distance from the median); 0 for levels without a term of their own."""
+        check_is_fitted(self, "segment_coef_")
+        _, li = _logits(X)
+        out, at = {}, 0
+        for column in self.segments_:
+            k = len(self.levels_[column])
+            slopes, offsets = self.segment_coef_[at : at + k], self.segment_coef_[at + k : at + 2 * k]
+            index = pd.Index(self.levels_[column], dtype=object).get_indexer(pd.Index(self._levels_of(X, column)))
+            known = index >= 0
+            term = np.zeros(len(li))
+            term[known] = offsets[index[known]] + slopes[index[known]] * (li[known] - self.center_)
+            out[column] = term
+            at += 2 * k
+        return pd.DataFrame(out, index=range(len(li)))
+
     def segment_effects(self, X=None, sample_weight=None) -> dict[str, dict[str, dict[str, float]]]:
         """Per segment and level: ``offset`` (log-odds at median intent) and extra ``intent_slope``.
 

@@ -435,6 +435,31 @@ def quadrant_summaries(
     return clause(high_fit, fit, "fit", True) + "; " + clause(high_intent, intent, "intent", False) + "."
 
 
+def conversion_adjustments(
+    terms: pd.DataFrame, levels: pd.DataFrame, labels: Mapping[str, str], *, min_effect: float
+) -> np.ndarray:
+    """`` Conversion adjusted for Label: level (+1.79).`` per lead, strongest first; "" when none is material.
+
+    ``terms``: per lead and segment, the log-odds a segment_spline conversion model adds for the lead's
+    level (:meth:`~leadscore.models.calibration.SegmentSplineConversion.segment_terms`), beyond what the
+    fit and intent scores say; ``levels``: the leads' levels of those columns.
+    """
+    if terms.empty or not len(terms.columns):
+        return np.full(len(terms), "", dtype=object)
+    effects = terms.to_numpy(dtype=float)
+    texts = np.column_stack(
+        [
+            _reason_texts(labels.get(c, humanise(c)), levels[c].astype(str).to_numpy(), effects[:, j])
+            for j, c in enumerate(terms.columns)
+        ]
+    )
+    material = np.abs(effects) >= min_effect
+    order = np.argsort(-np.where(material, np.abs(effects), -1.0), axis=1, kind="stable")
+    texts, material = np.take_along_axis(texts, order, axis=1), np.take_along_axis(material, order, axis=1)
+    joined = _join([texts[:, j] for j in range(texts.shape[1])], material)
+    return np.where(material[:, 0], " Conversion adjusted for " + joined.astype(str) + ".", "").astype(object)
+
+
 def explain_leads(
     scorer, raw: pd.DataFrame, X_fit: pd.DataFrame, X_intent: pd.DataFrame, p_fit: np.ndarray, p_intent: np.ndarray
 ) -> pd.DataFrame:
@@ -466,6 +491,17 @@ def explain_leads(
         grouped["fit"],
         grouped["intent"],
     )
+    segments = list(getattr(scorer.conversion_model, "segments_", ()))
+    if segments:
+        # A segment_spline conversion model also moves the probability by who the lead is (its levels):
+        # say so, or the summary would explain a probability the fit and intent reasons do not add up to.
+        from leadscore.models.calibration import conversion_inputs
+
+        X_fit = X_fit.reset_index(drop=True)
+        terms = scorer.conversion_model.segment_terms(conversion_inputs(p_fit, p_intent, X_fit, segments=segments))
+        out["quadrant_summary"] = out["quadrant_summary"] + conversion_adjustments(
+            terms, X_fit[segments], labels, min_effect=min_effect
+        )
     return pd.DataFrame(out)
 
 
