@@ -112,3 +112,25 @@ def test_fail_stops_and_still_writes_the_audit(params, leaky_export, tmp_path):
         _run(params, "fail", leaky_export, tmp_path)
     assert not (tmp_path / "intent.parquet").exists()
     assert json.loads((tmp_path / "audit.json").read_text())["suspected_leaks"] == ["rep_note"]
+
+
+def test_without_the_leak_audit_warn_builds_the_very_same_tables(params, half_leaky_export):
+    """The backtest skips the audit under warn: it must be the only difference (same features, same tables)."""
+    import pandas as pd
+
+    from leadscore.models.persistence import featurizer_to_dict
+
+    leads = read_table(half_leaky_export)
+    small = params.model_copy(
+        update={
+            "features": params.features.model_copy(update={"intent": (*params.features.intent, "rep_note")}),
+        }
+    )
+    audited = featurize.featurize_leads(small, leads, source="export")
+    skipped = featurize.featurize_leads(small, leads, source="export", leak_audit=False)
+    assert audited.audit["suspected_leaks"] == ["rep_note"] and "skipped" not in audited.audit
+    assert "suspected_leaks" not in skipped.audit and skipped.audit["skipped"]
+    pd.testing.assert_frame_equal(audited.fit_table, skipped.fit_table)
+    pd.testing.assert_frame_equal(audited.intent_table, skipped.intent_table)
+    assert featurizer_to_dict(audited.featurizer) == featurizer_to_dict(skipped.featurizer)
+    assert audited.featurizer.contract_ == skipped.featurizer.contract_

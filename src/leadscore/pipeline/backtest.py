@@ -85,7 +85,15 @@ def run_period(
     hist_labels = labels[history].reset_index(drop=True)
     if isinstance(cutoff, pd.Timestamp):
         hist_labels = outcomes_known_at(hist, hist_labels, params.columns, cutoff=cutoff, source=source)
-    featurized = featurize_leads(params, hist, source=f"{source} (history)", labels=hist_labels)
+    # Under on_suspected_leak "warn" the leak audit cannot change the features (a strong leak stops the
+    # run, but featurize already checked that on the whole export): skip its per-column AUCs here.
+    featurized = featurize_leads(
+        params,
+        hist,
+        source=f"{source} (history)",
+        labels=hist_labels,
+        leak_audit=params.features.on_suspected_leak != "warn",
+    )
     if featurized.stop_message is not None:
         from leadscore.errors import DataValidationError
 

@@ -36,6 +36,7 @@ def featurize_leads(
     source: str,
     labels: pd.Series | None = None,
     activities: Any = None,
+    leak_audit: bool = True,
 ) -> Featurized:
     """Label and split leads, check there is enough data, audit for leaks, learn the featurizer (and
     the input contract) on training leads and build both feature tables (pure: the stage and the
@@ -47,11 +48,13 @@ def featurize_leads(
     ``activities`` (issue 14; a log path or table, used when params ``activities.source`` is set):
     the rows become snapshots by lead age (:mod:`leadscore.features.intent_log`) and intent comes
     from the log as of each snapshot; each lead's rows stay in its split and weigh one in total.
+
+    ``leak_audit=False`` skips the single-column AUC audit (the backtest, under ``on_suspected_leak:
+    warn``, where it cannot change the features); the audit then says ``"skipped"``.
     """
-    from leadscore.data.contract import learn_contract
     from leadscore.data.guards import check_minimum_data
-    from leadscore.data.outcomes import TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
-    from leadscore.features.build import LeadFeaturizer, check_monotone
+    from leadscore.data.outcomes import TRAIN, assign_splits, effective_split, outcome_labels
+    from leadscore.features.build import LeadFeaturizer
     from leadscore.features.leakage import apply_leak_policy, feature_audit
 
     labels = outcome_labels(leads, params.columns, source=source) if labels is None else labels
@@ -68,7 +71,12 @@ def featurize_leads(
         built = snapshot_training_rows(params, leads, labels, splits, activities=activities, source=source)
         leads, labels, splits = built.rows, built.labels, built.splits
         features, activity_report, meta_extra = built.features, built.report, built.meta
-    audit = feature_audit(
+    audit: dict[str, Any] = {"data": data_check, "split_method": split_description, "split": TRAIN}
+    if not leak_audit:
+        featurizer = LeadFeaturizer(features=features, missing_values=params.data.missing_values)
+        audit["skipped"] = "leak audit not run (leak_audit=False)"
+        return _featurized(params, leads, labels, splits, audit, featurizer, activity_report, meta_extra, source)
+    audit |= feature_audit(
         leads,
         labels,
         (splits == TRAIN).to_numpy(),
@@ -76,7 +84,6 @@ def featurize_leads(
         missing_values=params.data.missing_values,
         seed=params.split.seed,
     )
-    audit = {"data": data_check, "split_method": split_description, "split": TRAIN, **audit}
     if activity_report is not None:
         audit["activity"] = activity_report | {
             "naive_flagged": [
@@ -91,6 +98,26 @@ def featurize_leads(
         return Featurized(labels, splits, audit, featurizer, empty, empty, str(decision.message))
     if decision.message:
         log.warning(decision.message)
+    return _featurized(params, leads, labels, splits, audit, featurizer, activity_report, meta_extra, source)
+
+
+def _featurized(
+    params: Params,
+    leads: pd.DataFrame,
+    labels: pd.Series,
+    splits: pd.Series,
+    audit: dict,
+    featurizer: LeadFeaturizer,
+    activity_report: dict | None,
+    meta_extra: pd.DataFrame | None,
+    source: str,
+) -> Featurized:
+    """:func:`featurize_leads` after the leak decision: fit the featurizer and its contract on the
+    training leads, build both tables."""
+    from leadscore.data.contract import learn_contract
+    from leadscore.data.outcomes import TRAINING_SPLITS
+    from leadscore.features.build import check_monotone
+
     training = splits.isin(TRAINING_SPLITS)
     featurizer.fit(leads[training], source=source)
     if activity_report is not None:
