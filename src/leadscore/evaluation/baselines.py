@@ -62,8 +62,14 @@ def train_all_features_lightgbm(
     seed: int,
     calibration_method: str,
     n_jobs: int | None = None,
+    weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ):
-    """One LightGBM on fit + intent features, trained and calibrated like the main models."""
+    """One LightGBM on fit + intent features, trained and calibrated like the main models.
+
+    ``weights``: per-row weights of the train, early-stopping and calibration rows (activity
+    snapshots: each lead's rows sum to one, as for the fit and intent models), or None.
+    """
+    w_train, w_stop, w_cal = (None, None, None) if weights is None else weights
     model = train_lightgbm(
         X_train,
         y_train,
@@ -73,8 +79,10 @@ def train_all_features_lightgbm(
         early_stopping_rounds=early_stopping_rounds,
         seed=seed,
         n_jobs=n_jobs,
+        sample_weight=w_train,
+        eval_sample_weight=w_stop,
     )
-    return calibrate_classifier(model, X_calibration, y_calibration, method=calibration_method)
+    return calibrate_classifier(model, X_calibration, y_calibration, method=calibration_method, sample_weight=w_cal)
 
 
 def _categories_as_text(X: pd.DataFrame) -> pd.DataFrame:
@@ -119,10 +127,17 @@ def train_logistic(
     C: float,
     seed: int,
     calibration_method: str,
+    weights: tuple[np.ndarray, np.ndarray] | None = None,
 ):
-    """Logistic regression on all features: fitted on the train split, calibrated on the calibration split."""
-    model = logistic_pipeline(X_train, C=C, seed=seed).fit(X_train, np.asarray(y_train).astype(int))
-    return calibrate_classifier(model, X_calibration, y_calibration, method=calibration_method)
+    """Logistic regression on all features: fitted on the train split, calibrated on the calibration split.
+
+    ``weights``: per-row weights of the train and calibration rows (activity snapshots), or None.
+    """
+    w_train, w_cal = (None, None) if weights is None else weights
+    model = logistic_pipeline(X_train, C=C, seed=seed).fit(
+        X_train, np.asarray(y_train).astype(int), logisticregression__sample_weight=w_train
+    )
+    return calibrate_classifier(model, X_calibration, y_calibration, method=calibration_method, sample_weight=w_cal)
 
 
 def random_scores(n: int, *, seed: int) -> np.ndarray:

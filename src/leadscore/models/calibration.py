@@ -32,12 +32,20 @@ _LOGIT_BOUND = float(np.log((1 - _EPS) / _EPS))
 _FULL_BOX = (-_LOGIT_BOUND, _LOGIT_BOUND, -_LOGIT_BOUND, _LOGIT_BOUND)
 
 
-def calibrate_classifier(model, X_cal: pd.DataFrame, y_cal: pd.Series, *, method: str) -> CalibratedClassifierCV:
+def calibrate_classifier(
+    model, X_cal: pd.DataFrame, y_cal: pd.Series, *, method: str, sample_weight=None
+) -> CalibratedClassifierCV:
     """Calibrate an already-trained classifier on the calibration split (disjoint from training).
 
-    ``FrozenEstimator`` keeps the trained model as is: only the calibration map is learned.
+    ``FrozenEstimator`` keeps the trained model as is: only the calibration map is learned (with
+    ``sample_weight``, a weighted map: activity snapshots).
     """
-    return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X_cal, y_cal.astype(int))
+    with warnings.catch_warnings():
+        # The model is frozen: the weights are meant for the calibration map only, as scikit-learn does.
+        warnings.filterwarnings("ignore", message="Since FrozenEstimator does not appear to accept sample_weight")
+        return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(
+            X_cal, y_cal.astype(int), sample_weight=sample_weight
+        )
 
 
 def _margin(booster: lgb.Booster | None, X) -> np.ndarray:

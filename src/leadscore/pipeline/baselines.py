@@ -68,13 +68,16 @@ def train_baselines(
         train_all_features_lightgbm,
         train_logistic,
     )
-    from leadscore.pipeline.tables import feature_matrix, rows_in
+    from leadscore.pipeline.tables import feature_matrix, row_weights, rows_in
 
     id_col = params.columns.id
     X = pd.concat([feature_matrix(fit_table, id_col), feature_matrix(intent_table, id_col)], axis=1)
     y = fit_table["label"]
     part = {name: rows_in(fit_table, name) for name in (TRAIN, EARLY_STOPPING, CALIBRATION)}
     method = params.calibrate.method
+    # Activity snapshots: each lead's rows weigh one in total, as for the fit and intent models, so a
+    # lead open for long (many snapshots) does not count more in the baselines than in the model.
+    w = row_weights(fit_table)
     models: dict[str, Any] = {}
     models["lightgbm_all"] = train_all_features_lightgbm(
         X[part[TRAIN]],
@@ -88,6 +91,7 @@ def train_baselines(
         seed=params.train.seed,
         calibration_method=method,
         n_jobs=params.train.n_jobs,
+        weights=None if w is None else (w[part[TRAIN]], w[part[EARLY_STOPPING]], w[part[CALIBRATION]]),
     )
     if logistic:
         models["logistic"] = train_logistic(
@@ -98,6 +102,7 @@ def train_baselines(
             C=params.evaluate.logistic_c,
             seed=params.train.seed,
             calibration_method=method,
+            weights=None if w is None else (w[part[TRAIN]], w[part[CALIBRATION]]),
         )
     return models, X
 
