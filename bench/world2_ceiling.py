@@ -58,9 +58,12 @@ INPUTS = {
 }
 
 
-def measure(*, n_leads: int, workdir: Path) -> dict:
+def measure(*, n_leads: int, workdir: Path, seed: int | None = None) -> dict:
     candidates = tuple(load_profile(PROFILE, root=ROOT).calibrate.conversion_candidates)
     params = world_params("interactions", n_leads=n_leads, candidates=candidates)
+    if seed is not None:  # another sample of the same world (the generator's seed)
+        synthetic = params.data.synthetic.model_copy(update={"seed": seed})
+        params = params.model_copy(update={"data": params.data.model_copy(update={"synthetic": synthetic})})
     start = time.perf_counter()
     run = run_stages(params, workdir=workdir, dvc_yaml=ROOT / "dvc.yaml", through="calibrate")
     pipeline_s = time.perf_counter() - start
@@ -138,6 +141,7 @@ def measure(*, n_leads: int, workdir: Path) -> dict:
     return {
         "profile": PROFILE,
         "n_leads": n_leads,
+        "seed": params.data.synthetic.seed,
         "test_leads": len(y),
         "pipeline_seconds": round(pipeline_s, 1),
         "segments": segments,
@@ -152,6 +156,7 @@ def _cell(m: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=None, help="the generator's seed (default: the profile's, 42)")
     parser.add_argument("--json-out", type=Path, default=None, help="also write the results as JSON")
     args = parser.parse_args()
     console = Console(width=140)
@@ -159,10 +164,11 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="world2-ceiling-") as tmp,
         console.status(f"second world: pipeline on {args.leads:,} leads, then the conversion model on true parts"),
     ):
-        result = measure(n_leads=args.leads, workdir=Path(tmp))
+        result = measure(n_leads=args.leads, workdir=Path(tmp), seed=args.seed)
     table = Table(
-        title=f"second world, {args.leads:,} leads ({result['test_leads']:,} test leads, pipeline "
-        f"{result['pipeline_seconds']} s): segment_spline on {result['segments']}, fitted on the calibration split"
+        title=f"second world, {args.leads:,} leads, seed {result['seed']} ({result['test_leads']:,} test leads, "
+        f"pipeline {result['pipeline_seconds']} s): segment_spline on {result['segments']}, fitted on the "
+        "calibration split"
     )
     for column in ("conversion model inputs", "test AUC", "AUC gap to oracle", "test log loss"):
         table.add_column(column)
