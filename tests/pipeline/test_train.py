@@ -250,3 +250,53 @@ def test_tuning_refuses_raw_leads_of_another_run(tiny, tmp_path):
             model_out=str(tmp_path / "m.txt"),
             raw=_raw(other, tmp_path / "leads.parquet"),
         )
+
+
+def test_intent_tuning_folds_boost_from_fit_models_that_never_saw_their_validation_outcomes(tiny):
+    """Each tuning fold's fit offset comes from a fit model trained on that fold's training leads only:
+    flipping the outcomes of its validation block leaves the fold's offsets exactly as they were, while
+    flipping those of its training leads changes them (the final fit model saw every fold's outcomes)."""
+    from leadscore.models.tuning import time_folds
+
+    fit, intent = _fit_and_proxy_tables(n=2000)
+    period = intent["split"].isin(["train", "early_stopping"])
+    order = pd.Series(np.arange(len(intent), dtype=float), index=intent.index)[period]
+    folds = time_folds(order, n_folds=2, early_stopping_share=0.1)
+    for fold in folds:
+        before = train.fold_fit_offsets(tiny, fit_table=fit, table=intent)(fold)
+        assert not np.isnan(before[period.to_numpy()]).any()
+
+        def flipped(rows: pd.Index) -> pd.DataFrame:
+            ids = set(intent.loc[rows, "lead_id"])
+            return fit.assign(label=np.where(fit["lead_id"].isin(ids), 1.0 - fit["label"], fit["label"]))
+
+        same = train.fold_fit_offsets(tiny, fit_table=flipped(fold.valid), table=intent)(fold)
+        np.testing.assert_array_equal(same, before)
+        moved = train.fold_fit_offsets(tiny, fit_table=flipped(fold.fit), table=intent)(fold)
+        assert np.nanmax(np.abs(moved - before)) > 0.1
+
+
+def test_tuning_the_intent_model_given_fit_runs_with_fold_offsets_and_says_so(tiny, tmp_path):
+    import json
+
+    fit, intent = _fit_and_proxy_tables(n=2000)
+    plain = tiny.model_copy(update={"train": tiny.train.model_copy(update={"intent": tiny.train.fit.model_copy()})})
+    params = _tuned(plain, n_trials=2, n_folds=2, seed=3)
+    fit_path, intent_path = _write(fit, tmp_path / "fit.parquet"), _write(intent, tmp_path / "intent.parquet")
+    raw = _raw(intent, tmp_path / "leads.parquet")
+    train.run(params, group="fit", features=fit_path, model_out=str(tmp_path / "fit.txt"), raw=raw)
+    report = tmp_path / "tuning_intent.json"
+    train.run(
+        params,
+        group="intent",
+        features=intent_path,
+        model_out=str(tmp_path / "intent.txt"),
+        raw=raw,
+        tuning_out=str(report),
+        fit_model=str(tmp_path / "fit.txt"),
+        fit_features=fit_path,
+    )
+    written = json.loads(report.read_text())
+    assert written["enabled"] is True and written["n_trials_completed"] == 2
+    assert "never on its validation block's outcomes" in written["fold_offsets"]
+    assert all(np.isfinite(t["log_loss"]) for t in written["trials"])

@@ -161,7 +161,7 @@ def tune_lightgbm(
     early_stopping_rounds: int,
     early_stopping_share: float,
     seed: int,
-    offset: np.ndarray | None = None,
+    offset: np.ndarray | Callable[[Fold], np.ndarray] | None = None,
     on_trial: Callable[[int, float, float], None] | None = None,
 ) -> TuningResult:
     """Search ``base``'s LightGBM parameters on time-ordered folds of the train period.
@@ -183,9 +183,12 @@ def tune_lightgbm(
         As for the final model (``seed`` is LightGBM's).
     early_stopping_share : float
         Share of each fold's training rows (its most recent) held out for early stopping.
-    offset : ndarray, optional
+    offset : ndarray or callable, optional
         Log-odds per row (row-aligned with ``X``) every model boosts from and is scored with
-        (params ``train.intent_given_fit``: the fit model's); None: none.
+        (params ``train.intent_given_fit``: the fit model's); None: none. A callable is asked once per
+        fold for that fold's log-odds (a :class:`Fold` in, an array row-aligned with ``X`` out): an
+        offset learned on the fold's training rows only, so no fold is scored with an offset that saw
+        its validation block's outcomes.
     on_trial : callable, optional
         Called after each trial with (trial number, its log loss, the best so far): progress.
 
@@ -196,11 +199,18 @@ def tune_lightgbm(
     """
     period = pd.Series(splits, index=X.index).isin(TRAINING_SPLITS).to_numpy()
     X_period, y_period = X[period], pd.Series(y, index=X.index)[period].astype(int)
-    base_margin = pd.Series(0.0 if offset is None else np.asarray(offset, dtype=float), index=X.index)[period]
     folds = time_folds(
         pd.Series(order, index=X.index)[period], n_folds=tune.n_folds, early_stopping_share=early_stopping_share
     )
     _check_folds(folds, y_period, tune.n_folds)
+    # Each fold's log-odds to boost from, computed once (not per trial).
+    margins = [
+        pd.Series(
+            0.0 if offset is None else np.asarray(offset(fold) if callable(offset) else offset, dtype=float),
+            index=X.index,
+        )[period]
+        for fold in folds
+    ]
     space = _space(base)
 
     def objective(trial: optuna.Trial) -> float:
@@ -212,7 +222,7 @@ def tune_lightgbm(
                 chosen[name] = trial.suggest_float(name, float(low), float(high), log=log)
         config = base.model_copy(update=chosen)
         losses, trees = [], []
-        for fold in folds:
+        for fold, base_margin in zip(folds, margins, strict=True):
             model = train_lightgbm(
                 X_period.loc[fold.fit],
                 y_period.loc[fold.fit],

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from leadscore.config import LightGBMConfig, Params
-    from leadscore.models.tuning import TuningResult
+    from leadscore.models.tuning import Fold, TuningResult
 
 log = logging.getLogger(__name__)
 GROUPS = ("fit", "intent")
@@ -50,7 +50,7 @@ def run(
     if group not in GROUPS:
         raise LeadscoreError(f"--group must be 'fit' or 'intent', got {group!r}")
     table = read_table(features)
-    offset = None
+    offset = fit_table = None
     if group == "intent" and params.train.intent_given_fit:
         from leadscore.models.persistence import load_booster
 
@@ -58,9 +58,8 @@ def run(
             raise LeadscoreError(
                 "params train.intent_given_fit is true: the intent model needs --fit-model and --fit-features"
             )
-        offset = intent_offset(
-            params, fit_model=load_booster(fit_model), fit_table=read_table(fit_features), table=table
-        )
+        fit_table = read_table(fit_features)
+        offset = intent_offset(params, fit_model=load_booster(fit_model), fit_table=fit_table, table=table)
     report: dict[str, Any] = {
         "group": group,
         "enabled": False,
@@ -76,7 +75,13 @@ def run(
                 "params train.tune is enabled: the train stage needs --raw (the raw leads' time order)"
             )
         result = tune_group(
-            params, group=group, table=table, leads=read_raw_leads(params, raw), offset=offset, progress=progress
+            params,
+            group=group,
+            table=table,
+            leads=read_raw_leads(params, raw),
+            offset=offset,
+            fit_table=fit_table,
+            progress=progress,
         )
         lightgbm = result.config
         report = {"group": group, **result.to_dict()}
@@ -91,6 +96,11 @@ def run(
     model = train_group(params, group=group, table=table, lightgbm=lightgbm, offset=offset)
     save_booster(model, model_out)  # LightGBM's own text format: data, not a pickle
     report["offset"] = "the fit model's log-odds (params train.intent_given_fit)" if offset is not None else None
+    if offset is not None and report.get("enabled"):
+        report["fold_offsets"] = (
+            "each tuning fold boosted from a fit model trained on that fold's training leads only "
+            "(params train.fit as configured), never on its validation block's outcomes"
+        )
     if tuning_out:
         write_json(report, tuning_out)
     log.info("%s model: %d trees (early stopping)", group, model.best_iteration_ or model.n_estimators)
@@ -103,11 +113,17 @@ def tune_group(
     table: pd.DataFrame,
     leads: pd.DataFrame,
     offset: Any = None,
+    fit_table: pd.DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> TuningResult:
     """Search the ``group`` model's LightGBM parameters on time-ordered folds of ``table``'s train split
     (pure: ``leads`` are the raw leads, row-aligned with ``table``, for their time order; ``offset``:
-    as for :func:`train_group`)."""
+    as for :func:`train_group`).
+
+    With an ``offset`` and the ``fit_table`` it came from (the intent model given fit), each fold boosts
+    from the log-odds of a fit model trained on that fold's training leads only
+    (:func:`fold_fit_offsets`): the final fit model has seen every fold's validation outcomes, and
+    scoring the folds with its log-odds would flatter them."""
     import pandas as pd
 
     from leadscore.data.outcomes import lead_order
@@ -127,6 +143,8 @@ def tune_group(
         if progress is not None:
             progress(f"tuning the {group} model: trial {number + 1}/{tune.n_trials}, best fold log loss {best:.4f}")
 
+    if offset is not None and fit_table is not None:
+        offset = fold_fit_offsets(params, fit_table=fit_table, table=table)
     return tune_lightgbm(
         feature_matrix(table, id_col),
         table["label"],
@@ -140,6 +158,37 @@ def tune_group(
         offset=offset,
         on_trial=on_trial,
     )
+
+
+def fold_fit_offsets(params: Params, *, fit_table: pd.DataFrame, table: pd.DataFrame) -> Callable[[Fold], Any]:
+    """Per tuning fold of ``table`` (the intent table), the log-odds of a fit model trained on the leads
+    of that fold's training rows and early-stopped on those of its early-stopping rows, for every
+    training-period row of ``table`` (numpy, as :func:`fit_offset`). The fit model uses params
+    ``train.fit`` as configured (pure)."""
+    from leadscore.models.training import train_lightgbm
+    from leadscore.pipeline.tables import feature_matrix
+
+    id_col = params.columns.id
+    X_fit = feature_matrix(fit_table, id_col)
+
+    def offset(fold: Fold) -> Any:
+        fit_ids = set(table.loc[fold.fit, id_col])
+        stop_ids = set(table.loc[fold.stop, id_col]) - fit_ids  # a lead straddling the cut trains
+        fit_rows = fit_table[id_col].isin(fit_ids).to_numpy()
+        stop_rows = fit_table[id_col].isin(stop_ids).to_numpy()
+        model = train_lightgbm(
+            X_fit[fit_rows],
+            fit_table.loc[fit_rows, "label"],
+            X_fit[stop_rows],
+            fit_table.loc[stop_rows, "label"],
+            params=params.train.fit,
+            early_stopping_rounds=params.train.early_stopping_rounds,
+            seed=params.train.seed,
+            n_jobs=params.train.n_jobs,
+        )
+        return fit_offset(model, fit_table=fit_table, table=table, id_column=id_col)
+
+    return offset
 
 
 def intent_offset(params: Params, *, fit_model: Any, fit_table: pd.DataFrame, table: pd.DataFrame) -> Any:
