@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -624,21 +624,28 @@ class SegmentSplineConversion(SplineConversionModel):
         p = expit(z)
         return np.column_stack([1.0 - p, p])
 
+    def _level_weights(self) -> Iterator[tuple[str, list[str], np.ndarray, np.ndarray]]:
+        """Per segment: ``(column, levels, extra intent slopes, offsets)``, read from ``segment_coef_``
+        (laid out as :meth:`_segment_design`'s columns: each segment's slopes, then its offsets)."""
+        at = 0
+        for column in self.segments_:
+            levels = self.levels_[column]
+            k = len(levels)
+            yield column, levels, self.segment_coef_[at : at + k], self.segment_coef_[at + k : at + 2 * k]
+            at += 2 * k
+
     def segment_terms(self, X) -> pd.DataFrame:
         """Per row and segment: the log-odds its level adds to the shared spline (offset plus extra slope
         times the intent logit's distance from the median); 0 for levels without a term of their own."""
         check_is_fitted(self, "segment_coef_")
         _, li = _logits(X)
-        out, at = {}, 0
-        for column in self.segments_:
-            k = len(self.levels_[column])
-            slopes, offsets = self.segment_coef_[at : at + k], self.segment_coef_[at + k : at + 2 * k]
-            index = pd.Index(self.levels_[column], dtype=object).get_indexer(pd.Index(self._levels_of(X, column)))
+        out = {}
+        for column, levels, slopes, offsets in self._level_weights():
+            index = pd.Index(levels, dtype=object).get_indexer(pd.Index(self._levels_of(X, column)))
             known = index >= 0
             term = np.zeros(len(li))
             term[known] = offsets[index[known]] + slopes[index[known]] * (li[known] - self.center_)
             out[column] = term
-            at += 2 * k
         return pd.DataFrame(out, index=range(len(li)))
 
     def segment_effects(self, X=None, sample_weight=None) -> dict[str, dict[str, dict[str, float]]]:
@@ -649,21 +656,15 @@ class SegmentSplineConversion(SplineConversionModel):
         calibration leads) each level also gets ``leads``: its (weighted) number of rows there.
         """
         check_is_fitted(self, "segment_coef_")
-        out, at = {}, 0
+        out = {}
         weight = None if X is None else _weights(sample_weight, len(X))
-        for column in self.segments_:
-            levels = self.levels_[column]
-            slopes, offsets = (
-                self.segment_coef_[at : at + len(levels)],
-                self.segment_coef_[at + len(levels) : at + 2 * len(levels)],
-            )
+        for column, levels, slopes, offsets in self._level_weights():
             pairs = zip(levels, offsets, slopes, strict=True)
             out[column] = {lv: {"offset": float(o), "intent_slope": float(b)} for lv, o, b in pairs}
             if X is not None:
                 leads = pd.Series(weight).groupby(self._levels_of(X, column)).sum()
                 for lv, effect in out[column].items():
                     effect["leads"] = float(leads.get(lv, 0.0))
-            at += 2 * len(levels)
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -52,10 +52,11 @@ def featurize_leads(
     ``leak_audit=False`` skips the single-column AUC audit (the backtest, under ``on_suspected_leak:
     warn``, where it cannot change the features); the audit then says ``"skipped"``.
     """
+    from leadscore.data.contract import learn_contract
     from leadscore.data.guards import check_minimum_data
-    from leadscore.data.outcomes import TRAIN, assign_splits, effective_split, outcome_labels
-    from leadscore.features.build import LeadFeaturizer
-    from leadscore.features.leakage import apply_leak_policy, feature_audit
+    from leadscore.data.outcomes import TRAIN, TRAINING_SPLITS, assign_splits, effective_split, outcome_labels
+    from leadscore.features.build import LeadFeaturizer, check_monotone
+    from leadscore.features.leakage import LeakDecision, apply_leak_policy, feature_audit
 
     labels = outcome_labels(leads, params.columns, source=source) if labels is None else labels
     data_check = check_minimum_data(labels, params.guards, source=source)
@@ -72,52 +73,34 @@ def featurize_leads(
         leads, labels, splits = built.rows, built.labels, built.splits
         features, activity_report, meta_extra = built.features, built.report, built.meta
     audit: dict[str, Any] = {"data": data_check, "split_method": split_description, "split": TRAIN}
-    if not leak_audit:
-        featurizer = LeadFeaturizer(features=features, missing_values=params.data.missing_values)
+    if leak_audit:
+        audit |= feature_audit(
+            leads,
+            labels,
+            (splits == TRAIN).to_numpy(),
+            features=features,
+            missing_values=params.data.missing_values,
+            seed=params.split.seed,
+        )
+        if activity_report is not None:
+            audit["activity"] = activity_report | {
+                "naive_flagged": [
+                    a["column"]
+                    for a in audit["columns"]
+                    if a["suspected_leak"] and a["column"] in activity_report["naive"]
+                ]
+            }
+        decision = apply_leak_policy(audit, features, source=source)
+        audit["dropped_leaks"] = list(decision.dropped)
+    else:
         audit["skipped"] = "leak audit not run (leak_audit=False)"
-        return _featurized(params, leads, labels, splits, audit, featurizer, activity_report, meta_extra, source)
-    audit |= feature_audit(
-        leads,
-        labels,
-        (splits == TRAIN).to_numpy(),
-        features=features,
-        missing_values=params.data.missing_values,
-        seed=params.split.seed,
-    )
-    if activity_report is not None:
-        audit["activity"] = activity_report | {
-            "naive_flagged": [
-                a["column"] for a in audit["columns"] if a["suspected_leak"] and a["column"] in activity_report["naive"]
-            ]
-        }
-    decision = apply_leak_policy(audit, features, source=source)
-    audit["dropped_leaks"] = list(decision.dropped)
+        decision = LeakDecision(features=features, message=None, stop=False)
     featurizer = LeadFeaturizer(features=decision.features, missing_values=params.data.missing_values)
     if decision.stop:
         empty = pd.DataFrame()
         return Featurized(labels, splits, audit, featurizer, empty, empty, str(decision.message))
     if decision.message:
         log.warning(decision.message)
-    return _featurized(params, leads, labels, splits, audit, featurizer, activity_report, meta_extra, source)
-
-
-def _featurized(
-    params: Params,
-    leads: pd.DataFrame,
-    labels: pd.Series,
-    splits: pd.Series,
-    audit: dict,
-    featurizer: LeadFeaturizer,
-    activity_report: dict | None,
-    meta_extra: pd.DataFrame | None,
-    source: str,
-) -> Featurized:
-    """:func:`featurize_leads` after the leak decision: fit the featurizer and its contract on the
-    training leads, build both tables."""
-    from leadscore.data.contract import learn_contract
-    from leadscore.data.outcomes import TRAINING_SPLITS
-    from leadscore.features.build import check_monotone
-
     training = splits.isin(TRAINING_SPLITS)
     featurizer.fit(leads[training], source=source)
     if activity_report is not None:
